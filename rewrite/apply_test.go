@@ -1,0 +1,113 @@
+package rewrite
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestApplyAllOrNothing fails the n-th rename and checks that every file is
+// as before: changed files keep their old bytes, created files and
+// directories are gone, removed files are still there.
+func TestApplyAllOrNothing(t *testing.T) {
+	for failAt := 1; failAt <= 3; failAt++ {
+		t.Run("rename "+string(rune('0'+failAt))+" fails", func(t *testing.T) {
+			dir := t.TempDir()
+			a := filepath.Join(dir, "a.go")
+			b := filepath.Join(dir, "b.go")
+			gone := filepath.Join(dir, "gone.go")
+			created := filepath.Join(dir, "cmd", "svc", "main.go")
+			writeFiles(t, map[string]string{a: "package a\n", b: "package b\n", gone: "package gone\n"})
+			changes := []FileChange{
+				{Path: a, Old: []byte("package a\n"), New: []byte("package a // changed\n")},
+				{Path: gone, Old: []byte("package gone\n")},
+				{Path: created, New: []byte("package main\n")},
+				{Path: b, Old: []byte("package b\n"), New: []byte("package b // changed\n")},
+			}
+			renames := 0
+			w := Writer{Rename: func(oldpath, newpath string) error {
+				renames++
+				if renames == failAt {
+					return errors.New("injected failure")
+				}
+				return os.Rename(oldpath, newpath)
+			}}
+			err := w.Apply(changes)
+			if err == nil || !strings.Contains(err.Error(), "injected failure") {
+				t.Fatalf("Apply = %v, want the injected failure", err)
+			}
+			wantFiles(t, map[string]string{a: "package a\n", b: "package b\n", gone: "package gone\n"})
+			if _, err := os.Stat(filepath.Join(dir, "cmd")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("created directory left behind: %v", err)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 3 {
+				t.Errorf("directory holds %d entries after the rollback, want 3 (temporary files left?)", len(entries))
+			}
+		})
+	}
+}
+
+func TestApply(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.go")
+	created := filepath.Join(dir, "cmd", "svc", "main.go")
+	writeFiles(t, map[string]string{a: "package a\n"})
+	if err := os.Chmod(a, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := Writer{}.Apply([]FileChange{
+		{Path: a, Old: []byte("package a\n"), New: []byte("package a // changed\n")},
+		{Path: created, New: []byte("package main\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles(t, map[string]string{a: "package a // changed\n", created: "package main\n"})
+	if fi, _ := os.Stat(a); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode of a changed file: %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestApplyRefusesStalePlan(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.go")
+	b := filepath.Join(dir, "b.go")
+	writeFiles(t, map[string]string{a: "package a\n", b: "package b // edited meanwhile\n"})
+	err := Writer{}.Apply([]FileChange{
+		{Path: a, Old: []byte("package a\n"), New: []byte("package a // changed\n")},
+		{Path: b, Old: []byte("package b\n"), New: []byte("package b // changed\n")},
+	})
+	if err == nil || !strings.Contains(err.Error(), "changed after the plan") {
+		t.Fatalf("Apply = %v, want a stale-plan error", err)
+	}
+	wantFiles(t, map[string]string{a: "package a\n", b: "package b // edited meanwhile\n"})
+}
+
+func writeFiles(t *testing.T, files map[string]string) {
+	t.Helper()
+	for path, content := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func wantFiles(t *testing.T, files map[string]string) {
+	t.Helper()
+	for path, want := range files {
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if string(got) != want {
+			t.Errorf("%s holds %q, want %q", path, got, want)
+		}
+	}
+}
