@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseLine(t *testing.T) {
+	tests := []struct {
+		line    string
+		want    Result
+		wantErr string
+	}{
+		{
+			line: "BenchmarkCall/grpc/small/seq-2         	    2000	     83539 ns/op	    9089 B/op	     151 allocs/op",
+			want: Result{Cell: "grpc/small/seq", Procs: 2, NsPerOp: 83539, BytesPerOp: 9089, AllocsPerOp: 151},
+		},
+		{
+			line: "BenchmarkCall/direct/4k/par-16 	1000000	        56.65 ns/op	       0 B/op	       0 allocs/op",
+			want: Result{Cell: "direct/4k/par", Procs: 16, NsPerOp: 56.65},
+		},
+		{ // GOMAXPROCS=1: go test prints no suffix; no -benchmem: no B/op.
+			line: "BenchmarkCall/meshsplit/small/seq 	 100	 21000 ns/op",
+			want: Result{Cell: "meshsplit/small/seq", Procs: 1, NsPerOp: 21000, BytesPerOp: -1, AllocsPerOp: -1},
+		},
+		{line: "BenchmarkCall/grpc/small-2 10 5 ns/op", wantErr: "want BenchmarkCall/<stack>/<payload>/<mode>"},
+		{line: "BenchmarkCall/grpc/small/seq-2 10 fast ns/op", wantErr: `value "fast"`},
+		{line: "BenchmarkCall/grpc/small/seq-2 10 5 B/op", wantErr: "no ns/op"},
+		{line: "BenchmarkCall/grpc/small/seq-2 --- FAIL", wantErr: "value-unit pairs"},
+	}
+	for _, tt := range tests {
+		got, err := parseLine(tt.line)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseLine(%q) error = %v, want one containing %q", tt.line, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseLine(%q) = %+v, %v; want %+v", tt.line, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseOutputSkipsOtherLines(t *testing.T) {
+	out := "goos: linux\ngoarch: amd64\npkg: github.com/meshsplit/meshsplit/bench\ncpu: AMD EPYC\n" +
+		"BenchmarkCall/grpc/small/seq-2 100 36800 ns/op 9000 B/op 148 allocs/op\n" +
+		"BenchmarkCall/direct/small/seq-2 100 26 ns/op 32 B/op 1 allocs/op\nPASS\nok  \tx\t1.0s\n"
+	rs, err := ParseOutput(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cells []string
+	for _, r := range rs {
+		cells = append(cells, r.Cell)
+	}
+	if want := []string{"grpc/small/seq", "direct/small/seq"}; !slices.Equal(cells, want) {
+		t.Errorf("cells = %v, want %v", cells, want)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	tests := []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{5}, 5},
+		{[]float64{9, 1, 5}, 5},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{7, 7, 100, 7, 1}, 7},
+	}
+	for _, tt := range tests {
+		if got := median(tt.in); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSummarizeAndRender(t *testing.T) {
+	results := []Result{
+		{Cell: "grpc/small/seq", NsPerOp: 40000, BytesPerOp: 9000, AllocsPerOp: 150},
+		{Cell: "meshsplit/small/seq", NsPerOp: 20000, BytesPerOp: 500, AllocsPerOp: 10},
+		{Cell: "grpc/small/seq", NsPerOp: 36000, BytesPerOp: 9000, AllocsPerOp: 148},
+		{Cell: "meshsplit/small/seq", NsPerOp: 22000, BytesPerOp: 500, AllocsPerOp: 10},
+		{Cell: "grpc/small/seq", NsPerOp: 38000, BytesPerOp: 9100, AllocsPerOp: 148},
+		{Cell: "meshsplit/small/seq", NsPerOp: 19000, BytesPerOp: 510, AllocsPerOp: 10},
+		{Cell: "direct/small/seq", NsPerOp: 26, BytesPerOp: 32, AllocsPerOp: 1},
+		{Cell: "meshsplit/4k/par", NsPerOp: 30000, BytesPerOp: 9000, AllocsPerOp: 30},
+	}
+	sums := Summarize(results)
+	if len(sums) != 4 {
+		t.Fatalf("Summarize gave %d cells, want 4: %+v", len(sums), sums)
+	}
+	if s := sums[0]; s.Cell != "grpc/small/seq" || s.Runs != 3 || s.NsPerOp != 38000 || s.AllocsPerOp != 148 {
+		t.Errorf("grpc/small/seq summary = %+v", s)
+	}
+	if s := sums[1]; s.NsPerOp != 20000 || s.Spread != 0.075 {
+		t.Errorf("meshsplit/small/seq summary = %+v, want median 20000 and spread 0.075", s)
+	}
+
+	var buf bytes.Buffer
+	if err := Render(&buf, sums, "grpc"); err != nil {
+		t.Fatal(err)
+	}
+	want := `| time per call | grpc | meshsplit | direct |
+|---|---|---|---|
+| small/seq | 38 µs ±5% | 20 µs ±8% (**0.53×**) | 26 ns ±0% (**0.00068×**) |
+| 4k/par | – | 30 µs ±0% | – |
+
+| allocs/op, B/op | grpc | meshsplit | direct |
+|---|---|---|---|
+| small/seq | 148, 8.8 KB | 10, 500 B | 1, 32 B |
+| 4k/par | – | 30, 8.8 KB | – |
+`
+	if got := buf.String(); got != want {
+		t.Errorf("Render:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestRotate(t *testing.T) {
+	cells := []string{"a", "b", "c"}
+	tests := []struct {
+		round int
+		want  []string
+	}{
+		{0, []string{"a", "b", "c"}},
+		{1, []string{"a", "c", "b"}},
+		{2, []string{"c", "a", "b"}},
+		{3, []string{"c", "b", "a"}},
+	}
+	for _, tt := range tests {
+		if got := rotate(cells, tt.round); !slices.Equal(got, tt.want) {
+			t.Errorf("rotate(round %d) = %v, want %v", tt.round, got, tt.want)
+		}
+	}
+	if !slices.Equal(cells, []string{"a", "b", "c"}) {
+		t.Errorf("rotate changed its input: %v", cells)
+	}
+}
+
+func TestCellPattern(t *testing.T) {
+	if got, want := cellPattern("grpc/4k/seq"), "^BenchmarkCall$/^grpc$/^4k$/^seq$"; got != want {
+		t.Errorf("cellPattern = %q, want %q", got, want)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+	}{
+		{args: nil},
+		{args: []string{"-n", "3", "-benchtime", "5000x", "-cells", "small"}},
+		{args: []string{"-n", "0"}, wantErr: "-n 0: need at least one round"},
+		{args: []string{"-benchtime", "soon"}, wantErr: `-benchtime "soon"`},
+		{args: []string{"-benchtime", "0x"}, wantErr: `-benchtime "0x"`},
+		{args: []string{"-cells", "("}, wantErr: `-cells "("`},
+		{args: []string{"extra"}, wantErr: `unexpected argument "extra"`},
+		{args: []string{"-bogus"}, wantErr: "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		var stderr bytes.Buffer
+		_, err := parseFlags(tt.args, &stderr)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("parseFlags(%q) = %v, want no error", tt.args, err)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("parseFlags(%q) = %v, want an error containing %q", tt.args, err, tt.wantErr)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-n", "-1"}, &stdout, &stderr); code != 2 {
+		t.Errorf("run(-n -1) exit = %d, want 2 (usage); stderr %q", code, stderr.String())
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Result is one benchmark result line of BenchmarkCall.
+type Result struct {
+	// Cell is the name after "BenchmarkCall/", without the GOMAXPROCS
+	// suffix: "grpc/small/seq".
+	Cell string
+	// Procs is the GOMAXPROCS of the run (go test's "-N" suffix).
+	Procs       int
+	NsPerOp     float64
+	BytesPerOp  float64
+	AllocsPerOp float64
+}
+
+// Stack, Payload and Mode split the cell's name.
+func (r Result) Stack() string   { return part(r.Cell, 0) }
+func (r Result) Payload() string { return part(r.Cell, 1) }
+func (r Result) Mode() string    { return part(r.Cell, 2) }
+
+func part(cell string, i int) string {
+	parts := strings.Split(cell, "/")
+	if i < len(parts) {
+		return parts[i]
+	}
+	return ""
+}
+
+// ParseOutput reads the result lines of BenchmarkCall cells from go test's
+// benchmark output and ignores every other line. A result line that cannot
+// be read is an error naming it.
+func ParseOutput(out string) ([]Result, error) {
+	var rs []Result
+	for line := range strings.SplitSeq(out, "\n") {
+		if !strings.HasPrefix(line, "BenchmarkCall/") {
+			continue
+		}
+		r, err := parseLine(line)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// parseLine reads "BenchmarkCall/grpc/small/seq-2  2000  83539 ns/op
+// 9089 B/op  151 allocs/op".
+func parseLine(line string) (Result, error) {
+	f := strings.Fields(line)
+	if len(f) < 4 || len(f)%2 != 0 {
+		return Result{}, fmt.Errorf("benchmark line %q: want a name, a count and value-unit pairs", line)
+	}
+	name, procs := strings.TrimPrefix(f[0], "BenchmarkCall/"), 1
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if n, err := strconv.Atoi(name[i+1:]); err == nil {
+			name, procs = name[:i], n
+		}
+	}
+	if strings.Count(name, "/") != 2 {
+		return Result{}, fmt.Errorf("benchmark line %q: want BenchmarkCall/<stack>/<payload>/<mode>", line)
+	}
+	r := Result{Cell: name, Procs: procs, NsPerOp: -1, BytesPerOp: -1, AllocsPerOp: -1}
+	for i := 2; i < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return Result{}, fmt.Errorf("benchmark line %q: value %q: %w", line, f[i], err)
+		}
+		switch f[i+1] {
+		case "ns/op":
+			r.NsPerOp = v
+		case "B/op":
+			r.BytesPerOp = v
+		case "allocs/op":
+			r.AllocsPerOp = v
+		}
+	}
+	if r.NsPerOp < 0 {
+		return Result{}, fmt.Errorf("benchmark line %q: no ns/op", line)
+	}
+	return r, nil
+}

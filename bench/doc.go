@@ -1,0 +1,18 @@
+// Package bench holds BenchmarkCall, which compares one service call made
+// through meshsplit's runtime, through gRPC-go and as a direct interface
+// call, on the same handler logic (package greeter).
+//
+// Benchmarks are named BenchmarkCall/<stack>/<payload>/<mode>: stack
+// meshsplit, grpc or direct; payload small (a ~20-byte string in and out)
+// or 4k (a ~4 KB document echoed back); mode seq (one caller) or par
+// (b.RunParallel with 8 goroutines per GOMAXPROCS). Run them with
+//
+//	go test -run '^$' -bench Call -benchmem
+//
+// or, for a table of medians over interleaved runs with ratios against
+// gRPC measured in the same run,
+//
+//	go run ./cmd/benchtable
+//
+// This is its own module so that gRPC stays out of meshsplit's go.mod.
+package bench
