@@ -1,0 +1,287 @@
+package analyze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/go/packages"
+)
+
+// Config says what to load.
+type Config struct {
+	// Dir is the directory to load from, like the go command's -C flag; the
+	// module is the one whose go.mod is in Dir or its nearest parent.
+	// Empty means the current directory.
+	Dir string
+	// Patterns are package patterns relative to Dir; empty means "./...".
+	Patterns []string
+	// Tags are build tags, as for 'go build -tags'.
+	Tags []string
+	// Tests includes the packages' _test.go files (and test-only packages).
+	Tests bool
+	// Env is the environment of the go command; nil means os.Environ().
+	Env []string
+}
+
+// LoadMode is the go/packages mode Load uses: full syntax and types for the
+// packages that match the patterns, export data for their dependencies, as
+// 'go build' would see them.
+const LoadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
+	packages.NeedImports | packages.NeedTypes | packages.NeedTypesSizes |
+	packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedModule | packages.NeedForTest
+
+// A Program is a loaded module: the packages that matched the patterns and
+// belong to the module, with full syntax and types.
+type Program struct {
+	// Config is the configuration the program was loaded with.
+	Config Config
+	// Root is the absolute directory of the module (where go.mod is).
+	Root string
+	// Module is the module path from go.mod.
+	Module string
+	// Fset resolves every token.Pos of the program.
+	Fset *token.FileSet
+	// Packages are the loaded packages of the module, sorted by ID. With
+	// Config.Tests, a package with tests appears once, as its test variant
+	// ("p [p.test]"), next to its external test package if any.
+	Packages []*packages.Package
+	// Errors are the load, parse and type errors of the packages (and of the
+	// dependencies they import), in a stable order. A program with errors is
+	// still analyzed as far as its types allow.
+	Errors []LoadError
+
+	decls map[*types.Func]funcDecl // see funcDecls
+}
+
+// A LoadError is one error reported while loading or type-checking.
+type LoadError struct {
+	// Pos is "file:line:col" relative to the module root when the file is
+	// inside it, or "" when the error has no position.
+	Pos string
+	// Msg is the error message.
+	Msg string
+}
+
+// String returns "pos: msg", or msg alone.
+func (e LoadError) String() string {
+	if e.Pos == "" {
+		return e.Msg
+	}
+	return e.Pos + ": " + e.Msg
+}
+
+// Load loads the module found from cfg.Dir. It fails when the directory or
+// the module is missing or when nothing matches the patterns; type errors in
+// the packages are not failures but land in Program.Errors.
+func Load(ctx context.Context, cfg Config) (*Program, error) {
+	dir := cfg.Dir
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("directory %s: %w", dir, err)
+	}
+	st, err := os.Stat(abs)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("directory %s does not exist: pass -C with the directory of a Go module", dir)
+	} else if err != nil {
+		return nil, fmt.Errorf("directory %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory: pass -C with the directory of a Go module", dir)
+	}
+	root, modPath, err := findModule(abs)
+	if err != nil {
+		return nil, err
+	}
+	patterns := cfg.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
+	}
+	env := cfg.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	// Analyze the module rooted at dir, not a workspace that may enclose it.
+	env = append(env[:len(env):len(env)], "GOWORK=off")
+	pcfg := &packages.Config{
+		Mode:    LoadMode,
+		Context: ctx,
+		Dir:     abs,
+		Env:     env,
+		Tests:   cfg.Tests,
+	}
+	if len(cfg.Tags) > 0 {
+		pcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
+	}
+	pkgs, err := packages.Load(pcfg, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s in %s: %s", strings.Join(patterns, " "), dir, firstLine(err.Error()))
+	}
+	prog := &Program{Config: cfg, Root: root, Module: modPath}
+	prog.Packages = prog.modulePackages(pkgs)
+	prog.Errors = prog.collectErrors(pkgs)
+	if len(prog.Packages) == 0 {
+		if len(prog.Errors) > 0 {
+			return nil, fmt.Errorf("%s", prog.Errors[0].String())
+		}
+		if len(cfg.Patterns) == 0 {
+			return nil, fmt.Errorf("module %s (%s) has no Go packages: add Go files, or check -tags", modPath, root)
+		}
+		return nil, fmt.Errorf("pattern %s matched no packages of module %s: check the pattern, relative to %s", strings.Join(patterns, " "), modPath, dir)
+	}
+	for _, p := range prog.Packages {
+		if p.Fset != nil {
+			prog.Fset = p.Fset
+			break
+		}
+	}
+	if prog.Fset == nil {
+		prog.Fset = token.NewFileSet()
+	}
+	return prog, nil
+}
+
+// findModule returns the directory and path of the module enclosing dir.
+func findModule(dir string) (root, path string, err error) {
+	for d := dir; ; {
+		gomod := filepath.Join(d, "go.mod")
+		data, err := os.ReadFile(gomod)
+		if err == nil {
+			p := modfile.ModulePath(data)
+			if p == "" {
+				return "", "", fmt.Errorf("%s: no module line: add 'module <path>' or run 'go mod init'", gomod)
+			}
+			return d, p, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", "", fmt.Errorf("reading %s: %w", gomod, err)
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", "", fmt.Errorf("no go.mod in %s or any parent: analyze works on a Go module; run 'go mod init' there or pass -C with a module's directory", dir)
+		}
+		d = parent
+	}
+}
+
+// modulePackages keeps the packages that belong to the main module and
+// drops the duplicates that loading tests produces: the test binary's main
+// package and the plain variant of a package that also has a test variant.
+func (prog *Program) modulePackages(pkgs []*packages.Package) []*packages.Package {
+	hasTestVariant := map[string]bool{}
+	for _, p := range pkgs {
+		if p.ForTest != "" && p.PkgPath == p.ForTest {
+			hasTestVariant[p.PkgPath] = true
+		}
+	}
+	var out []*packages.Package
+	for _, p := range pkgs {
+		switch {
+		case p.Module == nil || !p.Module.Main:
+			continue // not the module's (or a pattern that matched nothing)
+		case p.Types == nil || p.TypesInfo == nil:
+			continue // could not be loaded at all; its errors are reported
+		case strings.HasSuffix(p.ID, ".test") && p.Name == "main" && p.ForTest != "":
+			continue // generated test main
+		case p.ForTest == "" && hasTestVariant[p.PkgPath]:
+			continue // the test variant holds the same package and more
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// collectErrors gathers the errors of every package reachable from pkgs,
+// each once, sorted by position.
+func (prog *Program) collectErrors(pkgs []*packages.Package) []LoadError {
+	seen := map[string]bool{}
+	var out []LoadError
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		for _, e := range p.Errors {
+			le := LoadError{Pos: prog.relPos(e.Pos), Msg: e.Msg}
+			if le.Pos == "" && e.Kind == packages.ListError && !strings.Contains(le.Msg, p.PkgPath) && p.PkgPath != "" {
+				le.Msg = "package " + p.PkgPath + ": " + le.Msg
+			}
+			if k := le.String(); !seen[k] {
+				seen[k] = true
+				out = append(out, le)
+			}
+		}
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pos < out[j].Pos })
+	return out
+}
+
+// relPos rewrites a "file:line:col" position so that the file is relative
+// to the module root (with slashes) when it lies inside it.
+func (prog *Program) relPos(pos string) string {
+	if pos == "" || pos == "-" {
+		return ""
+	}
+	file, rest := pos, ""
+	// The file name may contain colons (Windows drives); line and column do not.
+	for range 2 {
+		i := strings.LastIndexByte(file, ':')
+		if i < 0 {
+			break
+		}
+		if _, ok := atoi(file[i+1:]); !ok {
+			break
+		}
+		rest = file[i:] + rest
+		file = file[:i]
+	}
+	return prog.RelFile(file) + rest
+}
+
+// RelFile returns file relative to the module root, with slashes, when it
+// lies inside the root, and file unchanged otherwise.
+func (prog *Program) RelFile(file string) string {
+	if rel, err := filepath.Rel(prog.Root, file); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+		return filepath.ToSlash(rel)
+	}
+	return file
+}
+
+// Position returns pos as "file:line:col" with the file relative to the
+// module root, or "-" for an unknown position.
+func (prog *Program) Position(pos token.Pos) string {
+	if !pos.IsValid() {
+		return "-"
+	}
+	p := prog.Fset.Position(pos)
+	return fmt.Sprintf("%s:%d:%d", prog.RelFile(p.Filename), p.Line, p.Column)
+}
+
+// atoi parses a small non-negative decimal number.
+func atoi(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// firstLine returns the first line of s.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

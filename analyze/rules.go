@@ -1,0 +1,345 @@
+package analyze
+
+import (
+	"fmt"
+	"go/token"
+	"go/types"
+	"sort"
+)
+
+// A Rule is one remotability check, in the spirit of go/analysis: a named
+// value with a one-line doc, a category and the severity of its findings.
+// Method rules run once per method of every seam; seam rules (Seam set)
+// once per seam.
+type Rule struct {
+	// Name is the rule's identifier, printed as [name] beside findings.
+	Name string
+	// Doc is one line saying what the rule reports and why.
+	Doc string
+	// Category groups rules: "types" (what a signature can carry),
+	// "errors" (how failures reach the caller), "semantics" (what behaves
+	// differently remotely) or "shape" (the interface itself).
+	Category string
+	// Severity is the severity of every finding of the rule.
+	Severity Severity
+	// SeamLevel reports whether the rule runs once per seam rather than
+	// once per method.
+	SeamLevel bool
+
+	run func(*Pass)
+}
+
+// A Pass is what a rule sees: one seam and, for method rules, one method.
+type Pass struct {
+	// Prog is the analyzed program.
+	Prog *Program
+	// Seam is the seam under judgement.
+	Seam *Seam
+	// Method is the method under judgement, or nil for a seam rule.
+	Method *Method
+
+	rule     *Rule
+	reach    []reached
+	findings []*Finding
+}
+
+// Reportf records a finding of the pass's rule at pos.
+func (p *Pass) Reportf(pos token.Pos, format string, args ...any) {
+	f := &Finding{Rule: p.rule, Pos: pos, Message: fmt.Sprintf(format, args...)}
+	if p.Method != nil {
+		f.Method = p.Method.Name
+	}
+	p.findings = append(p.findings, f)
+}
+
+// reached returns every type reachable from the method's signature.
+func (p *Pass) reached() []reached {
+	if p.reach == nil {
+		named, _ := p.Seam.Obj.Type().(*types.Named)
+		p.reach = walkSignature(p.Method.Sig, named)
+	}
+	return p.reach
+}
+
+// Rules returns every rule, seam rules first, then by name.
+func Rules() []*Rule {
+	return []*Rule{
+		GenericRule,
+		ChanRule, FuncRule, InterfaceRule, JSONDashRule, MapKeyRule, NoContextRule, NoErrorRule,
+		OutParamRule, ParamWriteRule, RecursiveRule, UnexportedFieldRule, UnsafeRule,
+	}
+}
+
+// applyRules runs every rule on s and fills in the findings and verdicts
+// of s and its methods.
+func applyRules(prog *Program, s *Seam) {
+	rules := Rules()
+	for _, r := range rules {
+		if r.SeamLevel {
+			p := &Pass{Prog: prog, Seam: s, rule: r}
+			r.run(p)
+			s.Findings = append(s.Findings, p.findings...)
+		}
+	}
+	for _, m := range s.Methods {
+		p := &Pass{Prog: prog, Seam: s, Method: m}
+		for _, r := range rules {
+			if !r.SeamLevel {
+				p.rule = r
+				r.run(p)
+			}
+		}
+		m.Findings = p.findings
+		sortFindings(m.Findings)
+		for _, f := range m.Findings {
+			m.Verdict = max(m.Verdict, verdictOf(f.Rule.Severity))
+		}
+		s.Findings = append(s.Findings, m.Findings...)
+	}
+	sortFindings(s.Findings)
+	for _, f := range s.Findings {
+		s.Verdict = max(s.Verdict, verdictOf(f.Rule.Severity))
+	}
+}
+
+// sortFindings orders findings by position, then rule name, then message.
+func sortFindings(fs []*Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Pos != b.Pos {
+			return a.Pos < b.Pos
+		}
+		if a.Rule.Name != b.Rule.Name {
+			return a.Rule.Name < b.Rule.Name
+		}
+		return a.Message < b.Message
+	})
+}
+
+// typeRule builds a method rule that reports each reached type for which
+// check returns a non-empty message.
+func typeRule(name, doc, category string, sev Severity, check func(p *Pass, r reached) string) *Rule {
+	return &Rule{Name: name, Doc: doc, Category: category, Severity: sev, run: func(p *Pass) {
+		for _, r := range p.reached() {
+			if msg := check(p, r); msg != "" {
+				p.Reportf(r.Pos, "%s", msg)
+			}
+		}
+	}}
+}
+
+// qualifier spells types relative to the seam's package.
+func (p *Pass) qualifier() types.Qualifier {
+	return func(pkg *types.Package) string {
+		if pkg == p.Seam.Obj.Pkg() {
+			return ""
+		}
+		return pkg.Name()
+	}
+}
+
+// typeString spells t relative to the seam's package.
+func (p *Pass) typeString(t types.Type) string {
+	return types.TypeString(t, p.qualifier())
+}
+
+// GenericRule reports generic interfaces.
+var GenericRule = &Rule{
+	Name:      "generic",
+	Doc:       "a generic interface has no single wire format; extract an instantiation behind a non-generic interface",
+	Category:  "shape",
+	Severity:  Error,
+	SeamLevel: true,
+	run: func(p *Pass) {
+		if p.Seam.Generic {
+			p.Reportf(p.Seam.Obj.Pos(), "%s has type parameters: declare a non-generic interface for the instantiation to extract", p.Seam.Obj.Name())
+		}
+	},
+}
+
+// ChanRule reports channels reachable from a signature.
+var ChanRule = typeRule("chan",
+	"a channel cannot cross the network: its two ends would live in different processes",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		if _, ok := r.Type.Underlying().(*types.Chan); ok && !r.Cycle {
+			return fmt.Sprintf("%s is a channel (%s): a channel cannot cross the network; return a slice or poll", r.Path, p.typeString(r.Type))
+		}
+		return ""
+	})
+
+// FuncRule reports functions (callbacks) reachable from a signature.
+var FuncRule = typeRule("func",
+	"a function value (callback) cannot cross the network: its code and closure stay in the caller's process",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		if _, ok := r.Type.Underlying().(*types.Signature); ok && !r.Cycle {
+			return fmt.Sprintf("%s is a function (%s): a callback cannot cross the network; pass data, or split the callback into its own interface", r.Path, p.typeString(r.Type))
+		}
+		return ""
+	})
+
+// InterfaceRule reports interface values (any included) reachable from a
+// signature; an error result and a context.Context parameter are fine.
+var InterfaceRule = typeRule("interface",
+	"an interface value's dynamic type is unknown to the codec; only error results and context.Context parameters may be interfaces",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		if !types.IsInterface(r.Type) || r.Cycle {
+			return ""
+		}
+		if r.Top && r.Result && isError(r.Type) {
+			return ""
+		}
+		if r.Top && !r.Result && isContext(r.Type) {
+			return ""
+		}
+		return fmt.Sprintf("%s is an interface value (%s): the codec cannot know its dynamic type; use a concrete type", r.Path, p.typeString(r.Type))
+	})
+
+// UnsafeRule reports unsafe.Pointer and uintptr values.
+var UnsafeRule = typeRule("unsafe",
+	"unsafe.Pointer and uintptr hold addresses that mean nothing in another process",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		if b, ok := r.Type.Underlying().(*types.Basic); ok && (b.Kind() == types.UnsafePointer || b.Kind() == types.Uintptr) {
+			return fmt.Sprintf("%s is %s: an address means nothing in another process", r.Path, p.typeString(r.Type))
+		}
+		return ""
+	})
+
+// UnexportedFieldRule reports unexported struct fields. The generated codec
+// lives in the interface's package, so it carries that package's
+// unexported fields (a note); another package's unexported fields are out
+// of its reach and would be dropped (an error).
+var UnexportedFieldRule = &Rule{
+	Name:     "unexported-field",
+	Doc:      "unexported fields of another package's types cannot be carried by the codec generated in the interface's package",
+	Category: "types",
+	Severity: Error,
+	run: func(p *Pass) {
+		for _, r := range p.reached() {
+			if r.Field == nil || r.Field.Exported() || r.Field.Pkg() == p.Seam.Obj.Pkg() {
+				continue
+			}
+			p.Reportf(r.Pos, "%s is an unexported field of %s (package %s): the codec cannot reach it and would drop it; export it or pass a type of package %s", r.Path, ownerName(p, r), r.Field.Pkg().Path(), p.Seam.Obj.Pkg().Name())
+		}
+	},
+}
+
+// ownerName spells the struct type that declares r.Field.
+func ownerName(p *Pass, r reached) string {
+	if r.Owner != nil {
+		return types.TypeString(r.Owner, nil)
+	}
+	return "an unnamed struct"
+}
+
+// JSONDashRule notes exported fields tagged json:"-": the mesh codec
+// carries them, the JSON path (gateway, curl) does not.
+var JSONDashRule = typeRule("json-dash",
+	`fields tagged json:"-" are carried by the mesh codec but not by the JSON path (gateway, curl)`,
+	"semantics", Note,
+	func(p *Pass, r reached) string {
+		if r.Field == nil || !r.Field.Exported() || !jsonDropped(r.Tag) {
+			return ""
+		}
+		return fmt.Sprintf(`%s is tagged json:"-": generated clients carry it, but JSON callers (gateway, curl) neither send nor see it`, r.Path)
+	})
+
+// RecursiveRule reports recursive types: the codec encodes trees, not
+// cycles or shared pointers.
+var RecursiveRule = typeRule("recursive",
+	"a recursive type is encoded as a tree: a cycle would not terminate and shared pointers arrive as copies",
+	"types", Warning,
+	func(p *Pass, r reached) string {
+		if !r.Cycle {
+			return ""
+		}
+		return fmt.Sprintf("%s refers back to %s: values are encoded as trees, so a cycle never ends and shared pointers arrive as separate copies", r.Path, p.typeString(r.Type))
+	})
+
+// MapKeyRule reports maps whose keys neither JSON nor the codec can encode.
+var MapKeyRule = typeRule("map-key",
+	"map keys must be strings, integers, booleans or floats to be encoded",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		m, ok := r.Type.Underlying().(*types.Map)
+		if !ok || r.Cycle {
+			return ""
+		}
+		if b, ok := m.Key().Underlying().(*types.Basic); ok && b.Info()&(types.IsString|types.IsInteger|types.IsBoolean|types.IsFloat) != 0 && b.Kind() != types.Uintptr {
+			return ""
+		}
+		return fmt.Sprintf("%s is a map keyed by %s: only string, integer, boolean and float keys can be encoded; key it by a string", r.Path, p.typeString(m.Key()))
+	})
+
+// NoErrorRule reports methods whose last result is not an error.
+var NoErrorRule = &Rule{
+	Name:     "no-error",
+	Doc:      "a method without an error result cannot report a network failure; the generated client logs it and returns zero values",
+	Category: "errors",
+	Severity: Warning,
+	run: func(p *Pass) {
+		res := p.Method.Sig.Results()
+		if res.Len() > 0 && isError(res.At(res.Len()-1).Type()) {
+			return
+		}
+		p.Reportf(p.Method.Func.Pos(), "%s has no error result: a network failure cannot reach the caller (the client logs it and returns zero values); add an error result", p.Method.Name)
+	},
+}
+
+// NoContextRule notes methods without a context.Context parameter.
+var NoContextRule = &Rule{
+	Name:     "no-context",
+	Doc:      "without a context.Context parameter no deadline or cancellation reaches the server",
+	Category: "semantics",
+	Severity: Note,
+	run: func(p *Pass) {
+		params := p.Method.Sig.Params()
+		for i := range params.Len() {
+			if isContext(params.At(i).Type()) {
+				return
+			}
+		}
+		p.Reportf(p.Method.Func.Pos(), "%s has no context.Context parameter: remote calls run with context.Background(), so no deadline or cancellation reaches the server", p.Method.Name)
+	},
+}
+
+// OutParamRule reports pointer parameters an implementation writes
+// through. Extract copies the pointee back when the call returns, so the
+// caller sees the writes; what it cannot restore is other aliasing.
+var OutParamRule = &Rule{
+	Name:     "out-param",
+	Doc:      "a pointer parameter the implementation writes through is copied back when a remote call returns; other aliases of the pointee are not updated",
+	Category: "semantics",
+	Severity: Warning,
+	run: func(p *Pass) {
+		for _, w := range paramWrites(p, true) {
+			p.Reportf(w.param.Pos(), "%s (%s) is an out-parameter: %s writes through it at %s; extract copies the pointee back when the call returns, but other pointers to it are not updated", w.label, p.typeString(w.param.Type()), w.impl, p.Prog.Position(w.at))
+		}
+	},
+}
+
+// ParamWriteRule reports slice and map parameters (or pointers inside
+// value parameters) an implementation writes through: remotely the write
+// lands in the server's copy and the caller never sees it.
+var ParamWriteRule = &Rule{
+	Name:     "param-write",
+	Doc:      "writes through a slice, map or nested pointer of a non-pointer parameter are lost remotely",
+	Category: "semantics",
+	Severity: Warning,
+	run: func(p *Pass) {
+		for _, w := range paramWrites(p, false) {
+			p.Reportf(w.param.Pos(), "%s (%s): %s writes into it at %s; remotely the write lands in the server's copy and the caller never sees it; return the result instead", w.label, p.typeString(w.param.Type()), w.impl, p.Prog.Position(w.at))
+		}
+	},
+}
+
+// implName spells an implementation's method, "(*T).M" or "T.M".
+func implName(impl *Impl, method string) string {
+	if impl.Pointer {
+		return "(*" + impl.Named.Obj().Name() + ")." + method
+	}
+	return impl.Named.Obj().Name() + "." + method
+}

@@ -1,0 +1,204 @@
+package analyze
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// A paramWrite is the first write an implementation makes through a
+// parameter of a seam's method.
+type paramWrite struct {
+	param *types.Var // the interface method's parameter
+	label string     // its name, or "parameter#N"
+	impl  string     // the implementation's method, "(*T).M"
+	at    token.Pos  // where it writes
+}
+
+// A funcDecl is a function's declaration and the package holding it.
+type funcDecl struct {
+	decl *ast.FuncDecl
+	pkg  *packages.Package
+}
+
+// funcDecls indexes the declarations of the program's functions and
+// methods by object (built on first use).
+func (prog *Program) funcDecls() map[*types.Func]funcDecl {
+	if prog.decls == nil {
+		prog.decls = map[*types.Func]funcDecl{}
+		for _, p := range prog.Packages {
+			for _, f := range p.Syntax {
+				for _, d := range f.Decls {
+					if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+						if fn, ok := p.TypesInfo.Defs[fd.Name].(*types.Func); ok {
+							prog.decls[fn] = funcDecl{fd, p}
+						}
+					}
+				}
+			}
+		}
+	}
+	return prog.decls
+}
+
+// paramWrites scans every implementation of the pass's method for writes
+// through its parameters that the caller could see in-process: through
+// pointer parameters when pointers is true, through slices, maps and
+// nested pointers of the other parameters otherwise. It returns the first
+// write per parameter, implementations taken in order.
+func paramWrites(p *Pass, pointers bool) []paramWrite {
+	params := p.Method.Sig.Params()
+	var out []paramWrite
+	for i := range params.Len() {
+		param := params.At(i)
+		_, isPtr := param.Type().Underlying().(*types.Pointer)
+		if isPtr != pointers {
+			continue
+		}
+		for _, impl := range p.Seam.Impls {
+			fd, fn := implMethod(p.Prog, impl, p.Method)
+			if fd.decl == nil || i >= fn.Signature().Params().Len() {
+				continue
+			}
+			v := fn.Signature().Params().At(i)
+			if at := firstWrite(fd.pkg.TypesInfo, fd.decl.Body, v); at.IsValid() {
+				out = append(out, paramWrite{param: param, label: varLabel(param, "parameter", i), impl: implName(impl, p.Method.Name), at: at})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// implMethod returns the declaration of impl's method m.
+func implMethod(prog *Program, impl *Impl, m *Method) (funcDecl, *types.Func) {
+	var t types.Type = impl.Named
+	if impl.Pointer {
+		t = types.NewPointer(t)
+	}
+	sel := types.NewMethodSet(t).Lookup(m.Func.Pkg(), m.Name)
+	if sel == nil {
+		return funcDecl{}, nil
+	}
+	fn, ok := sel.Obj().(*types.Func)
+	if !ok {
+		return funcDecl{}, nil
+	}
+	return prog.funcDecls()[fn.Origin()], fn
+}
+
+// firstWrite returns the position of the first statement of body that
+// writes through v where v's owner could see it: an assignment or ++/--
+// through a dereference, a field of a pointee, a slice or map element; a
+// delete, clear or copy into such a place; or a pointer-receiver method
+// called on it.
+func firstWrite(info *types.Info, body *ast.BlockStmt, v *types.Var) token.Pos {
+	var at token.Pos
+	visible := func(e ast.Expr) bool {
+		root, indirect := rootOf(info, e)
+		return root != nil && info.Uses[root] == v && indirect
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		if at.IsValid() {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if n.Tok != token.DEFINE {
+				for _, lhs := range n.Lhs {
+					if visible(lhs) {
+						at = n.Pos()
+					}
+				}
+			}
+		case *ast.IncDecStmt:
+			if visible(n.X) {
+				at = n.Pos()
+			}
+		case *ast.CallExpr:
+			if writesInCall(info, n, v, visible) {
+				at = n.Pos()
+			}
+		}
+		return !at.IsValid()
+	})
+	return at
+}
+
+// writesInCall reports whether call writes through v: delete, clear or
+// copy into it, or a pointer-receiver method called on it.
+func writesInCall(info *types.Info, call *ast.CallExpr, v *types.Var, visible func(ast.Expr) bool) bool {
+	fun := ast.Unparen(call.Fun)
+	if id, ok := fun.(*ast.Ident); ok && len(call.Args) > 0 {
+		if b, ok := info.Uses[id].(*types.Builtin); ok {
+			switch b.Name() {
+			case "delete", "clear", "copy":
+				root, indirect := rootOf(info, call.Args[0])
+				_, ref := info.TypeOf(call.Args[0]).Underlying().(*types.Map)
+				if s, ok := info.TypeOf(call.Args[0]).Underlying().(*types.Slice); ok && s != nil {
+					ref = true
+				}
+				return root != nil && info.Uses[root] == v && (indirect || ref)
+			}
+		}
+		return false
+	}
+	sel, ok := fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	s, ok := info.Selections[sel]
+	if !ok || s.Kind() != types.MethodVal {
+		return false
+	}
+	recv := s.Obj().(*types.Func).Signature().Recv()
+	if recv == nil {
+		return false
+	}
+	if _, ptrRecv := recv.Type().(*types.Pointer); !ptrRecv {
+		return false
+	}
+	if visible(sel.X) {
+		return true
+	}
+	root, _ := rootOf(info, sel.X)
+	_, xIsPtr := info.TypeOf(sel.X).Underlying().(*types.Pointer)
+	return root != nil && info.Uses[root] == v && xIsPtr
+}
+
+// rootOf returns the variable an lvalue-like expression starts from
+// (v in v.a[i].b, *v, (v)) and whether reaching e from it goes through a
+// pointer, slice or map: a write there is seen by whoever shares v's value.
+func rootOf(info *types.Info, e ast.Expr) (*ast.Ident, bool) {
+	indirect := false
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.StarExpr:
+			indirect = true
+			e = x.X
+		case *ast.SelectorExpr:
+			sel, ok := info.Selections[x]
+			if !ok || sel.Kind() != types.FieldVal {
+				return nil, false
+			}
+			if sel.Indirect() {
+				indirect = true
+			}
+			e = x.X
+		case *ast.IndexExpr:
+			switch info.TypeOf(x.X).Underlying().(type) {
+			case *types.Slice, *types.Map, *types.Pointer:
+				indirect = true
+			}
+			e = x.X
+		case *ast.Ident:
+			return x, indirect
+		default:
+			return nil, false
+		}
+	}
+}
