@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"go/types"
 	"sort"
+	"strings"
 )
 
 // A Rule is one remotability check, in the spirit of go/analysis: a named
@@ -218,17 +219,35 @@ var UnexportedFieldRule = &Rule{
 	Category: "types",
 	Severity: Error,
 	run: func(p *Pass) {
+		// One finding per struct value, naming all its unreachable fields.
+		type group struct {
+			at     reached
+			fields []string
+		}
+		var order []string
+		groups := map[string]*group{}
 		for _, r := range p.reached() {
 			if r.Field == nil || r.Field.Exported() || r.Field.Pkg() == p.Seam.Obj.Pkg() {
 				continue
 			}
-			p.Reportf(r.Pos, "%s is an unexported field of %s (package %s): the codec cannot reach it and would drop it; export it or pass a type of package %s", r.Path, ownerName(p, r), r.Field.Pkg().Path(), p.Seam.Obj.Pkg().Name())
+			parent := strings.TrimSuffix(r.Path, "."+r.Field.Name())
+			g := groups[parent]
+			if g == nil {
+				g = &group{at: r}
+				groups[parent] = g
+				order = append(order, parent)
+			}
+			g.fields = append(g.fields, r.Field.Name())
+		}
+		for _, parent := range order {
+			g := groups[parent]
+			p.Reportf(g.at.Pos, "%s is a %s, whose unexported fields (%s) the codec generated in package %s cannot reach: they would be dropped; pass a type with exported fields", parent, ownerName(g.at), strings.Join(g.fields, ", "), p.Seam.Obj.Pkg().Name())
 		}
 	},
 }
 
 // ownerName spells the struct type that declares r.Field.
-func ownerName(p *Pass, r reached) string {
+func ownerName(r reached) string {
 	if r.Owner != nil {
 		return types.TypeString(r.Owner, nil)
 	}

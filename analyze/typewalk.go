@@ -73,6 +73,9 @@ type typeWalker struct {
 // walk records r and walks into r.Type.
 func (w *typeWalker) walk(r reached) {
 	t := types.Unalias(r.Type)
+	if _, ok := t.(*types.TypeParam); ok {
+		return // only generic interfaces have them; the generic rule reports those
+	}
 	if n, ok := t.(*types.Named); ok {
 		if w.onStack[n] {
 			r.Cycle = true

@@ -1,0 +1,22 @@
+// Package ifaces holds seams with interface values.
+package ifaces
+
+import (
+	"context"
+	"fmt"
+)
+
+// Item is carried in a box.
+type Item struct {
+	Payload any
+	Name    string
+}
+
+// Store mixes fine and unfit interface values.
+type Store interface {
+	Put(ctx context.Context, key string, v any) error   // want "interface: v is an interface value \\(any\\)"
+	Get(ctx context.Context, key string) (Item, error)  // want "interface: result#1.Payload is an interface value"
+	Describe(ctx context.Context, s fmt.Stringer) error // want "interface: s is an interface value \\(fmt.Stringer\\)"
+	Fail(ctx context.Context, cause error) error        // want "interface: cause is an interface value \\(error\\)"
+	Check(ctx context.Context) error
+}
