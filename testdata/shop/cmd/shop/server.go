@@ -168,6 +168,10 @@ func (s *server) getProduct(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) getThumbnail(w http.ResponseWriter, r *http.Request) {
 	img, err := s.cat.Thumbnail(r.Context(), r.PathValue("sku"))
+	if err == catalog.ErrNotFound {
+		writeJSON(w, http.StatusNotFound, errorBody{Error: fmt.Sprintf("no product %q", r.PathValue("sku")), Code: "not_found"})
+		return
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
