@@ -58,6 +58,7 @@ type Program struct {
 	// still analyzed as far as its types allow.
 	Errors []LoadError
 
+	dir   string                   // the absolute directory loaded from
 	decls map[*types.Func]funcDecl // see funcDecls
 }
 
@@ -126,17 +127,11 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading %s in %s: %s", strings.Join(patterns, " "), dir, firstLine(err.Error()))
 	}
-	prog := &Program{Config: cfg, Root: root, Module: modPath}
+	prog := &Program{Config: cfg, Root: root, Module: modPath, dir: abs}
 	prog.Packages = prog.modulePackages(pkgs)
 	prog.Errors = prog.collectErrors(pkgs)
 	if len(prog.Packages) == 0 {
-		if len(prog.Errors) > 0 {
-			return nil, fmt.Errorf("%s", prog.Errors[0].String())
-		}
-		if len(cfg.Patterns) == 0 {
-			return nil, fmt.Errorf("module %s (%s) has no Go packages: add Go files, or check -tags", modPath, root)
-		}
-		return nil, fmt.Errorf("pattern %s matched no packages of module %s: check the pattern, relative to %s", strings.Join(patterns, " "), modPath, dir)
+		return nil, prog.nothingLoaded(patterns)
 	}
 	for _, p := range prog.Packages {
 		if p.Fset != nil {
@@ -188,8 +183,8 @@ func (prog *Program) modulePackages(pkgs []*packages.Package) []*packages.Packag
 		switch {
 		case p.Module == nil || !p.Module.Main:
 			continue // not the module's (or a pattern that matched nothing)
-		case p.Types == nil || p.TypesInfo == nil:
-			continue // could not be loaded at all; its errors are reported
+		case p.Types == nil || p.TypesInfo == nil || len(p.Syntax) == 0:
+			continue // could not be loaded, or has no files to build; its errors are reported
 		case strings.HasSuffix(p.ID, ".test") && p.Name == "main" && p.ForTest != "":
 			continue // generated test main
 		case p.ForTest == "" && hasTestVariant[p.PkgPath]:
@@ -202,24 +197,115 @@ func (prog *Program) modulePackages(pkgs []*packages.Package) []*packages.Packag
 }
 
 // collectErrors gathers the errors of every package reachable from pkgs,
-// each once, sorted by position.
+// each once, sorted by position. The go command's compiler output ("# pkg"
+// then one error a line) is split into lines, and dropped for packages
+// whose parse or type errors say the same.
 func (prog *Program) collectErrors(pkgs []*packages.Package) []LoadError {
 	seen := map[string]bool{}
 	var out []LoadError
+	add := func(le LoadError) {
+		if k := le.String(); !seen[k] {
+			seen[k] = true
+			out = append(out, le)
+		}
+	}
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		checked := false
 		for _, e := range p.Errors {
-			le := LoadError{Pos: prog.relPos(e.Pos), Msg: e.Msg}
-			if le.Pos == "" && e.Kind == packages.ListError && !strings.Contains(le.Msg, p.PkgPath) && p.PkgPath != "" {
+			checked = checked || e.Kind == packages.ParseError || e.Kind == packages.TypeError
+		}
+		for _, e := range p.Errors {
+			if strings.HasPrefix(e.Msg, "# ") {
+				if checked {
+					continue
+				}
+				for _, line := range strings.Split(e.Msg, "\n")[1:] {
+					if line = strings.TrimSpace(line); line != "" {
+						add(prog.splitPos(line))
+					}
+				}
+				continue
+			}
+			le := LoadError{Pos: prog.relPos(e.Pos), Msg: hint(e.Msg)}
+			if le.Pos == "" && e.Kind == packages.ListError && p.PkgPath != "" && !strings.Contains(le.Msg, p.PkgPath) {
 				le.Msg = "package " + p.PkgPath + ": " + le.Msg
 			}
-			if k := le.String(); !seen[k] {
-				seen[k] = true
-				out = append(out, le)
-			}
+			add(le)
 		}
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Pos < out[j].Pos })
 	return out
+}
+
+// splitPos splits "file:line:col: msg" into a LoadError.
+func (prog *Program) splitPos(line string) LoadError {
+	parts := strings.SplitN(line, ": ", 2)
+	if len(parts) == 2 && strings.Count(parts[0], ":") >= 1 {
+		if i := strings.LastIndexByte(parts[0], ':'); i >= 0 {
+			if _, ok := atoi(parts[0][i+1:]); ok {
+				return LoadError{Pos: prog.relPos(parts[0]), Msg: parts[1]}
+			}
+		}
+	}
+	return LoadError{Msg: line}
+}
+
+// hint appends what to do to the go command's errors that do not say it.
+func hint(msg string) string {
+	if strings.Contains(msg, "build constraints exclude all Go files") {
+		return msg + ": pass -tags with the package's build tags (for cgo files: CGO_ENABLED=1 and a C compiler)"
+	}
+	return msg
+}
+
+// nothingLoaded explains why no package of the module was loaded.
+func (prog *Program) nothingLoaded(patterns []string) error {
+	if len(prog.Errors) > 0 {
+		return fmt.Errorf("%s", prog.Errors[0].String())
+	}
+	if len(prog.Config.Patterns) > 0 {
+		return fmt.Errorf("pattern %s matched no packages of module %s: check the patterns, relative to %s", strings.Join(patterns, " "), prog.Module, prog.dir)
+	}
+	file := firstGoFile(prog.dir)
+	if file == "" {
+		return fmt.Errorf("module %s (%s) has no Go packages: add Go files, or pass -C with another module", prog.Module, prog.dir)
+	}
+	data, _ := os.ReadFile(file)
+	rel := prog.RelFile(file)
+	if strings.Contains(string(data), "import \"C\"") {
+		return fmt.Errorf("no package of module %s can be built: %s uses cgo, which is disabled; set CGO_ENABLED=1 and install a C compiler (or use -tags to select pure-Go files)", prog.Module, rel)
+	}
+	return fmt.Errorf("no package of module %s matches the build constraints (for example %s): pass -tags with the files' build tags", prog.Module, rel)
+}
+
+// firstGoFile returns the first .go file under dir, in lexical order,
+// skipping what the go command skips (testdata, vendor, _ and . folders,
+// nested modules), or "".
+func firstGoFile(dir string) string {
+	var found string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != dir && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if path != dir {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		if strings.HasSuffix(d.Name(), ".go") && !strings.HasSuffix(d.Name(), "_test.go") {
+			found = path
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // relPos rewrites a "file:line:col" position so that the file is relative
@@ -247,6 +333,9 @@ func (prog *Program) relPos(pos string) string {
 // RelFile returns file relative to the module root, with slashes, when it
 // lies inside the root, and file unchanged otherwise.
 func (prog *Program) RelFile(file string) string {
+	if !filepath.IsAbs(file) && prog.dir != "" {
+		file = filepath.Join(prog.dir, file) // the go command's output is relative to where it ran
+	}
 	if rel, err := filepath.Rel(prog.Root, file); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
 		return filepath.ToSlash(rel)
 	}

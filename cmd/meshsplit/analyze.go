@@ -1,12 +1,90 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/meshsplit/meshsplit/analyze"
 )
 
-// runAnalyze implements 'meshsplit analyze'.
-func runAnalyze(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "meshsplit analyze: not built yet")
-	return exitFailure
+// runAnalyze implements 'meshsplit analyze': it loads the module, judges
+// every interface seam and prints the report. Exit 0 when the analysis ran
+// (findings are not failures), 1 when packages failed to load or
+// type-check (the rest is still reported), 2 for usage errors.
+func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "meshsplit analyze: internal error: %v; please report it with the command line\n", r)
+			code = exitFailure
+		}
+	}()
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse errors are reported below, on one line
+	dir := fs.String("C", ".", "analyze the module in `dir`")
+	tags := fs.String("tags", "", "comma-separated build `tags`, as for go build")
+	tests := fs.Bool("test", false, "include _test.go files and test packages")
+	asJSON := fs.Bool("json", false, "print the report as JSON (schema in docs/analyze.md)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: meshsplit analyze [-C dir] [-tags list] [-test] [-json] [patterns...]")
+		fmt.Fprintln(fs.Output(), "Finds the interface seams of a Go module and judges whether each can cross a network.")
+		fmt.Fprintln(fs.Output(), "Patterns default to ./... (relative to -C).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "meshsplit analyze: %v; run 'meshsplit analyze -h' for usage\n", err)
+		return exitUsage
+	}
+	for _, p := range fs.Args() {
+		if strings.HasPrefix(p, "-") {
+			fmt.Fprintf(stderr, "meshsplit analyze: flag %s after a pattern: put flags before the patterns\n", p)
+			return exitUsage
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	prog, err := analyze.Load(ctx, analyze.Config{
+		Dir:      *dir,
+		Patterns: fs.Args(),
+		Tags:     splitTags(*tags),
+		Tests:    *tests,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)
+		return exitFailure
+	}
+	rep := analyze.Run(prog)
+	if *asJSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)
+		return exitFailure
+	}
+	if len(prog.Errors) > 0 {
+		for _, e := range prog.Errors {
+			fmt.Fprintln(stderr, e.String())
+		}
+		fmt.Fprintf(stderr, "meshsplit analyze: %d load or type errors (above); the report covers what could be analyzed; fix them and run again\n", len(prog.Errors))
+		return exitFailure
+	}
+	return exitOK
+}
+
+// splitTags splits a -tags value at commas (and, as the go command still
+// accepts, spaces).
+func splitTags(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// writeTree creates files (path -> content) under a new temporary
+// directory and returns it.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const seamSrc = `package good
+
+import "context"
+
+// S is a seam.
+type S interface{ Do(ctx context.Context) error }
+`
+
+func TestAnalyzeInputs(t *testing.T) {
+	tests := []struct {
+		name   string
+		files  map[string]string // module files; nil: no directory at all
+		args   []string          // after -C dir
+		env    map[string]string
+		code   int
+		stdout string // regexp the output must match
+		stderr string // regexp the errors must match ("" = no errors)
+	}{
+		{
+			name:   "ok",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n", "good/g.go": seamSrc},
+			code:   0,
+			stdout: `(?m)^1 +good\.S +remotable +1 +0 +0 +0 +\d+$`,
+		},
+		{
+			name:   "json",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n", "good/g.go": seamSrc},
+			args:   []string{"-json"},
+			code:   0,
+			stdout: `"version": 1,\n  "module": "ex.com/m"[\s\S]*"pos": "good/g.go:6:6"`,
+		},
+		{
+			name:   "missing directory",
+			files:  nil,
+			code:   1,
+			stderr: `^meshsplit analyze: directory .*nope does not exist: pass -C with the directory of a Go module\n$`,
+		},
+		{
+			name:   "no go.mod",
+			files:  map[string]string{"x/x.go": "package x\n"},
+			code:   1,
+			stderr: `^meshsplit analyze: no go.mod in .* or any parent: analyze works on a Go module; run 'go mod init' there or pass -C with a module's directory\n$`,
+		},
+		{
+			name:   "empty module",
+			files:  map[string]string{"go.mod": "module ex.com/empty\n\ngo 1.26\n"},
+			code:   1,
+			stderr: `^meshsplit analyze: module ex.com/empty \(.*\) has no Go packages: add Go files, or pass -C with another module\n$`,
+		},
+		{
+			name:   "pattern matches nothing",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n", "good/g.go": seamSrc},
+			args:   []string{"./nope/..."},
+			code:   1,
+			stderr: `^meshsplit analyze: .*nope.*no such file or directory\n$`,
+		},
+		{
+			name:   "pattern names a missing package",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n", "good/g.go": seamSrc},
+			args:   []string{"./nope"},
+			code:   1,
+			stderr: `^meshsplit analyze: .*nope.*directory not found\n$`,
+		},
+		{
+			name: "type errors: reported at file:line, the rest analyzed",
+			files: map[string]string{
+				"go.mod":    "module ex.com/m\n\ngo 1.26\n",
+				"good/g.go": seamSrc,
+				"bad/b.go":  "package bad\n\nimport \"ex.com/m/good\"\n\ntype T interface{ Do(x undefinedType) error }\n\nvar _ good.S = 3\n",
+			},
+			code:   1,
+			stdout: `(?m)^\d +good\.S +remotable [\s\S]*^\d +bad\.T `,
+			stderr: `^bad/b.go:5:24: undefined: undefinedType\nbad/b.go:7:16: cannot use 3 .*\nmeshsplit analyze: 2 load or type errors \(above\); the report covers what could be analyzed; fix them and run again\n$`,
+		},
+		{
+			name: "syntax error",
+			files: map[string]string{
+				"go.mod":    "module ex.com/m\n\ngo 1.26\n",
+				"good/g.go": seamSrc,
+				"bad/b.go":  "package bad\n\ntype T interface{ Do() error\n",
+			},
+			code:   1,
+			stdout: `good\.S`,
+			stderr: `^bad/b.go:3:\d+: expected .*\n[\s\S]*meshsplit analyze: \d+ load or type errors`,
+		},
+		{
+			name: "build-tagged files excluded",
+			files: map[string]string{
+				"go.mod": "module ex.com/m\n\ngo 1.26\n",
+				"p/p.go": "//go:build special\n\n" + strings.Replace(seamSrc, "package good", "package p", 1),
+			},
+			code:   1,
+			stderr: `^meshsplit analyze: no package of module ex.com/m matches the build constraints \(for example p/p.go\): pass -tags with the files' build tags\n$`,
+		},
+		{
+			name: "build-tagged package named explicitly",
+			files: map[string]string{
+				"go.mod": "module ex.com/m\n\ngo 1.26\n",
+				"p/p.go": "//go:build special\n\n" + strings.Replace(seamSrc, "package good", "package p", 1),
+			},
+			args:   []string{"./p"},
+			code:   1,
+			stderr: `^meshsplit analyze: package ex.com/m/p: build constraints exclude all Go files in .*: pass -tags with the package's build tags .*\n$`,
+		},
+		{
+			name: "build tags given",
+			files: map[string]string{
+				"go.mod": "module ex.com/m\n\ngo 1.26\n",
+				"p/p.go": "//go:build special\n\n" + strings.Replace(seamSrc, "package good", "package p", 1),
+			},
+			args:   []string{"-tags", "special,other"},
+			code:   0,
+			stdout: `(?m)^1 +p\.S +remotable`,
+		},
+		{
+			name: "cgo disabled",
+			files: map[string]string{
+				"go.mod": "module ex.com/m\n\ngo 1.26\n",
+				"c/c.go": "package c\n\n// int add(int a, int b) { return a + b; }\nimport \"C\"\n\n// S adds.\ntype S interface{ Add(a, b int) (int, error) }\n",
+			},
+			env:    map[string]string{"CGO_ENABLED": "0"},
+			code:   1,
+			stderr: `^meshsplit analyze: no package of module ex.com/m can be built: c/c.go uses cgo, which is disabled; set CGO_ENABLED=1 and install a C compiler .*\n$`,
+		},
+		{
+			name: "test files only with -test",
+			files: map[string]string{
+				"go.mod":         "module ex.com/m\n\ngo 1.26\n",
+				"good/g.go":      seamSrc,
+				"good/g_test.go": "package good\n\nimport \"context\"\n\n// Fake is a test seam.\ntype Fake interface{ Fake(ctx context.Context) error }\n",
+			},
+			args:   []string{"-test"},
+			code:   0,
+			stdout: `(?m)^\d +good\.Fake +remotable[\s\S]*^\d +good\.S +remotable`,
+		},
+		{name: "unknown flag", args: []string{"-x"}, code: 2, stderr: `^meshsplit analyze: flag provided but not defined: -x; run 'meshsplit analyze -h' for usage\n$`},
+		{name: "flag without value", args: []string{"-tags"}, code: 2, stderr: `^meshsplit analyze: flag needs an argument: -tags; run 'meshsplit analyze -h' for usage\n$`},
+		{name: "flag after pattern", args: []string{"./...", "-json"}, code: 2, stderr: `^meshsplit analyze: flag -json after a pattern: put flags before the patterns\n$`},
+		{name: "help", args: []string{"-h"}, code: 0, stdout: `^usage: meshsplit analyze`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			dir := filepath.Join(t.TempDir(), "nope")
+			if tt.files != nil {
+				dir = writeTree(t, tt.files)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"analyze", "-C", dir}, tt.args...)
+			code := run(args, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout.String(), stderr.String())
+			}
+			if tt.stdout != "" && !regexp.MustCompile(tt.stdout).MatchString(stdout.String()) {
+				t.Errorf("stdout does not match %q:\n%s", tt.stdout, stdout.String())
+			}
+			errs := stderr.String()
+			if tt.stderr == "" && errs != "" {
+				t.Errorf("unexpected stderr:\n%s", errs)
+			}
+			if tt.stderr != "" && !regexp.MustCompile(tt.stderr).MatchString(errs) {
+				t.Errorf("stderr does not match %q:\n%s", tt.stderr, errs)
+			}
+			if strings.Contains(errs, "goroutine ") || strings.Contains(errs, "panic") {
+				t.Errorf("stderr shows a panic:\n%s", errs)
+			}
+		})
+	}
+}
