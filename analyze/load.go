@@ -233,7 +233,7 @@ func (prog *Program) collectErrors(pkgs []*packages.Package) []LoadError {
 			add(le)
 		}
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pos < out[j].Pos })
+	sort.SliceStable(out, func(i, j int) bool { return posStringLess(out[i].Pos, out[j].Pos) })
 	return out
 }
 

@@ -91,24 +91,24 @@ func applyRules(prog *Program, s *Seam) {
 			}
 		}
 		m.Findings = p.findings
-		sortFindings(m.Findings)
+		sortFindings(prog.Fset, m.Findings)
 		for _, f := range m.Findings {
 			m.Verdict = max(m.Verdict, verdictOf(f.Rule.Severity))
 		}
 		s.Findings = append(s.Findings, m.Findings...)
 	}
-	sortFindings(s.Findings)
+	sortFindings(prog.Fset, s.Findings)
 	for _, f := range s.Findings {
 		s.Verdict = max(s.Verdict, verdictOf(f.Rule.Severity))
 	}
 }
 
 // sortFindings orders findings by position, then rule name, then message.
-func sortFindings(fs []*Finding) {
+func sortFindings(fset *token.FileSet, fs []*Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.Pos != b.Pos {
-			return a.Pos < b.Pos
+			return posLess(fset, a.Pos, b.Pos)
 		}
 		if a.Rule.Name != b.Rule.Name {
 			return a.Rule.Name < b.Rule.Name

@@ -135,7 +135,7 @@ func (a *analysis) findSeams() {
 			a.order = append(a.order, s)
 		}
 	}
-	sort.SliceStable(a.order, func(i, j int) bool { return a.order[i].Obj.Pos() < a.order[j].Obj.Pos() })
+	sort.SliceStable(a.order, func(i, j int) bool { return posLess(a.prog.Fset, a.order[i].Obj.Pos(), a.order[j].Obj.Pos()) })
 }
 
 // typeSpecs maps the position of each package-level type name of p to its
@@ -271,7 +271,7 @@ func (a *analysis) findCtors() {
 		}
 	}
 	for _, s := range a.order {
-		sort.Slice(s.Ctors, func(i, j int) bool { return s.Ctors[i].Func.Pos() < s.Ctors[j].Func.Pos() })
+		sort.Slice(s.Ctors, func(i, j int) bool { return posLess(a.prog.Fset, s.Ctors[i].Func.Pos(), s.Ctors[j].Func.Pos()) })
 	}
 }
 

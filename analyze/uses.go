@@ -27,18 +27,18 @@ func (a *analysis) findUses() {
 		}
 		sort.Slice(s.Importers, func(i, j int) bool { return s.Importers[i].Pkg.ID < s.Importers[j].Pkg.ID })
 		for _, m := range s.Methods {
-			sortSites(m.CallSites)
+			sortSites(a.prog.Fset, m.CallSites)
 		}
 		for _, c := range s.Ctors {
-			sortSites(c.Calls)
+			sortSites(a.prog.Fset, c.Calls)
 		}
-		sort.SliceStable(s.Conversions, func(i, j int) bool { return s.Conversions[i].Pos < s.Conversions[j].Pos })
+		sort.SliceStable(s.Conversions, func(i, j int) bool { return posLess(a.prog.Fset, s.Conversions[i].Pos, s.Conversions[j].Pos) })
 	}
 }
 
 // sortSites sorts sites by position.
-func sortSites(sites []*Site) {
-	sort.Slice(sites, func(i, j int) bool { return sites[i].Pos < sites[j].Pos })
+func sortSites(fset *token.FileSet, sites []*Site) {
+	sort.Slice(sites, func(i, j int) bool { return posLess(fset, sites[i].Pos, sites[j].Pos) })
 }
 
 // A useWalker walks one package's syntax for findUses.
