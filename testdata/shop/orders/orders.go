@@ -77,6 +77,11 @@ type Service interface {
 	// inventory.ErrOutOfStock, a *payments.DeclinedError or ErrInvalidOrder.
 	Place(ctx context.Context, o *Order) error
 
+	// Quote prices lines as Place would, with an optional coupon (nil for
+	// none), and reserves or charges nothing. It takes a slice of a struct
+	// from another package (inventory.Line) and a pointer it only reads.
+	Quote(ctx context.Context, lines []inventory.Line, coupon *Coupon) (total money.Cents, err error)
+
 	// Get returns the order with the given ID, or (nil, nil) when there is
 	// none: an unknown ID is not an error.
 	Get(ctx context.Context, id string) (*Order, error)

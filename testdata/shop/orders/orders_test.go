@@ -265,6 +265,35 @@ func TestCouponNeverBelowCost(t *testing.T) {
 	}
 }
 
+func TestQuote(t *testing.T) {
+	tests := []struct {
+		name   string
+		lines  []inventory.Line
+		coupon *orders.Coupon
+		want   int64
+		err    error
+	}{
+		{"no coupon", []inventory.Line{{SKU: "mug", Qty: 2}, {SKU: "poster", Qty: 1}}, nil, 3400, nil},
+		{"coupon capped at cost", []inventory.Line{{SKU: "poster", Qty: 1}}, &orders.Coupon{Code: "HALF", PercentOff: 50}, 800, nil},
+		{"more than in stock is still a price", []inventory.Line{{SKU: "poster", Qty: 5}}, nil, 5000, nil},
+		{"unknown product", []inventory.Line{{SKU: "lamp", Qty: 1}}, nil, 0, catalog.ErrNotFound},
+		{"no lines", nil, nil, 0, orders.ErrInvalidOrder},
+		{"bad coupon", []inventory.Line{{SKU: "mug", Qty: 1}}, &orders.Coupon{Code: "NONE", PercentOff: 0}, 0, orders.ErrInvalidOrder},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, 0)
+			total, err := s.ord.Quote(context.Background(), tt.lines, tt.coupon)
+			if !errors.Is(err, tt.err) || int64(total) != tt.want {
+				t.Errorf("Quote = %d, %v; want %d, %v", total, err, tt.want, tt.err)
+			}
+			if s.stock(t, "mug") != 10 || s.stock(t, "poster") != 2 || s.mail.Pending() != 0 {
+				t.Error("Quote reserved stock or told someone")
+			}
+		})
+	}
+}
+
 // TestPaymentTokenIsNeverJSONButIsUsed checks both halves of the
 // json:"-" on Customer.PaymentToken.
 func TestPaymentTokenIsNeverJSONButIsUsed(t *testing.T) {

@@ -65,12 +65,14 @@ func (s *service) Place(ctx context.Context, o *Order) error {
 		return err
 	}
 	if earlier, ok := s.byIdempotencyKey(o.IdempotencyKey); ok {
-		*o = earlier // a retry: the same order again, charged once
+		// A retry: the same order again, charged once. (A retry that arrives
+		// while the first call is still running is not detected here.)
+		*o = earlier
 		return nil
 	}
-	total, margin, err := s.price(ctx, o)
+	total, margin, err := s.price(ctx, o.Lines, o.Coupon)
 	if err != nil {
-		return err
+		return fmt.Errorf("orders: place: %w", err)
 	}
 	res, err := s.inv.Reserve(ctx, o.Lines...)
 	if err != nil {
@@ -135,33 +137,56 @@ func validate(o *Order) error {
 		return fmt.Errorf("orders: place: order already has ID %q: %w", o.ID, ErrInvalidOrder)
 	case o.Customer.ID == "" || o.Customer.Email == "":
 		return fmt.Errorf("orders: place: customer ID and email are required: %w", ErrInvalidOrder)
-	case len(o.Lines) == 0:
-		return fmt.Errorf("orders: place: no lines: %w", ErrInvalidOrder)
-	case o.Coupon != nil && (o.Coupon.PercentOff < 1 || o.Coupon.PercentOff > 100):
-		return fmt.Errorf("orders: place: coupon %q: %d%% off: %w", o.Coupon.Code, o.Coupon.PercentOff, ErrInvalidOrder)
+	}
+	if err := validateBasket(o.Lines, o.Coupon); err != nil {
+		return fmt.Errorf("orders: place: %w", err)
 	}
 	return nil
 }
 
-// price returns what o costs the customer and the shop's margin on it. A
-// coupon never takes the total below what the goods cost the shop, which is
-// why orders needs catalog.Product.Cost although JSON never shows it.
-func (s *service) price(ctx context.Context, o *Order) (total, margin money.Cents, err error) {
+// validateBasket checks what Place and Quote need.
+func validateBasket(lines []inventory.Line, coupon *Coupon) error {
+	switch {
+	case len(lines) == 0:
+		return fmt.Errorf("no lines: %w", ErrInvalidOrder)
+	case coupon != nil && (coupon.PercentOff < 1 || coupon.PercentOff > 100):
+		return fmt.Errorf("coupon %q: %d%% off: %w", coupon.Code, coupon.PercentOff, ErrInvalidOrder)
+	}
+	return nil
+}
+
+// Quote implements Service. It reads coupon and never writes through it.
+func (s *service) Quote(ctx context.Context, lines []inventory.Line, coupon *Coupon) (total money.Cents, err error) {
+	if err := validateBasket(lines, coupon); err != nil {
+		return 0, fmt.Errorf("orders: quote: %w", err)
+	}
+	total, _, err = s.price(ctx, lines, coupon)
+	if err != nil {
+		return 0, fmt.Errorf("orders: quote: %w", err)
+	}
+	return total, nil
+}
+
+// price returns what lines cost the customer with an optional coupon, and
+// the shop's margin on them. A coupon never takes the total below what the
+// goods cost the shop, which is why orders needs catalog.Product.Cost
+// although JSON never shows it.
+func (s *service) price(ctx context.Context, lines []inventory.Line, coupon *Coupon) (total, margin money.Cents, err error) {
 	var subtotal, cost money.Cents
-	for i, l := range o.Lines {
+	for i, l := range lines {
 		p, err := s.cat.Get(ctx, l.SKU)
 		if err == catalog.ErrNotFound { // a sentinel compared with ==
-			return 0, 0, fmt.Errorf("orders: place: line %d: %q: %w", i+1, l.SKU, err)
+			return 0, 0, fmt.Errorf("line %d: %q: %w", i+1, l.SKU, err)
 		}
 		if err != nil {
-			return 0, 0, fmt.Errorf("orders: place: line %d: catalog: %w", i+1, err)
+			return 0, 0, fmt.Errorf("line %d: catalog: %w", i+1, err)
 		}
 		subtotal += p.Price.Times(l.Qty)
 		cost += p.Cost.Times(l.Qty)
 	}
 	total = subtotal
-	if o.Coupon != nil {
-		total = max(subtotal-subtotal.Percent(o.Coupon.PercentOff), min(cost, subtotal))
+	if coupon != nil {
+		total = max(subtotal-subtotal.Percent(coupon.PercentOff), min(cost, subtotal))
 	}
 	return total, total - cost, nil
 }

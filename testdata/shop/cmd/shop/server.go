@@ -120,6 +120,7 @@ func (s *server) routes() {
 	s.mux.HandleFunc("GET /products/{sku}/thumbnail", s.getThumbnail)
 	s.mux.HandleFunc("GET /stock", s.getStock)
 	s.mux.HandleFunc("POST /stock/{sku}/restock", s.restock)
+	s.mux.HandleFunc("POST /quote", s.quote)
 	s.mux.HandleFunc("POST /orders", s.placeOrder)
 	s.mux.HandleFunc("GET /orders/{id}", s.getOrder)
 	s.mux.HandleFunc("POST /orders/{id}/cancel", s.cancelOrder)
@@ -209,6 +210,24 @@ func (s *server) restock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// quote prices a basket: {"lines": [...], "coupon": {...}}.
+func (s *server) quote(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Lines  []inventory.Line `json:"lines"`
+		Coupon *orders.Coupon   `json:"coupon,omitempty"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	total, err := s.ord.Quote(r.Context(), req.Lines, req.Coupon)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total_cents": total, "currency": "EUR"})
 }
 
 // placeRequest is the body of POST /orders. The payment token travels here

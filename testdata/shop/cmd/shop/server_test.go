@@ -172,6 +172,13 @@ func TestThumbnail(t *testing.T) {
 
 func TestOrderLifecycle(t *testing.T) {
 	a := newAPI(t, config{})
+	var quote struct {
+		TotalCents int64 `json:"total_cents"`
+	}
+	a.want(http.StatusOK, &quote, "POST", "/quote", map[string]any{"lines": []any{line("mug-blue", 2), line("sticker-pack", 1)}})
+	if quote.TotalCents != 2900 {
+		t.Errorf("quote = %d cents, want 2900", quote.TotalCents)
+	}
 	var placed order
 	raw := a.want(http.StatusCreated, &placed, "POST", "/orders", basket("tok_visa", line("mug-blue", 2), line("sticker-pack", 1)))
 	if placed.ID == "" || placed.Status != "paid" || placed.TotalCents != 2900 || placed.ChargeID == "" {
@@ -248,6 +255,8 @@ func TestOrderErrors(t *testing.T) {
 		{"malformed JSON", "POST", "/orders", `{"customer":`, nil, http.StatusBadRequest, "bad_request"},
 		{"unknown field", "POST", "/orders", `{"customer":{"id":"c1","email":"a@b"},"lines":[],"tip":5}`, nil, http.StatusBadRequest, "bad_request"},
 		{"bad idempotency key", "POST", "/orders", basket("tok_visa", line("mug-blue", 1)), []string{"Idempotency-Key", "-1"}, http.StatusBadRequest, "bad_request"},
+		{"quote of an unknown product", "POST", "/quote", `{"lines":[{"sku":"lamp","qty":1}]}`, nil, http.StatusUnprocessableEntity, "unknown_product"},
+		{"quote with a bad coupon", "POST", "/quote", `{"lines":[{"sku":"mug-blue","qty":1}],"coupon":{"code":"X","percent_off":200}}`, nil, http.StatusBadRequest, "bad_request"},
 		{"unknown order", "GET", "/orders/ord-404", nil, nil, http.StatusNotFound, "not_found"},
 		{"receipt of an unknown order", "GET", "/orders/ord-404/receipt", nil, nil, http.StatusNotFound, "not_found"},
 		{"cancel an unknown order", "POST", "/orders/ord-404/cancel", nil, nil, http.StatusNotFound, "not_found"},
