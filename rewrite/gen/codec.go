@@ -1,0 +1,290 @@
+package gen
+
+import (
+	"fmt"
+	"go/types"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/types/typeutil"
+)
+
+// This file writes the statements that encode and decode one value with the
+// runtime's Encoder (e) and Decoder (d), without reflection. Basic types are
+// written inline with conversions; every other named type gets a pair of
+// functions (a helper), written once per file, so that recursive types give
+// recursive functions.
+
+// expr is a Go expression denoting an addressable value. When ptr is set, s
+// is a pointer and the value is *s.
+type expr struct {
+	s   string
+	ptr bool
+}
+
+// val returns the expression of the value.
+func (x expr) val() string {
+	if x.ptr {
+		return "*" + x.s
+	}
+	return x.s
+}
+
+// addr returns the expression of the value's address.
+func (x expr) addr() string {
+	if x.ptr {
+		return x.s
+	}
+	return "&" + x.s
+}
+
+// operand returns s, in parentheses when it is itself a dereference.
+func (x expr) operand() string {
+	if strings.HasPrefix(x.s, "*") {
+		return "(" + x.s + ")"
+	}
+	return x.s
+}
+
+// field returns the expression of field name of a struct value.
+func (x expr) field(name string) expr { return expr{s: x.operand() + "." + name} }
+
+// index returns the expression of element i of an array, slice or map value.
+func (x expr) index(i string) expr {
+	if x.ptr {
+		return expr{s: "(*" + x.s + ")[" + i + "]"}
+	}
+	return expr{s: x.operand() + "[" + i + "]"}
+}
+
+// helper is the pair of functions that encode and decode one named type.
+type helper struct {
+	t        *types.Named
+	enc, dec string
+}
+
+// codec writes encoding and decoding statements for one generated file.
+type codec struct {
+	typeString func(types.Type) string // spells a type in the generated file
+	rt         string                  // the runtime's import name
+	prefix     string                  // of helper names: the interface's name, lower first
+	names      nameSet                 // taken helper names
+	helpers    typeutil.Map            // *types.Named -> *helper
+	pending    []*helper               // helpers whose bodies are still to write
+	all        []*helper               // every helper, in creation order
+}
+
+// helper returns the helper of n, creating it on first use.
+func (c *codec) helper(n *types.Named) *helper {
+	if h, ok := c.helpers.At(n).(*helper); ok {
+		return h
+	}
+	base := typeLabel(n)
+	h := &helper{t: n, enc: c.names.unique(c.prefix + "Encode" + base)}
+	h.dec = c.prefix + "Decode" + strings.TrimPrefix(h.enc, c.prefix+"Encode")
+	c.names[h.dec] = true
+	c.helpers.Set(n, h)
+	c.pending = append(c.pending, h)
+	c.all = append(c.all, h)
+	return h
+}
+
+// typeLabel turns a named type into an identifier fragment: Order,
+// MoneyAmount for money.Amount in another package, PageItem for Page[Item].
+func typeLabel(t types.Type) string {
+	switch u := types.Unalias(t).(type) {
+	case *types.Named:
+		label := upperFirst(u.Obj().Name())
+		if args := u.TypeArgs(); args != nil {
+			for i := range args.Len() {
+				label += typeLabel(args.At(i))
+			}
+		}
+		return label
+	case *types.Basic:
+		return upperFirst(u.Name())
+	case *types.Pointer:
+		return "Ptr" + typeLabel(u.Elem())
+	case *types.Slice:
+		return "Slice" + typeLabel(u.Elem())
+	case *types.Array:
+		return "Array" + typeLabel(u.Elem())
+	case *types.Map:
+		return "Map" + typeLabel(u.Key()) + typeLabel(u.Elem())
+	}
+	return "T"
+}
+
+// basicCall returns the Encoder/Decoder method for a basic kind and the Go
+// type that method takes or returns.
+func basicCall(b *types.Basic) (method, goType string) {
+	switch {
+	case b.Kind() == types.Bool:
+		return "Bool", "bool"
+	case b.Info()&types.IsUnsigned != 0:
+		return "Uint", "uint64"
+	case b.Info()&types.IsInteger != 0:
+		return "Int", "int64"
+	case b.Info()&types.IsFloat != 0:
+		return "Float64", "float64"
+	case b.Info()&types.IsComplex != 0:
+		return "Complex128", "complex128"
+	case b.Kind() == types.String:
+		return "String", "string"
+	}
+	panic(fmt.Sprintf("gen: basic type %s passed the checker", b))
+}
+
+// isByte reports whether t is byte (uint8) itself, so that a []t is a []byte.
+func isByte(t types.Type) bool {
+	b, ok := types.Unalias(t).(*types.Basic)
+	return ok && b.Kind() == types.Uint8
+}
+
+// encode writes the statements that encode x of type t. depth numbers the
+// loop variables of nested loops.
+func (c *codec) encode(w *strings.Builder, x expr, t types.Type, depth int) {
+	t = types.Unalias(t)
+	if isTime(t) {
+		fmt.Fprintf(w, "e.Time(%s)\n", x.val())
+		return
+	}
+	if n, ok := t.(*types.Named); ok {
+		switch u := n.Underlying().(type) {
+		case *types.Basic:
+			method, goType := basicCall(u)
+			fmt.Fprintf(w, "e.%s(%s(%s))\n", method, goType, x.val())
+			return
+		}
+		if underlyingIsTime(n) {
+			fmt.Fprintf(w, "e.Time(%s(%s))\n", c.typeString(timeOf(n)), x.val())
+			return
+		}
+		fmt.Fprintf(w, "%s(e, %s)\n", c.helper(n).enc, x.addr())
+		return
+	}
+	d := strconv.Itoa(depth)
+	switch u := t.(type) {
+	case *types.Basic:
+		method, goType := basicCall(u)
+		if u.Name() == goType {
+			fmt.Fprintf(w, "e.%s(%s)\n", method, x.val())
+		} else {
+			fmt.Fprintf(w, "e.%s(%s(%s))\n", method, goType, x.val())
+		}
+	case *types.Pointer:
+		fmt.Fprintf(w, "if %s == nil {\ne.Present(false)\n} else {\ne.Present(true)\n", x.val())
+		c.encode(w, expr{s: x.val(), ptr: true}, u.Elem(), depth)
+		w.WriteString("}\n")
+	case *types.Slice:
+		if isByte(u.Elem()) {
+			fmt.Fprintf(w, "e.ByteSlice(%s)\n", x.val())
+			return
+		}
+		fmt.Fprintf(w, "if %s == nil {\ne.Len(-1)\n} else {\ne.Len(len(%s))\n", x.val(), x.val())
+		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
+		c.encode(w, x.index("i"+d), u.Elem(), depth+1)
+		w.WriteString("}\n}\n")
+	case *types.Array:
+		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
+		c.encode(w, x.index("i"+d), u.Elem(), depth+1)
+		w.WriteString("}\n")
+	case *types.Map:
+		fmt.Fprintf(w, "if %s == nil {\ne.Len(-1)\n} else {\ne.Len(len(%s))\n", x.val(), x.val())
+		fmt.Fprintf(w, "for k%s, v%s := range %s {\n", d, d, x.val())
+		c.encode(w, expr{s: "k" + d}, u.Key(), depth+1)
+		c.encode(w, expr{s: "v" + d}, u.Elem(), depth+1)
+		w.WriteString("}\n}\n")
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if f := u.Field(i); f.Name() != "_" {
+				c.encode(w, x.field(f.Name()), f.Type(), depth)
+			}
+		}
+	default:
+		panic(fmt.Sprintf("gen: type %s passed the checker", t))
+	}
+}
+
+// decode writes the statements that decode into x, of type t and holding
+// its zero value.
+func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
+	t = types.Unalias(t)
+	if isTime(t) {
+		fmt.Fprintf(w, "%s = d.Time()\n", x.val())
+		return
+	}
+	if n, ok := t.(*types.Named); ok {
+		switch u := n.Underlying().(type) {
+		case *types.Basic:
+			method, _ := basicCall(u)
+			fmt.Fprintf(w, "%s = %s(d.%s())\n", x.val(), c.typeString(n), method)
+			return
+		}
+		if underlyingIsTime(n) {
+			fmt.Fprintf(w, "%s = %s(d.Time())\n", x.val(), c.typeString(n))
+			return
+		}
+		fmt.Fprintf(w, "%s(d, %s)\n", c.helper(n).dec, x.addr())
+		return
+	}
+	d := strconv.Itoa(depth)
+	switch u := t.(type) {
+	case *types.Basic:
+		method, goType := basicCall(u)
+		if u.Name() == goType {
+			fmt.Fprintf(w, "%s = d.%s()\n", x.val(), method)
+		} else {
+			fmt.Fprintf(w, "%s = %s(d.%s())\n", x.val(), u.Name(), method)
+		}
+	case *types.Pointer:
+		fmt.Fprintf(w, "if d.Present() {\n%s = new(%s)\n", x.val(), c.typeString(u.Elem()))
+		c.decode(w, expr{s: x.val(), ptr: true}, u.Elem(), depth)
+		w.WriteString("}\n")
+	case *types.Slice:
+		if isByte(u.Elem()) {
+			fmt.Fprintf(w, "%s = d.ByteSlice()\n", x.val())
+			return
+		}
+		fmt.Fprintf(w, "if n%s := d.Len(); n%s >= 0 {\n%s = make(%s, n%s)\n", d, d, x.val(), c.typeString(u), d)
+		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
+		c.decode(w, x.index("i"+d), u.Elem(), depth+1)
+		w.WriteString("}\n}\n")
+	case *types.Array:
+		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
+		c.decode(w, x.index("i"+d), u.Elem(), depth+1)
+		w.WriteString("}\n")
+	case *types.Map:
+		fmt.Fprintf(w, "if n%s := d.Len(); n%s >= 0 {\n%s = make(%s, n%s)\n", d, d, x.val(), c.typeString(u), d)
+		fmt.Fprintf(w, "for range n%s {\n", d)
+		fmt.Fprintf(w, "var k%s %s\n", d, c.typeString(u.Key()))
+		c.decode(w, expr{s: "k" + d}, u.Key(), depth+1)
+		fmt.Fprintf(w, "var v%s %s\n", d, c.typeString(u.Elem()))
+		c.decode(w, expr{s: "v" + d}, u.Elem(), depth+1)
+		fmt.Fprintf(w, "%s = v%s\n", x.index("k"+d).val(), d)
+		w.WriteString("}\n}\n")
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if f := u.Field(i); f.Name() != "_" {
+				c.decode(w, x.field(f.Name()), f.Type(), depth)
+			}
+		}
+	default:
+		panic(fmt.Sprintf("gen: type %s passed the checker", t))
+	}
+}
+
+// writeHelpers writes the functions of every helper created so far and of
+// those their bodies create, in creation order.
+func (c *codec) writeHelpers(w *strings.Builder) {
+	for len(c.pending) > 0 {
+		h := c.pending[0]
+		c.pending = c.pending[1:]
+		name := c.typeString(h.t)
+		fmt.Fprintf(w, "\n// %s encodes a value of type %s.\nfunc %s(e *%s.Encoder, v *%s) {\n", h.enc, name, h.enc, c.rt, name)
+		c.encode(w, expr{s: "v", ptr: true}, h.t.Underlying(), 0)
+		fmt.Fprintf(w, "}\n\n// %s decodes a value of type %s.\nfunc %s(d *%s.Decoder, v *%s) {\n", h.dec, name, h.dec, c.rt, name)
+		c.decode(w, expr{s: "v", ptr: true}, h.t.Underlying(), 0)
+		w.WriteString("}\n")
+	}
+}

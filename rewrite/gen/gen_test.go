@@ -1,0 +1,197 @@
+package gen
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"go/types"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/tools/go/packages"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the current output")
+
+// fixtureDir is the module of edge-case fixtures: one package per case, the
+// expected output of every interface beside it, as <iface>_mesh.go.golden,
+// or <iface>.refused for an interface Generate must refuse.
+const fixtureDir = "testdata/src"
+
+// A genCase is one interface to generate for.
+type genCase struct {
+	pkg   *packages.Package
+	iface *types.TypeName
+	dir   string // of the package
+}
+
+// name identifies the case in test output: "basic.Store".
+func (c genCase) name() string { return c.pkg.Name + "." + c.iface.Name() }
+
+// expectation returns the golden file of the case, and whether it is a
+// refusal's.
+func (c genCase) expectation() (string, bool) {
+	refused := filepath.Join(c.dir, snake(c.iface.Name())+".refused")
+	if _, err := os.Stat(refused); err == nil {
+		return refused, true
+	}
+	return filepath.Join(c.dir, FileName(c.iface.Name())+".golden"), false
+}
+
+// loadCases loads the module in dir and returns every interface declared
+// at the top level of its packages, sorted by package path and name.
+func loadCases(t *testing.T, dir string) []genCase {
+	t.Helper()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
+			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps,
+		Dir: abs,
+		Env: append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off"),
+	}
+	pkgs, err := packages.Load(cfg, "./...")
+	if err != nil {
+		t.Fatalf("loading %s: %v", dir, err)
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].PkgPath < pkgs[j].PkgPath })
+	var cases []genCase
+	for _, p := range pkgs {
+		for _, e := range p.Errors {
+			t.Fatalf("fixture %s: %v", p.PkgPath, e)
+		}
+		scope := p.Types.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || !types.IsInterface(tn.Type()) || tn.IsAlias() {
+				continue
+			}
+			cases = append(cases, genCase{pkg: p, iface: tn, dir: filepath.Dir(p.GoFiles[0])})
+		}
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no interfaces in %s", dir)
+	}
+	return cases
+}
+
+// generate runs Generate on c with the errors of the interface's package.
+func generate(c genCase) (*File, error) {
+	return Generate(Input{
+		Fset:   c.pkg.Fset,
+		Pkg:    c.pkg.Types,
+		Iface:  c.iface,
+		Errors: FindErrors(c.pkg.Types, true),
+	})
+}
+
+// refusalText returns err's text with the fixture's directory removed from
+// positions, as refusal golden files hold it.
+func refusalText(err error, root string) string {
+	return strings.ReplaceAll(err.Error(), root+string(filepath.Separator), "") + "\n"
+}
+
+// TestGolden pins the generated file of every fixture interface, or the
+// reason it is refused.
+func TestGolden(t *testing.T) {
+	root, err := filepath.Abs(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range loadCases(t, fixtureDir) {
+		t.Run(c.name(), func(t *testing.T) {
+			golden, wantRefusal := c.expectation()
+			f, err := generate(c)
+			var got []byte
+			switch {
+			case err != nil:
+				var r *Refusal
+				if !errors.As(err, &r) {
+					t.Fatalf("not a refusal: %v", err)
+				}
+				got = []byte(refusalText(err, root))
+				if !wantRefusal && !*update {
+					t.Fatalf("refused: %v", err)
+				}
+				golden = filepath.Join(c.dir, snake(c.iface.Name())+".refused")
+			case wantRefusal:
+				t.Fatalf("generated, but %s expects a refusal", golden)
+			default:
+				got = f.Source
+				if want := filepath.Join(c.dir, FileName(c.iface.Name())); f.Path != want {
+					t.Errorf("Path = %s, want %s", f.Path, want)
+				}
+				if !bytes.HasPrefix(got, []byte(Header+"\n")) {
+					t.Errorf("output does not start with %q", Header)
+				}
+			}
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// TestDeterministic generates every fixture twice, from two loads, and
+// expects the same bytes.
+func TestDeterministic(t *testing.T) {
+	first, second := loadCases(t, fixtureDir), loadCases(t, fixtureDir)
+	if len(first) != len(second) {
+		t.Fatalf("%d cases, then %d", len(first), len(second))
+	}
+	for i := range first {
+		a, errA := generate(first[i])
+		b, errB := generate(second[i])
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("%s: errors differ: %v / %v", first[i].name(), errA, errB)
+		}
+		if errA != nil {
+			if errA.Error() != errB.Error() {
+				t.Errorf("%s: refusals differ:\n%v\n%v", first[i].name(), errA, errB)
+			}
+			continue
+		}
+		if !bytes.Equal(a.Source, b.Source) {
+			t.Errorf("%s: two runs differ:\n%s", first[i].name(), lineDiff(string(a.Source), string(b.Source)))
+		}
+	}
+}
+
+// lineDiff shows the first lines where want and got differ.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			if shown++; shown == 5 {
+				break
+			}
+		}
+	}
+	return b.String()
+}

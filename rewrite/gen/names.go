@@ -1,0 +1,167 @@
+package gen
+
+import (
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file decides every identifier of the generated file: the names
+// derived from the interface's, the import names, the request and response
+// field names and the client's parameter names.
+
+// runtimePath is the import path of the runtime that generated code calls.
+const runtimePath = "github.com/meshsplit/meshsplit/runtime"
+
+// FileName returns the base name of the file generated for the interface
+// named iface: its name in lower snake case and "_mesh.go"
+// ("OrderStore" -> "order_store_mesh.go").
+func FileName(iface string) string { return snake(iface) + "_mesh.go" }
+
+// DescName returns the name of the generated ServiceDesc variable.
+func DescName(iface string) string { return iface + "MeshDesc" }
+
+// ClientName returns the name of the generated client type.
+func ClientName(iface string) string { return iface + "MeshClient" }
+
+// SwitchName returns the name of the generated function that the rewritten
+// constructors call: func meshIface(local func() Iface) (Iface, bool).
+func SwitchName(iface string) string { return "mesh" + upperFirst(iface) }
+
+// snake turns a Go identifier into lower snake case, keeping initialisms
+// together: "HTTPClient" -> "http_client", "OrderStore" -> "order_store".
+func snake(name string) string {
+	runes := []rune(name)
+	var b strings.Builder
+	for i, r := range runes {
+		if unicode.IsUpper(r) && i > 0 {
+			prevLower := unicode.IsLower(runes[i-1]) || unicode.IsDigit(runes[i-1])
+			nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
+			if prevLower || (nextLower && unicode.IsUpper(runes[i-1])) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// upperFirst returns s with its first letter in upper case.
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// lowerFirst returns s with its leading upper-case run in lower case, as Go
+// spells an unexported name: "Service" -> "service", "HTTPClient" ->
+// "httpClient".
+func lowerFirst(s string) string {
+	runes := []rune(s)
+	for i := range runes {
+		if !unicode.IsUpper(runes[i]) {
+			break
+		}
+		if i > 0 && i+1 < len(runes) && unicode.IsLower(runes[i+1]) {
+			break
+		}
+		runes[i] = unicode.ToLower(runes[i])
+	}
+	return string(runes)
+}
+
+// fieldName returns the exported struct field name for a parameter or
+// result name.
+func fieldName(name string) string {
+	r, _ := utf8.DecodeRuneInString(name)
+	if !unicode.IsLetter(r) {
+		return "F" + name
+	}
+	return upperFirst(name)
+}
+
+// nameSet hands out identifiers that are unique within one scope.
+type nameSet map[string]bool
+
+// unique returns name, or name with the smallest numeric suffix from 2 that
+// is not taken yet, and takes it.
+func (s nameSet) unique(name string) string {
+	got := name
+	for i := 2; s[got]; i++ {
+		got = name + strconv.Itoa(i)
+	}
+	s[got] = true
+	return got
+}
+
+// locals are the identifiers that generated function bodies declare
+// (receivers, parameters, loop variables); an import may not take them, and
+// a type of the package that they would shadow in a body is refused.
+var locals = []string{"c", "ctx", "d", "e", "err", "impl", "in", "local", "m", "n", "out", "req", "resp", "svc", "v"}
+
+// isLocal reports whether name is one of locals or a numbered loop variable
+// (i0, k1, v2, n3...).
+func isLocal(name string) bool {
+	for _, l := range locals {
+		if name == l {
+			return true
+		}
+	}
+	if len(name) >= 2 && strings.ContainsRune("iknv", rune(name[0])) {
+		_, err := strconv.Atoi(name[1:])
+		return err == nil
+	}
+	return false
+}
+
+// importSet chooses the local name of every package the generated file
+// refers to. A name never shadows a name of the package scope (the file
+// would not compile) nor a local of the generated bodies.
+type importSet struct {
+	self   *types.Package
+	taken  nameSet           // package-scope names and import names in use
+	byPath map[string]string // import path -> local name
+	order  []string          // import paths in the order they were first used
+}
+
+// newImportSet returns an importSet for a file of pkg. Names declared in
+// skipFile (the file being regenerated) do not count as taken.
+func newImportSet(fset *token.FileSet, pkg *types.Package, skipFile string) *importSet {
+	s := &importSet{self: pkg, taken: nameSet{}, byPath: map[string]string{}}
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		obj := scope.Lookup(name)
+		if skipFile != "" && fset.Position(obj.Pos()).Filename == skipFile {
+			continue
+		}
+		s.taken[name] = true
+	}
+	return s
+}
+
+// use returns the local name of the package at path, whose package clause
+// says name, choosing one on first use.
+func (s *importSet) use(path, name string) string {
+	if got, ok := s.byPath[path]; ok {
+		return got
+	}
+	base := name
+	if isLocal(base) {
+		base += "pkg"
+	}
+	got := s.taken.unique(base)
+	s.byPath[path] = got
+	s.order = append(s.order, path)
+	return got
+}
+
+// qualifier is a types.Qualifier that names other packages by their import
+// name in the generated file, registering the import.
+func (s *importSet) qualifier(p *types.Package) string {
+	if p == s.self {
+		return ""
+	}
+	return s.use(p.Path(), p.Name())
+}

@@ -1,0 +1,37 @@
+// Package refused declares interfaces that cannot cross the network.
+package refused
+
+import (
+	"context"
+	"time"
+)
+
+// Watcher returns a channel.
+type Watcher interface {
+	Watch(ctx context.Context) (<-chan string, error)
+}
+
+// Hooks takes a callback.
+type Hooks interface {
+	On(ctx context.Context, f func(string)) error
+}
+
+// Dynamic takes any value.
+type Dynamic interface {
+	Put(ctx context.Context, v any) error
+}
+
+// Generic has a type parameter.
+type Generic[T any] interface {
+	Get(ctx context.Context) (T, error)
+}
+
+// Address carries a uintptr deep inside.
+type Address interface {
+	Where(ctx context.Context) ([]struct{ P uintptr }, error)
+}
+
+// Zone takes a *time.Location, whose fields are unexported.
+type Zone interface {
+	In(ctx context.Context, loc *time.Location) error
+}
