@@ -5,6 +5,7 @@
 //	SHOP_HTTP          listen address (default ":8080")
 //	SHOP_GATEWAY       payment gateway: "sandbox" (default) or "invoice"
 //	SHOP_CREDIT_LIMIT  invoice gateway credit limit per customer, in cents
+//	SHOP_TIMEOUT       deadline of each request, such as "5s" (default 10s)
 //
 // Try it:
 //
@@ -50,6 +51,13 @@ func run(logger *slog.Logger) error {
 			return fmt.Errorf("SHOP_CREDIT_LIMIT=%q: want a positive number of cents", v)
 		}
 		cfg.CreditLimit = money.Cents(n)
+	}
+	if v := os.Getenv("SHOP_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("SHOP_TIMEOUT=%q: want a positive duration such as \"5s\"", v)
+		}
+		cfg.RequestTimeout = d
 	}
 	switch cfg.Gateway {
 	case "", "sandbox", "invoice":

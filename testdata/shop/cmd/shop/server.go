@@ -29,6 +29,11 @@ type config struct {
 	Gateway string
 	// CreditLimit is the invoice gateway's limit per customer.
 	CreditLimit money.Cents
+	// RequestTimeout bounds every request, and every service call made for
+	// it (defaultRequestTimeout when zero).
+	RequestTimeout time.Duration
+	// RestockDelay is how long the warehouse takes to confirm a restock.
+	RestockDelay time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Logger gets the shop's events (discarded when nil).
@@ -38,14 +43,15 @@ type config struct {
 // server is the shop: the services wired together through their
 // constructors, and the HTTP API over them.
 type server struct {
-	cat    catalog.Catalog
-	inv    inventory.Service
-	pay    payments.Gateway
-	ord    orders.Service
-	mail   notify.Notifier
-	ledger *audit.Ledger
-	log    *slog.Logger
-	mux    *http.ServeMux
+	cat     catalog.Catalog
+	inv     inventory.Service
+	pay     payments.Gateway
+	ord     orders.Service
+	mail    notify.Notifier
+	ledger  *audit.Ledger
+	log     *slog.Logger
+	mux     *http.ServeMux
+	timeout time.Duration
 
 	placed, cancelled atomic.Int64 // counted from the event bus
 }
@@ -62,7 +68,10 @@ func newServer(cfg config) (*server, error) {
 	if cfg.CreditLimit == 0 {
 		cfg.CreditLimit = defaultCreditLimit
 	}
-	s := &server{log: cfg.Logger}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	s := &server{log: cfg.Logger, timeout: cfg.RequestTimeout}
 
 	products := seedProducts(cfg.Now())
 	thumbs, err := seedThumbnails(products)
@@ -73,7 +82,7 @@ func newServer(cfg config) (*server, error) {
 		return nil, fmt.Errorf("seed catalog: %w", err)
 	}
 	// NewStore returns *inventory.Store; the shop uses it as an inventory.Service.
-	s.inv = inventory.NewStore(inventory.Config{Stock: seedStock(), Now: cfg.Now})
+	s.inv = inventory.NewStore(inventory.Config{Stock: seedStock(), RestockDelay: cfg.RestockDelay, Now: cfg.Now})
 
 	// The ledger has no constructor: a composite literal, used below both
 	// as a payments.Journal (an argument) and an orders.Recorder (a field).
@@ -130,8 +139,16 @@ func (s *server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.health)
 }
 
-// ServeHTTP implements http.Handler.
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// defaultRequestTimeout is config.RequestTimeout when it is zero.
+const defaultRequestTimeout = 10 * time.Second
+
+// ServeHTTP implements http.Handler. Each request gets a deadline, which the
+// services see through their context.Context parameters.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
+}
 
 // listProducts serves one page of the catalog: ?after=<sku>&limit=<n>.
 func (s *server) listProducts(w http.ResponseWriter, r *http.Request) {

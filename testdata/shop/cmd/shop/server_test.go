@@ -314,6 +314,22 @@ func TestRestock(t *testing.T) {
 	}
 }
 
+// TestRequestDeadline: the warehouse takes an hour, the request may take
+// 50ms, and the deadline reaches inventory.Restock through the context.
+func TestRequestDeadline(t *testing.T) {
+	a := newAPI(t, config{RequestTimeout: 50 * time.Millisecond, RestockDelay: time.Hour})
+	var e errorBody
+	a.want(http.StatusGatewayTimeout, &e, "POST", "/stock/mug-red/restock", `{"qty":3}`)
+	if e.Code != "timeout" || !strings.Contains(e.Error, "deadline exceeded") {
+		t.Errorf("error body = %+v, want a timeout", e)
+	}
+	var stock map[string]int
+	a.want(http.StatusOK, &stock, "GET", "/stock?sku=mug-red", nil)
+	if stock["mug-red"] != 5 {
+		t.Errorf("mug-red after an abandoned restock = %d, want 5", stock["mug-red"])
+	}
+}
+
 // TestInvoiceGateway runs the shop with the other payments.Gateway, which
 // books into the audit ledger.
 func TestInvoiceGateway(t *testing.T) {
