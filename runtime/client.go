@@ -1,0 +1,287 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Client calls one service on the mesh. Generated clients hold one; build it
+// with Connect (from the environment) or Node.Client.
+type Client struct {
+	n      *Node
+	desc   *ServiceDesc
+	target string // service name on the wire: desc.Name, or a loopback instance
+	errs   *errorRegistry
+	err    error // configuration error, returned by every call
+	rr     atomic.Uint64
+}
+
+// Client returns a client that calls desc's service on the peers of n that
+// serve it.
+func (n *Node) Client(desc *ServiceDesc) *Client {
+	return n.newClient(desc, desc.Name)
+}
+
+func (n *Node) newClient(desc *ServiceDesc, target string) *Client {
+	c := &Client{n: n, desc: desc, target: target, errs: newErrorRegistry(desc.Errors)}
+	if err := checkDesc(desc); err != nil {
+		c.err = &CallError{Service: desc.Name, Op: "config", Err: fmt.Errorf("%w: %v", ErrConfig, err)}
+	}
+	return c
+}
+
+// failedClient returns a client whose every call fails with err.
+func failedClient(desc *ServiceDesc, err error) *Client {
+	return &Client{desc: desc, target: desc.Name, err: &CallError{Service: desc.Name, Op: "config", Err: fmt.Errorf("%w: %v", ErrConfig, err)}}
+}
+
+// affinityKey is the context key of WithAffinity.
+type affinityKey struct{}
+
+// WithAffinity returns a context whose calls route by key: every call with
+// the same key goes to the same node while that node lives, and to the same
+// other node when it dies (rendezvous hashing over the live nodes of the
+// service).
+func WithAffinity(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, affinityKey{}, key)
+}
+
+// Call performs one call: method is an index into desc.Methods. It returns
+// nil, the method's error (rebuilt so that ==, errors.Is and errors.As hold
+// for registered errors; resp is still filled in when the method returned
+// results beside its error), or a *CallError for a failure of the mesh
+// (errors.Is(err, ErrUnavailable), ErrConnLost, ErrVersionSkew, ...). When
+// ctx ends first it returns ctx.Err().
+//
+// A call whose node fails before the request was sent is retried on another
+// node; once the request was sent, a failure is returned, never retried.
+func (c *Client) Call(ctx context.Context, method int, req, resp Message) error {
+	if c.err != nil {
+		return c.err
+	}
+	if method < 0 || method >= len(c.desc.Methods) {
+		return &CallError{Service: c.desc.Name, Op: "call", Err: fmt.Errorf("%w: method index %d out of range (%d methods)", ErrMalformed, method, len(c.desc.Methods))}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	md := &c.desc.Methods[method]
+	e := encoderPool.Get().(*Encoder)
+	defer func() {
+		e.Reset()
+		encoderPool.Put(e)
+	}()
+	e.Reset()
+	if req != nil {
+		req.MarshalMesh(e)
+	}
+	if len(e.buf) > c.n.cfg.MaxBody {
+		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "send", Err: fmt.Errorf("%w: request body of %d bytes over the limit of %d bytes (MESHRPC_MAX_BODY)", ErrTooLarge, len(e.buf), c.n.cfg.MaxBody)}
+	}
+	if !c.n.clientCalls.add() {
+		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "route", Err: ErrNodeClosed}
+	}
+	defer c.n.clientCalls.done()
+
+	var triedBuf [4]*peer
+	tried := triedBuf[:0]
+	var lastErr error
+	for {
+		p, err := c.pick(ctx, tried, lastErr)
+		if err != nil {
+			return err
+		}
+		err = c.callPeer(ctx, p, method, md, e.buf, resp)
+		if ns, ok := err.(*errNotSent); ok {
+			c.n.log.Debug("call not sent; trying another node", "service", c.desc.Name, "method", md.Name, "peer", p.name(), "err", ns.err)
+			tried = append(tried, p)
+			lastErr = ns.err
+			continue
+		}
+		return err
+	}
+}
+
+// callPeer sends one call to p and waits for its response. An *errNotSent
+// means the method did not run and another node may be tried.
+func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDesc, body []byte, resp Message) error {
+	if !p.pending.add() {
+		return &errNotSent{fmt.Errorf("%w: connection to %s retired", ErrUnavailable, p.name())}
+	}
+	defer p.pending.done()
+	conn, err := p.rpcConn()
+	if err != nil {
+		return &errNotSent{err}
+	}
+	var timeout time.Duration
+	if dl, ok := ctx.Deadline(); ok {
+		if timeout = time.Until(dl); timeout <= 0 {
+			return ctx.Err()
+		}
+	}
+	var hdrBuf [128]byte
+	reqHdr := appendRequest(hdrBuf[:0], c.target, method, md.Fingerprint, int64(timeout))
+	id, pc, err := conn.start(reqHdr, body)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-pc.done:
+	case <-ctx.Done():
+		conn.cancel(id, pc)
+		return ctx.Err()
+	}
+	f, ferr := pc.resp, pc.err
+	*pc = pendingCall{done: pc.done}
+	pendingPool.Put(pc)
+	if ferr != nil {
+		return &CallError{Service: c.desc.Name, Method: md.Name, Node: p.name(), Op: "receive", Err: ferr}
+	}
+	defer putBuf(f.buf)
+	return c.readResponse(f.payload, p, md, resp)
+}
+
+// readResponse decodes a response payload into resp and the method's error.
+func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Message) error {
+	fail := func(op string, err error) error {
+		return &CallError{Service: c.desc.Name, Method: md.Name, Node: p.name(), Op: op, Err: err}
+	}
+	if len(payload) == 0 {
+		return fail("decode", fmt.Errorf("%w: empty response", ErrMalformed))
+	}
+	rd := wireReader{b: payload[1:]}
+	var appErr error
+	switch payload[0] {
+	case statusOK:
+	case statusAppError:
+		env := rd.bytes()
+		if rd.err != nil {
+			return fail("decode", fmt.Errorf("%w: error envelope: %v", ErrMalformed, rd.err))
+		}
+		var err error
+		if appErr, err = c.errs.decodeError(env); err != nil {
+			return fail("decode", err)
+		}
+	case statusProto:
+		code := rd.byte()
+		text := rd.string()
+		if rd.err != nil {
+			return fail("decode", fmt.Errorf("%w: protocol error: %v", ErrMalformed, rd.err))
+		}
+		if code == codeRefused {
+			return &errNotSent{fmt.Errorf("%w: %s", ErrUnavailable, text)}
+		}
+		sentinel := codeErrors[code]
+		if sentinel == nil {
+			sentinel = ErrMalformed
+		}
+		return fail("remote", fmt.Errorf("%w: %s", sentinel, text))
+	default:
+		return fail("decode", fmt.Errorf("%w: unknown response status %d", ErrMalformed, payload[0]))
+	}
+	if resp != nil && (appErr == nil || len(rd.b) > 0) {
+		d := decoderPool.Get().(*Decoder)
+		d.Reset(rd.b)
+		resp.UnmarshalMesh(d)
+		derr := d.Err()
+		d.Reset(nil)
+		decoderPool.Put(d)
+		if derr != nil {
+			return fail("decode", fmt.Errorf("%w: response: %v", ErrMalformed, derr))
+		}
+	}
+	return appErr
+}
+
+// pick chooses the node for a call among the live nodes serving the
+// service, skipping those already tried. With no candidate it waits for the
+// mesh to change, up to RouteWait and the call's deadline.
+func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		nodes := c.n.nodesFor(c.target)
+		if len(tried) > 0 {
+			nodes = without(nodes, tried)
+		}
+		if len(nodes) > 0 {
+			if key, ok := ctx.Value(affinityKey{}).(string); ok {
+				return rendezvous(nodes, key), nil
+			}
+			return nodes[int(c.rr.Add(1)%uint64(len(nodes)))], nil
+		}
+		if len(tried) > 0 {
+			return nil, &CallError{Service: c.desc.Name, Op: "send", Err: fmt.Errorf("%w: every node failed before the request was sent; last: %v", ErrUnavailable, lastErr)}
+		}
+		ch := c.n.changes()
+		if len(c.n.nodesFor(c.target)) > 0 {
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(c.n.cfg.RouteWait)
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no node serves it (waited %v)", ErrUnavailable, c.n.cfg.RouteWait)}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.n.closed:
+			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: ErrNodeClosed}
+		}
+	}
+}
+
+// without returns nodes minus skip, in order.
+func without(nodes, skip []*peer) []*peer {
+	out := make([]*peer, 0, len(nodes))
+next:
+	for _, p := range nodes {
+		for _, s := range skip {
+			if p == s {
+				continue next
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// rendezvous returns the node with the highest hash of (key, node id):
+// stable while the node lives, and when it dies the keys it owned spread
+// over the others while every other key stays where it was.
+func rendezvous(nodes []*peer, key string) *peer {
+	var best *peer
+	var bestScore uint64
+	for _, p := range nodes {
+		s := mixHash(key, p.id)
+		if best == nil || s > bestScore {
+			best, bestScore = p, s
+		}
+	}
+	return best
+}
+
+// mixHash is FNV-1a over key, a zero byte and id, finished with a
+// splitmix64 step so that similar ids spread well.
+func mixHash(key, id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint64(key[i])) * 1099511628211
+	}
+	h *= 1099511628211
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
+}

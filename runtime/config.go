@@ -1,0 +1,247 @@
+package runtime
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultPort is the mesh port a node listens on, and the port added to
+// seed addresses that name none.
+const DefaultPort = 11999
+
+// DefaultMaxBody is the default limit of one request or response body.
+const DefaultMaxBody = 16 << 20
+
+// Config configures a Node. Start from DefaultConfig (or ConfigFromEnv) and
+// change what you need; NewNode calls Validate.
+type Config struct {
+	// Listen is the TCP address the node accepts peers on (":11999",
+	// "127.0.0.1:0"). Empty: the node only dials (a caller-only node).
+	Listen string
+	// Advertise is the address other nodes dial to reach this one. Empty:
+	// the listener's address, with an unspecified host replaced by the
+	// host's first non-loopback address (127.0.0.1 when there is none).
+	Advertise string
+	// Seeds are host:port addresses dialed at start and whenever the link
+	// to them drops; names are re-resolved every ResolveInterval.
+	Seeds []string
+	// ClusterKey, when set, must be known to every peer: each side proves it
+	// with an HMAC over the other's nonce before anything else is served.
+	ClusterKey []byte
+	// TLS, when set, wraps every mesh connection: it is used as the server
+	// config for accepted connections and as the client config for dialed
+	// ones (set Certificates, RootCAs and ClientCAs).
+	TLS *tls.Config
+	// MaxBody limits one request or response body in bytes.
+	MaxBody int
+	// DialTimeout bounds one dial plus handshake.
+	DialTimeout time.Duration
+	// KeepAlive is the interval of the yamux keepalive ping.
+	KeepAlive time.Duration
+	// LivenessTimeout is how long a ping or a write may take before the peer
+	// is declared dead and its connection closed. A peer that dies without
+	// closing its connection is removed within KeepAlive+LivenessTimeout.
+	LivenessTimeout time.Duration
+	// GossipInterval is how often a node tells one peer what it knows.
+	GossipInterval time.Duration
+	// ResolveInterval is how often seed names are resolved again.
+	ResolveInterval time.Duration
+	// ReconnectMin and ReconnectMax bound the backoff between dials of a
+	// lost peer.
+	ReconnectMin, ReconnectMax time.Duration
+	// RouteWait is how long a call waits for a node that serves its service
+	// when none is known (the mesh may still be forming), within the call's
+	// own deadline.
+	RouteWait time.Duration
+	// StreamsPerPeer is the number of fast-path streams a caller opens to
+	// each peer; calls are multiplexed over them.
+	StreamsPerPeer int
+	// Logger receives the node's logs. Nil: quiet (MESHRPC_DEBUG=1 makes
+	// ConfigFromEnv set a debug logger on stderr).
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults: listen on :11999, 16 MiB bodies,
+// keepalive every second and a dead peer removed within about 4 seconds.
+func DefaultConfig() Config {
+	return Config{
+		Listen:          ":" + strconv.Itoa(DefaultPort),
+		MaxBody:         DefaultMaxBody,
+		DialTimeout:     5 * time.Second,
+		KeepAlive:       time.Second,
+		LivenessTimeout: 3 * time.Second,
+		GossipInterval:  500 * time.Millisecond,
+		ResolveInterval: 10 * time.Second,
+		ReconnectMin:    50 * time.Millisecond,
+		ReconnectMax:    5 * time.Second,
+		RouteWait:       5 * time.Second,
+		StreamsPerPeer:  2,
+	}
+}
+
+// Validate reports the first unusable value, naming it.
+func (c *Config) Validate() error {
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			return fmt.Errorf("listen address %q: %w", c.Listen, err)
+		}
+	}
+	for _, s := range c.Seeds {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return fmt.Errorf("seed %q: want host:port: %w", s, err)
+		}
+	}
+	checks := []struct {
+		name string
+		bad  bool
+	}{
+		{"MaxBody must be positive", c.MaxBody <= 0},
+		{"DialTimeout must be positive", c.DialTimeout <= 0},
+		{"KeepAlive must be positive", c.KeepAlive <= 0},
+		{"LivenessTimeout must be positive", c.LivenessTimeout <= 0},
+		{"GossipInterval must be positive", c.GossipInterval <= 0},
+		{"ResolveInterval must be positive", c.ResolveInterval <= 0},
+		{"ReconnectMin must be positive and at most ReconnectMax", c.ReconnectMin <= 0 || c.ReconnectMin > c.ReconnectMax},
+		{"RouteWait must not be negative", c.RouteWait < 0},
+		{"StreamsPerPeer must be between 1 and 64", c.StreamsPerPeer < 1 || c.StreamsPerPeer > 64},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return errors.New("config: " + ch.name)
+		}
+	}
+	return nil
+}
+
+// Environment variables read by ConfigFromEnv, Remote and Connect.
+const (
+	EnvRemote      = "MESHRPC_REMOTE"        // services to call remotely: "inventory.Service,payments.Gateway" or "*"
+	EnvLoopback    = "MESHRPC_LOOPBACK"      // "1": serve remote services in process over 127.0.0.1 (tests)
+	EnvListen      = "MESHRPC_LISTEN"        // listen address, default ":11999"; "none" for a caller-only node
+	EnvAdvertise   = "MESHRPC_ADVERTISE"     // address peers dial, default derived from the listener
+	EnvNodes       = "MESHRPC_CLUSTER_NODES" // seeds: "host:port,host" (port 11999 added when missing)
+	EnvClusterKey  = "MESHRPC_CLUSTER_KEY"   // shared secret peers prove they know
+	EnvTLSCert     = "MESHRPC_TLS_CERT"      // PEM certificate file of this node
+	EnvTLSKey      = "MESHRPC_TLS_KEY"       // PEM key file of this node
+	EnvTLSCA       = "MESHRPC_TLS_CA"        // PEM CA file that signs every node's certificate
+	EnvDebug       = "MESHRPC_DEBUG"         // "1": debug logs on stderr
+	EnvMaxBody     = "MESHRPC_MAX_BODY"      // body limit in bytes
+	EnvDeadAfter   = "MESHRPC_DEAD_AFTER"    // liveness timeout, a Go duration ("3s")
+)
+
+// ConfigFromEnv returns DefaultConfig with the MESHRPC_* variables applied.
+// An invalid value is an error naming the variable.
+func ConfigFromEnv() (Config, error) {
+	return configFrom(os.Getenv)
+}
+
+// configFrom is ConfigFromEnv over any variable lookup (for tests).
+func configFrom(getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	if v := strings.TrimSpace(getenv(EnvListen)); v != "" {
+		if v == "none" {
+			c.Listen = ""
+		} else {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return c, fmt.Errorf("%s=%q: want host:port, :port or none: %w", EnvListen, v, err)
+			}
+			c.Listen = v
+		}
+	}
+	c.Advertise = strings.TrimSpace(getenv(EnvAdvertise))
+	if v := getenv(EnvNodes); strings.TrimSpace(v) != "" {
+		seeds, err := parseSeeds(v)
+		if err != nil {
+			return c, fmt.Errorf("%s=%q: %w", EnvNodes, v, err)
+		}
+		c.Seeds = seeds
+	}
+	if v := getenv(EnvClusterKey); v != "" {
+		c.ClusterKey = []byte(v)
+	}
+	if v := strings.TrimSpace(getenv(EnvMaxBody)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive number of bytes", EnvMaxBody, v)
+		}
+		c.MaxBody = n
+	}
+	if v := strings.TrimSpace(getenv(EnvDeadAfter)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("%s=%q: want a positive Go duration such as 3s", EnvDeadAfter, v)
+		}
+		c.LivenessTimeout = d
+	}
+	cert, key, ca := getenv(EnvTLSCert), getenv(EnvTLSKey), getenv(EnvTLSCA)
+	if cert != "" || key != "" || ca != "" {
+		t, err := loadTLS(cert, key, ca)
+		if err != nil {
+			return c, err
+		}
+		c.TLS = t
+	}
+	if v := getenv(EnvDebug); v != "" && v != "0" {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return c, c.Validate()
+}
+
+// parseSeeds splits a comma-separated seed list and adds the default port
+// where an entry names none.
+func parseSeeds(v string) ([]string, error) {
+	var seeds []string
+	for i, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			if strings.Contains(s, ":") && !strings.HasPrefix(s, "[") {
+				return nil, fmt.Errorf("entry %d %q: want host or host:port", i+1, s)
+			}
+			s = net.JoinHostPort(strings.Trim(s, "[]"), strconv.Itoa(DefaultPort))
+		}
+		seeds = append(seeds, s)
+	}
+	return seeds, nil
+}
+
+// loadTLS builds a mutual-TLS config from PEM files: every node presents
+// cert/key and verifies its peer against ca.
+func loadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	if certFile == "" || keyFile == "" || caFile == "" {
+		return nil, fmt.Errorf("%s, %s and %s must be set together (got cert %q, key %q, ca %q)",
+			EnvTLSCert, EnvTLSKey, EnvTLSCA, certFile, keyFile, caFile)
+	}
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", EnvTLSCert, EnvTLSKey, err)
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvTLSCA, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s=%q: no PEM certificate found", EnvTLSCA, caFile)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{pair},
+		RootCAs:      pool,
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS13,
+	}, nil
+}
+
+// quietLogger discards everything.
+var quietLogger = slog.New(slog.DiscardHandler)

@@ -1,0 +1,351 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// This file holds the HTTP path (docs/protocol.md, "HTTP path"): every node
+// serves HTTP/1.1 over the yamux streams its peers open with kind 'H',
+// through a gin engine with /ping, /__heartbeat__, POST /<service>/<method>
+// (JSON bodies keyed by parameter names) and the published http.Handlers
+// under /<service>/...; and Transport, the http.RoundTripper that sends a
+// request for /<service>/... to a node serving that service.
+
+// TimeoutHeader carries a call's timeout on the HTTP path, as a Go duration
+// ("250ms"); the server's context ends when it passes.
+const TimeoutHeader = "Meshrpc-Timeout"
+
+// httpSide is a node's HTTP server over yamux streams.
+type httpSide struct {
+	n      *Node
+	engine *gin.Engine
+	ln     *streamListener
+	srv    *http.Server
+	start  sync.Once
+}
+
+// ginModeMu guards the temporary switch of gin's process-wide mode.
+var ginModeMu sync.Mutex
+
+// newGinEngine builds an engine and lets setup add its routes without gin's
+// debug-mode chatter (the runtime is quiet by default), leaving gin's mode
+// as it was.
+func newGinEngine(setup func(*gin.Engine)) *gin.Engine {
+	ginModeMu.Lock()
+	defer ginModeMu.Unlock()
+	if gin.Mode() == gin.DebugMode && os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+		defer gin.SetMode(gin.DebugMode)
+	}
+	e := gin.New()
+	setup(e)
+	return e
+}
+
+func newHTTPSide(n *Node) *httpSide {
+	h := &httpSide{n: n, ln: newStreamListener()}
+	h.engine = newGinEngine(func(e *gin.Engine) {
+		e.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+		e.GET("/__heartbeat__", h.heartbeat)
+		e.NoRoute(h.dispatch)
+	})
+	e := h.engine
+	h.srv = &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+	return h
+}
+
+// serveConn hands an accepted 'H' stream to the HTTP server, starting it on
+// first use.
+func (h *httpSide) serveConn(c net.Conn) {
+	h.start.Do(func() { go h.srv.Serve(h.ln) })
+	if !h.ln.push(c) {
+		c.Close()
+	}
+}
+
+// close stops the server and closes its connections.
+func (h *httpSide) close() {
+	h.ln.Close()
+	h.srv.Close()
+}
+
+// heartbeat answers GET /__heartbeat__ with the node's id, address and the
+// services it publishes.
+func (h *httpSide) heartbeat(c *gin.Context) {
+	h.n.mu.Lock()
+	info := h.n.selfInfoLocked()
+	peers := len(h.n.peers)
+	h.n.mu.Unlock()
+	c.JSON(http.StatusOK, gin.H{"id": h.n.id, "addr": h.n.addr, "peers": peers, "services": info.Services, "http": info.HTTP})
+}
+
+// httpError is the JSON body of every HTTP-path failure.
+type httpError struct {
+	Error string `json:"error"`
+	// Code names a mesh failure: unknown_service, unknown_method,
+	// malformed, too_large, panic, unavailable, timeout; empty for the
+	// method's own error.
+	Code string `json:"code,omitempty"`
+	// Is lists the registered sentinels the method's error wraps.
+	Is []string `json:"is,omitempty"`
+	// Result holds the results returned beside the error, if any.
+	Result any `json:"result,omitempty"`
+}
+
+// dispatch routes /<service>/<method> to a published service and
+// /<service>/... to a published handler.
+func (h *httpSide) dispatch(c *gin.Context) {
+	path := c.Request.URL.Path
+	n := h.n
+	n.mu.Lock()
+	var svcName string
+	var svc *localService
+	var handler http.Handler
+	var handlerName string
+	for name, s := range n.services {
+		if strings.HasPrefix(path, "/"+name+"/") && len(name) > len(svcName) {
+			svcName, svc = name, s
+		}
+	}
+	for name, hd := range n.handlers {
+		if (path == "/"+name || strings.HasPrefix(path, "/"+name+"/")) && len(name) > len(handlerName) {
+			handlerName, handler = name, hd
+		}
+	}
+	n.mu.Unlock()
+	if svc != nil {
+		method := strings.TrimPrefix(path, "/"+svcName+"/")
+		for i := range svc.desc.Methods {
+			if svc.desc.Methods[i].Name == method {
+				h.call(c, svc, &svc.desc.Methods[i])
+				return
+			}
+		}
+		if handler == nil || len(handlerName) < len(svcName) {
+			c.JSON(http.StatusNotFound, httpError{Error: fmt.Sprintf("service %s has no method %q", svcName, method), Code: "unknown_method"})
+			return
+		}
+	}
+	if handler != nil {
+		handler.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	c.JSON(http.StatusNotFound, httpError{Error: fmt.Sprintf("no service published on this node for path %s", path), Code: "unknown_service"})
+}
+
+// call serves POST /<service>/<method> with a JSON body keyed by parameter
+// names; it answers the JSON results keyed by result names.
+func (h *httpSide) call(c *gin.Context, svc *localService, md *MethodDesc) {
+	n := h.n
+	if c.Request.Method != http.MethodPost {
+		c.Header("Allow", "POST")
+		c.JSON(http.StatusMethodNotAllowed, httpError{Error: "call " + svc.desc.Name + "." + md.Name + " with POST and a JSON body", Code: "malformed"})
+		return
+	}
+	ctx := c.Request.Context()
+	if v := c.GetHeader(TimeoutHeader); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			c.JSON(http.StatusBadRequest, httpError{Error: fmt.Sprintf("header %s: %q is not a positive Go duration such as 250ms", TimeoutHeader, v), Code: "malformed"})
+			return
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	in := md.NewRequest()
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, int64(n.cfg.MaxBody)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil && !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.JSON(http.StatusRequestEntityTooLarge, httpError{Error: fmt.Sprintf("request body over this node's limit of %d bytes (MESHRPC_MAX_BODY)", n.cfg.MaxBody), Code: "too_large"})
+			return
+		}
+		c.JSON(http.StatusBadRequest, httpError{Error: fmt.Sprintf("decoding the JSON body of %s.%s (parameters %v): %v", svc.desc.Name, md.Name, md.Params, err), Code: "malformed"})
+		return
+	}
+	if !n.beginServe() {
+		c.JSON(http.StatusServiceUnavailable, httpError{Error: "node " + n.addr + " is shutting down; the call did not run", Code: "unavailable"})
+		return
+	}
+	defer n.endServe()
+	out, err, panicked := invoke(ctx, md, svc.impl, in)
+	switch {
+	case panicked != "":
+		n.log.Error("handler panicked", "service", svc.desc.Name, "method", md.Name, "panic", panicked)
+		c.JSON(http.StatusInternalServerError, httpError{Error: fmt.Sprintf("%s.%s panicked: %s", svc.desc.Name, md.Name, firstLine(panicked)), Code: "panic"})
+	case err != nil:
+		he := httpError{Error: err.Error()}
+		for _, d := range svc.errs.sentinels {
+			if errors.Is(err, d.sentinel) {
+				he.Is = append(he.Is, d.name)
+			}
+		}
+		if out != nil {
+			he.Result = out
+		}
+		status := http.StatusInternalServerError
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			status, he.Code = http.StatusGatewayTimeout, "timeout"
+		}
+		c.JSON(status, he)
+	case out == nil:
+		c.JSON(http.StatusOK, struct{}{})
+	default:
+		c.JSON(http.StatusOK, out)
+	}
+}
+
+// streamListener is a net.Listener fed with accepted yamux streams.
+type streamListener struct {
+	conns  chan net.Conn
+	done   chan struct{}
+	closed sync.Once
+}
+
+func newStreamListener() *streamListener {
+	return &streamListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// push hands c to Accept; it returns false once the listener is closed.
+func (l *streamListener) push(c net.Conn) bool {
+	select {
+	case l.conns <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+// Accept returns the next stream.
+func (l *streamListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops Accept.
+func (l *streamListener) Close() error {
+	l.closed.Do(func() { close(l.done) })
+	return nil
+}
+
+// Addr returns a placeholder address.
+func (l *streamListener) Addr() net.Addr { return meshAddr("mesh") }
+
+// meshAddr is the net.Addr of mesh streams.
+type meshAddr string
+
+func (a meshAddr) Network() string { return "meshrpc" }
+func (a meshAddr) String() string  { return string(a) }
+
+// Transport returns an http.RoundTripper that sends a request for
+// /<service>/... (any scheme and host) to a live node serving that service,
+// over the mesh's HTTP path: POST /<service>/<method> reaches the method
+// with a JSON body, other paths reach the handlers published with
+// PublishHTTP. Nodes are picked round robin; WithAffinity on the request's
+// context routes by key. Connections (yamux streams) are kept alive and
+// reused. The service is the longest known service name that prefixes the
+// path.
+func (n *Node) Transport() http.RoundTripper {
+	n.transportOnce.Do(func() {
+		n.transport = &meshTransport{n: n, base: &http.Transport{
+			DialContext:         n.dialHTTP,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+			ForceAttemptHTTP2:   false,
+		}}
+	})
+	return n.transport
+}
+
+// meshTransport implements Node.Transport.
+type meshTransport struct {
+	n    *Node
+	base *http.Transport
+	rr   uint64
+	mu   sync.Mutex
+}
+
+// meshHostSuffix marks the per-peer host names the transport dials.
+const meshHostSuffix = ".meshrpc.invalid"
+
+// RoundTrip picks a node for the request's service and sends it there.
+func (t *meshTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	service := t.n.serviceForPath(req.URL.Path)
+	if service == "" {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &CallError{Service: req.URL.Path, Op: "route", Err: fmt.Errorf("%w: no live node serves a service for path %s", ErrUnavailable, req.URL.Path)}
+	}
+	nodes := t.n.nodesFor(service)
+	if len(nodes) == 0 {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, &CallError{Service: service, Op: "route", Err: fmt.Errorf("%w: no live node serves it", ErrUnavailable)}
+	}
+	var p *peer
+	if key, ok := req.Context().Value(affinityKey{}).(string); ok {
+		p = rendezvous(nodes, key)
+	} else {
+		t.mu.Lock()
+		t.rr++
+		p = nodes[t.rr%uint64(len(nodes))]
+		t.mu.Unlock()
+	}
+	out := req.Clone(req.Context())
+	out.URL.Scheme = "http"
+	out.URL.Host = p.id + meshHostSuffix
+	out.Host = p.id + meshHostSuffix
+	resp, err := t.base.RoundTrip(out)
+	if err != nil {
+		return nil, &CallError{Service: service, Node: p.name(), Op: "http", Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+	}
+	return resp, nil
+}
+
+// serviceForPath returns the longest live service name prefixing path.
+func (n *Node) serviceForPath(path string) string {
+	best := ""
+	for name, nodes := range n.routes.Load().byService {
+		if len(nodes) > 0 && len(name) > len(best) && (path == "/"+name || strings.HasPrefix(path, "/"+name+"/")) {
+			best = name
+		}
+	}
+	return best
+}
+
+// dialHTTP opens an 'H' stream to the peer named by addr ("<id>.meshrpc.invalid:80").
+func (n *Node) dialHTTP(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	id := strings.TrimSuffix(host, meshHostSuffix)
+	n.mu.Lock()
+	p := n.peers[id]
+	n.mu.Unlock()
+	if p == nil {
+		return nil, fmt.Errorf("peer %s is gone", id)
+	}
+	return p.openStream(streamHTTP)
+}

@@ -1,0 +1,251 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// peer is one live yamux session to another node.
+type peer struct {
+	n      *Node
+	id     string
+	addr   string
+	dialer string // id of the node that dialed this connection
+	sess   *yamux.Session
+
+	info    atomic.Pointer[peerInfo] // what the peer serves, from its gossip
+	leaving atomic.Bool              // announced Close: no new calls
+	retired atomic.Bool              // replaced by a duplicate connection
+
+	mu      sync.Mutex
+	conns   []*rpcConn // fast-path streams this side opened
+	next    atomic.Uint32
+	pending callCounter // client calls in flight on this peer
+}
+
+// peerInfo is what a peer announces about itself.
+type peerInfo struct {
+	Version  uint64        `json:"version"`
+	Services []ServiceInfo `json:"services"`
+	HTTP     []string      `json:"http,omitempty"`
+}
+
+func newPeer(n *Node, id, addr, dialer string, sess *yamux.Session) *peer {
+	return &peer{n: n, id: id, addr: addr, dialer: dialer, sess: sess}
+}
+
+// name identifies the peer in errors: its address, or its id when it has none.
+func (p *peer) name() string {
+	if p.addr != "" {
+		return p.addr
+	}
+	return p.id
+}
+
+// watch removes the peer from routing as soon as its session ends.
+func (p *peer) watch() {
+	defer p.n.bg.Done()
+	select {
+	case <-p.sess.CloseChan():
+	case <-p.n.closed:
+		<-p.sess.CloseChan()
+	}
+	p.n.removePeer(p)
+	p.n.log.Debug("peer gone", "peer", p.id, "peer_addr", p.addr)
+}
+
+// retire stops routing to a duplicate session and closes it once the calls
+// on it are done (bounded by the liveness timeout).
+func (p *peer) retire() {
+	if p.retired.Swap(true) {
+		return
+	}
+	go func() {
+		done := make(chan struct{})
+		go func() { p.waitClientIdle(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * p.n.cfg.LivenessTimeout):
+		}
+		p.sess.Close()
+	}()
+}
+
+// waitClientIdle returns once no client call is in flight on the peer.
+func (p *peer) waitClientIdle() { p.pending.wait() }
+
+// acceptStreams serves the streams the peer opens until the session ends.
+func (p *peer) acceptStreams() {
+	defer p.n.bg.Done()
+	for {
+		st, err := p.sess.AcceptStream()
+		if err != nil {
+			return
+		}
+		go p.serveStream(st)
+	}
+}
+
+// serveStream reads a stream's kind byte and hands it to its server.
+func (p *peer) serveStream(st *yamux.Stream) {
+	st.SetReadDeadline(time.Now().Add(p.n.cfg.LivenessTimeout))
+	var kind [1]byte
+	if _, err := io.ReadFull(st, kind[:]); err != nil {
+		st.Close()
+		return
+	}
+	st.SetReadDeadline(time.Time{})
+	switch kind[0] {
+	case streamRPC:
+		p.n.serveRPC(p, st)
+	case streamHTTP:
+		p.n.http.serveConn(st)
+	case streamGossip:
+		p.n.receiveGossip(p, st)
+	default:
+		p.n.log.Debug("unknown stream kind; closing", "peer", p.id, "kind", kind[0])
+		st.Close()
+	}
+}
+
+// openStream opens a stream of the given kind.
+func (p *peer) openStream(kind byte) (*yamux.Stream, error) {
+	st, err := p.sess.OpenStream()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Write([]byte{kind}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// rpcConn returns a fast-path stream to the peer, opening one when fewer
+// than StreamsPerPeer are open. Streams are picked round robin.
+func (p *peer) rpcConn() (*rpcConn, error) {
+	p.mu.Lock()
+	if len(p.conns) < p.n.cfg.StreamsPerPeer {
+		p.mu.Unlock()
+		st, err := p.openStream(streamRPC)
+		if err != nil {
+			return nil, fmt.Errorf("%w: opening a stream to %s: %v", ErrUnavailable, p.name(), err)
+		}
+		c := newRPCConn(p, st)
+		p.mu.Lock()
+		p.conns = append(p.conns, c)
+		p.mu.Unlock()
+		return c, nil
+	}
+	c := p.conns[int(p.next.Add(1))%len(p.conns)]
+	p.mu.Unlock()
+	return c, nil
+}
+
+// dropConn forgets a broken fast-path stream.
+func (p *peer) dropConn(c *rpcConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.conns {
+		if x == c {
+			p.conns = append(p.conns[:i], p.conns[i+1:]...)
+			return
+		}
+	}
+}
+
+// frameWriter queues frames for one stream and writes them from a single
+// goroutine: frames queued while a write is in progress go out together in
+// the next write, so busy streams make one write per batch, and a lone frame
+// is written at once.
+type frameWriter struct {
+	w      net.Conn
+	mu     sync.Mutex
+	buf    []byte
+	spare  []byte
+	err    error
+	wake   chan struct{}
+	closed chan struct{}
+}
+
+func newFrameWriter(w net.Conn) *frameWriter {
+	fw := &frameWriter{w: w, wake: make(chan struct{}, 1), closed: make(chan struct{})}
+	go fw.loop()
+	return fw
+}
+
+// errWriterClosed is returned for frames queued after the writer stopped.
+var errWriterClosed = errors.New("stream writer closed")
+
+// queue appends the parts of one frame. It fails only when the stream has
+// already failed, in which case nothing of the frame was sent.
+func (fw *frameWriter) queue(parts ...[]byte) error {
+	fw.mu.Lock()
+	if fw.err != nil {
+		err := fw.err
+		fw.mu.Unlock()
+		return err
+	}
+	for _, p := range parts {
+		fw.buf = append(fw.buf, p...)
+	}
+	fw.mu.Unlock()
+	select {
+	case fw.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// loop writes queued bytes until the stream fails or close is called.
+func (fw *frameWriter) loop() {
+	for {
+		select {
+		case <-fw.wake:
+		case <-fw.closed:
+			return
+		}
+		for {
+			fw.mu.Lock()
+			if len(fw.buf) == 0 || fw.err != nil {
+				fw.mu.Unlock()
+				break
+			}
+			out := fw.buf
+			fw.buf = fw.spare[:0]
+			fw.mu.Unlock()
+			_, err := fw.w.Write(out)
+			fw.mu.Lock()
+			if cap(out) <= 1<<20 {
+				fw.spare = out[:0]
+			} else {
+				fw.spare = nil
+			}
+			if err != nil && fw.err == nil {
+				fw.err = err
+			}
+			fw.mu.Unlock()
+			if err != nil {
+				fw.w.Close()
+				return
+			}
+		}
+	}
+}
+
+// close stops the writer; frames still queued are dropped.
+func (fw *frameWriter) close(err error) {
+	fw.mu.Lock()
+	if fw.err == nil {
+		fw.err = err
+		close(fw.closed)
+	}
+	fw.mu.Unlock()
+}

@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// serveRPC serves one fast-path stream opened by a peer: it reads request
+// and cancel frames, runs each call in its own goroutine under a context
+// derived from the request's timeout, and queues the responses.
+func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
+	fw := newFrameWriter(st)
+	s := &rpcStream{n: n, p: p, fw: fw, calls: map[uint64]context.CancelFunc{}}
+	r := bufio.NewReaderSize(st, 32<<10)
+	for {
+		f, err := readFrame(r, n.cfg.MaxBody+64<<10)
+		if err != nil {
+			var big *errFrameTooLarge
+			if errors.As(err, &big) && big.kind == frameRequest {
+				s.protoError(big.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", big.size, n.cfg.MaxBody))
+				continue
+			}
+			break
+		}
+		switch f.kind {
+		case frameRequest:
+			s.start(f)
+		case frameCancel:
+			s.cancel(f.id)
+			putBuf(f.buf)
+		default:
+			putBuf(f.buf)
+			n.log.Debug("unexpected frame kind on RPC stream; closing it", "peer", p.id, "kind", f.kind)
+			st.Close()
+		}
+	}
+	s.mu.Lock()
+	for _, cancel := range s.calls {
+		cancel()
+	}
+	s.mu.Unlock()
+	st.Close()
+	// Stop the writer once the calls still running have given up.
+	go func() {
+		s.running.Wait()
+		fw.close(errWriterClosed)
+	}()
+}
+
+// rpcStream is the server's side of one fast-path stream.
+type rpcStream struct {
+	n  *Node
+	p  *peer
+	fw *frameWriter
+
+	mu      sync.Mutex
+	calls   map[uint64]context.CancelFunc
+	running sync.WaitGroup // calls of this stream in progress
+}
+
+// start validates a request frame and runs the call.
+func (s *rpcStream) start(f frame) {
+	req, err := parseRequest(f.payload)
+	if err != nil {
+		putBuf(f.buf)
+		s.protoError(f.id, codeMalformed, err.Error())
+		return
+	}
+	if len(req.body) > s.n.cfg.MaxBody {
+		putBuf(f.buf)
+		s.protoError(f.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", len(req.body), s.n.cfg.MaxBody))
+		return
+	}
+	svc := (*s.n.served.Load())[req.service]
+	if svc == nil {
+		putBuf(f.buf)
+		s.protoError(f.id, codeUnknownService, fmt.Sprintf("service %s is not published on node %s", req.service, s.n.addr))
+		return
+	}
+	if req.method >= len(svc.desc.Methods) || svc.desc.Methods[req.method].Fingerprint != req.fingerprint {
+		putBuf(f.buf)
+		s.protoError(f.id, codeVersionSkew, skewText(svc.desc, req))
+		return
+	}
+	if !s.n.beginServe() {
+		putBuf(f.buf)
+		s.protoError(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
+		return
+	}
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if req.timeout > 0 {
+		ctx, cancel = context.WithTimeout(s.n.base, time.Duration(req.timeout))
+	} else {
+		ctx, cancel = context.WithCancel(s.n.base)
+	}
+	s.mu.Lock()
+	s.calls[f.id] = cancel
+	s.mu.Unlock()
+	s.running.Add(1)
+	go s.run(ctx, f, svc, req)
+}
+
+// skewText explains a fingerprint mismatch, naming the method.
+func skewText(desc *ServiceDesc, req request) string {
+	if req.method < len(desc.Methods) {
+		m := desc.Methods[req.method]
+		return fmt.Sprintf("service %s: the caller's method #%d has fingerprint %s, this node's %s has %s; rebuild both sides from the same interface",
+			desc.Name, req.method, req.fingerprint, m.Name, m.Fingerprint)
+	}
+	return fmt.Sprintf("service %s: the caller's method #%d does not exist here (%d methods); rebuild both sides from the same interface",
+		desc.Name, req.method, len(desc.Methods))
+}
+
+// run decodes the request, invokes the method (recovering a panic) and
+// queues the response.
+func (s *rpcStream) run(ctx context.Context, f frame, svc *localService, req request) {
+	defer s.n.endServe()
+	defer s.running.Done()
+	defer func() {
+		s.mu.Lock()
+		cancel := s.calls[f.id]
+		delete(s.calls, f.id)
+		s.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+	}()
+	md := &svc.desc.Methods[req.method]
+	in := md.NewRequest()
+	d := decoderPool.Get().(*Decoder)
+	d.Reset(req.body)
+	in.UnmarshalMesh(d)
+	derr := d.Err()
+	d.Reset(nil)
+	decoderPool.Put(d)
+	putBuf(f.buf)
+	if derr != nil {
+		s.protoError(f.id, codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", svc.desc.Name, md.Name, derr))
+		return
+	}
+	out, err, panicked := invoke(ctx, md, svc.impl, in)
+	if panicked != "" {
+		s.n.log.Error("handler panicked", "service", svc.desc.Name, "method", md.Name, "panic", panicked)
+		s.protoError(f.id, codePanic, fmt.Sprintf("%s.%s panicked: %s", svc.desc.Name, md.Name, firstLine(panicked)))
+		return
+	}
+	s.respond(f.id, svc.errs, out, err)
+}
+
+// invoke calls the method, turning a panic into its text.
+func invoke(ctx context.Context, md *MethodDesc, impl any, in Message) (out Message, err error, panicked string) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = fmt.Sprintf("%v\n%s", r, debug.Stack())
+		}
+	}()
+	out, err = md.Invoke(ctx, impl, in)
+	return out, err, ""
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// respond queues a response frame: [status] then the message bytes, with
+// the error envelope in between for an application error.
+func (s *rpcStream) respond(id uint64, errs *errorRegistry, out Message, err error) {
+	e := encoderPool.Get().(*Encoder)
+	b := e.buf[:0]
+	b = append(b, make([]byte, frameHeaderLen)...)
+	if err == nil {
+		b = append(b, statusOK)
+	} else {
+		b = append(b, statusAppError)
+		env := errs.encodeError(nil, err)
+		b = appendBytes(b, env)
+	}
+	e.buf = b
+	if out != nil {
+		out.MarshalMesh(e)
+	}
+	b = e.buf
+	if len(b)-frameHeaderLen > s.n.cfg.MaxBody {
+		e.Reset()
+		encoderPool.Put(e)
+		s.protoError(id, codeTooLarge, fmt.Sprintf("response body of %d bytes over the node's limit of %d bytes (MESHRPC_MAX_BODY)", len(b)-frameHeaderLen, s.n.cfg.MaxBody))
+		return
+	}
+	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
+	s.fw.queue(b)
+	e.Reset()
+	encoderPool.Put(e)
+}
+
+// protoError queues a statusProto response: [2][code][text].
+func (s *rpcStream) protoError(id uint64, code byte, text string) {
+	payload := appendString([]byte{statusProto, code}, text)
+	b := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(payload)), frameResponse, id, len(payload))
+	s.fw.queue(b, payload)
+}
+
+// cancel cancels call id's context (the caller gave up).
+func (s *rpcStream) cancel(id uint64) {
+	s.mu.Lock()
+	cancel := s.calls[id]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}

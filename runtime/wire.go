@@ -1,0 +1,230 @@
+package runtime
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// This file holds the framing of the RPC fast path (docs/protocol.md,
+// "Fast path"): frames of [u32 length][u8 kind][u64 call id][payload] on a
+// long-lived stream, and the little readers and writers around them.
+
+// Stream kinds: the first byte of every yamux stream says what it carries.
+const (
+	streamHTTP   byte = 'H' // HTTP/1.1, served by the node's gin engine
+	streamRPC    byte = 'R' // fast-path frames
+	streamGossip byte = 'G' // one membership message
+)
+
+// Frame kinds of the fast path.
+const (
+	frameRequest  byte = 1
+	frameResponse byte = 2
+	frameCancel   byte = 3
+)
+
+// Response statuses.
+const (
+	statusOK       byte = 0 // the method returned no error: message follows
+	statusAppError byte = 1 // the method returned an error: envelope, then message
+	statusProto    byte = 2 // the mesh refused or failed the call: code, then text
+)
+
+// Protocol error codes of a statusProto response.
+const (
+	codeUnknownService byte = 1
+	codeVersionSkew    byte = 2
+	codeTooLarge       byte = 3
+	codeMalformed      byte = 4
+	codePanic          byte = 5
+	codeRefused        byte = 6 // not run (node shutting down): safe to retry elsewhere
+	codeInternal       byte = 7
+)
+
+// codeErrors maps protocol error codes to the runtime's sentinels.
+var codeErrors = map[byte]error{
+	codeUnknownService: ErrUnknownService,
+	codeVersionSkew:    ErrVersionSkew,
+	codeTooLarge:       ErrTooLarge,
+	codeMalformed:      ErrMalformed,
+	codePanic:          ErrHandlerPanic,
+	codeRefused:        ErrUnavailable,
+	codeInternal:       ErrMalformed,
+}
+
+// frameHeaderLen is the length of [u32 length][u8 kind][u64 call id].
+const frameHeaderLen = 4 + 1 + 8
+
+// appendFrameHeader appends a frame header for a payload of n bytes.
+func appendFrameHeader(b []byte, kind byte, id uint64, n int) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(1+8+n))
+	b = append(b, kind)
+	return binary.BigEndian.AppendUint64(b, id)
+}
+
+// frame is one decoded frame. payload aliases a pooled buffer; release it
+// with putBuf when done.
+type frame struct {
+	kind    byte
+	id      uint64
+	payload []byte
+	buf     *[]byte
+}
+
+// errFrameTooLarge is returned by readFrame for a frame over the limit; the
+// frame's payload has been skipped, so the stream stays usable.
+type errFrameTooLarge struct {
+	kind byte
+	id   uint64
+	size int
+}
+
+func (e *errFrameTooLarge) Error() string {
+	return fmt.Sprintf("frame of %d bytes over the body limit", e.size)
+}
+
+// readFrame reads one frame from r. A frame whose payload exceeds max is
+// skipped and reported as *errFrameTooLarge; any other error means the
+// stream is unusable.
+func readFrame(r *bufio.Reader, max int) (frame, error) {
+	var hdr [frameHeaderLen]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return frame{}, err
+	}
+	n := int(binary.BigEndian.Uint32(hdr[:4]))
+	if n < 9 {
+		return frame{}, fmt.Errorf("%w: frame length %d shorter than its header", ErrMalformed, n)
+	}
+	f := frame{kind: hdr[4], id: binary.BigEndian.Uint64(hdr[5:13])}
+	size := n - 9
+	if size > max {
+		if _, err := r.Discard(size); err != nil {
+			return frame{}, err
+		}
+		return frame{}, &errFrameTooLarge{kind: f.kind, id: f.id, size: size}
+	}
+	f.buf = getBuf(size)
+	f.payload = (*f.buf)[:size]
+	if _, err := io.ReadFull(r, f.payload); err != nil {
+		putBuf(f.buf)
+		return frame{}, err
+	}
+	return f, nil
+}
+
+// bufPool recycles frame payload buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// getBuf returns a pooled buffer with capacity for n bytes.
+func getBuf(n int) *[]byte {
+	bp := bufPool.Get().(*[]byte)
+	if cap(*bp) < n {
+		*bp = make([]byte, n)
+	}
+	return bp
+}
+
+// putBuf returns a buffer to the pool; very large ones are dropped.
+func putBuf(bp *[]byte) {
+	if bp == nil || cap(*bp) > 1<<20 {
+		return
+	}
+	*bp = (*bp)[:0]
+	bufPool.Put(bp)
+}
+
+// encoderPool recycles encoders for requests and responses.
+var encoderPool = sync.Pool{New: func() any { return new(Encoder) }}
+
+// decoderPool recycles decoders.
+var decoderPool = sync.Pool{New: func() any { return new(Decoder) }}
+
+// wireReader reads the length-prefixed fields of frame payloads and
+// envelopes. Errors are sticky, like the codec's Decoder.
+type wireReader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated field")
+
+func (r *wireReader) byte() byte {
+	if r.err != nil || len(r.b) < 1 {
+		r.err = errShort
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *wireReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// bytes returns a length-prefixed field; it aliases the input.
+func (r *wireReader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShort
+		return nil
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *wireReader) string() string { return string(r.bytes()) }
+
+// request is a decoded request payload.
+type request struct {
+	service     string
+	method      int
+	fingerprint string
+	timeout     int64 // nanoseconds, 0 for none
+	body        []byte
+}
+
+// appendRequest appends a request payload without its message bytes.
+//
+//	[service][uvarint method][fingerprint][uvarint timeout ns]
+func appendRequest(b []byte, service string, method int, fingerprint string, timeout int64) []byte {
+	b = appendString(b, service)
+	b = binary.AppendUvarint(b, uint64(method))
+	b = appendString(b, fingerprint)
+	return binary.AppendUvarint(b, uint64(timeout))
+}
+
+// parseRequest decodes a request payload. body aliases p.
+func parseRequest(p []byte) (request, error) {
+	r := wireReader{b: p}
+	var q request
+	q.service = string(r.bytes())
+	m := r.uvarint()
+	q.fingerprint = string(r.bytes())
+	t := r.uvarint()
+	if r.err != nil {
+		return request{}, fmt.Errorf("%w: request header: %v", ErrMalformed, r.err)
+	}
+	if m > 1<<20 || t > 1<<62 {
+		return request{}, fmt.Errorf("%w: request header: method index %d or timeout %d out of range", ErrMalformed, m, t)
+	}
+	q.method, q.timeout, q.body = int(m), int64(t), r.b
+	return q, nil
+}
