@@ -123,18 +123,18 @@ func (c *Config) Validate() error {
 
 // Environment variables read by ConfigFromEnv, Remote and Connect.
 const (
-	EnvRemote      = "MESHRPC_REMOTE"        // services to call remotely: "inventory.Service,payments.Gateway" or "*"
-	EnvLoopback    = "MESHRPC_LOOPBACK"      // "1": serve remote services in process over 127.0.0.1 (tests)
-	EnvListen      = "MESHRPC_LISTEN"        // listen address, default ":11999"; "none" for a caller-only node
-	EnvAdvertise   = "MESHRPC_ADVERTISE"     // address peers dial, default derived from the listener
-	EnvNodes       = "MESHRPC_CLUSTER_NODES" // seeds: "host:port,host" (port 11999 added when missing)
-	EnvClusterKey  = "MESHRPC_CLUSTER_KEY"   // shared secret peers prove they know
-	EnvTLSCert     = "MESHRPC_TLS_CERT"      // PEM certificate file of this node
-	EnvTLSKey      = "MESHRPC_TLS_KEY"       // PEM key file of this node
-	EnvTLSCA       = "MESHRPC_TLS_CA"        // PEM CA file that signs every node's certificate
-	EnvDebug       = "MESHRPC_DEBUG"         // "1": debug logs on stderr
-	EnvMaxBody     = "MESHRPC_MAX_BODY"      // body limit in bytes
-	EnvDeadAfter   = "MESHRPC_DEAD_AFTER"    // liveness timeout, a Go duration ("3s")
+	EnvRemote     = "MESHRPC_REMOTE"        // services to call remotely: "inventory.Service,payments.Gateway" or "*"
+	EnvLoopback   = "MESHRPC_LOOPBACK"      // "1": serve remote services in process over 127.0.0.1 (tests)
+	EnvListen     = "MESHRPC_LISTEN"        // listen address, default ":11999"; "none" for a caller-only node
+	EnvAdvertise  = "MESHRPC_ADVERTISE"     // address peers dial, default derived from the listener
+	EnvNodes      = "MESHRPC_CLUSTER_NODES" // seeds: "host:port,host" (port 11999 added when missing)
+	EnvClusterKey = "MESHRPC_CLUSTER_KEY"   // shared secret peers prove they know
+	EnvTLSCert    = "MESHRPC_TLS_CERT"      // PEM certificate file of this node
+	EnvTLSKey     = "MESHRPC_TLS_KEY"       // PEM key file of this node
+	EnvTLSCA      = "MESHRPC_TLS_CA"        // PEM CA file that signs every node's certificate
+	EnvDebug      = "MESHRPC_DEBUG"         // "1": debug logs on stderr
+	EnvMaxBody    = "MESHRPC_MAX_BODY"      // body limit in bytes
+	EnvDeadAfter  = "MESHRPC_DEAD_AFTER"    // liveness timeout, a Go duration ("3s")
 )
 
 // ConfigFromEnv returns DefaultConfig with the MESHRPC_* variables applied.

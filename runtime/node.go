@@ -56,8 +56,8 @@ type Node struct {
 	inflight    sync.WaitGroup // server-side calls in progress
 	serving     atomic.Int64   // the same count, readable
 	clientCalls callCounter    // client calls in progress
-	bg       sync.WaitGroup // background goroutines
-	http     *httpSide
+	bg          sync.WaitGroup // background goroutines
+	http        *httpSide
 
 	transportOnce sync.Once
 	transport     *meshTransport
