@@ -117,16 +117,54 @@ func sortFindings(fset *token.FileSet, fs []*Finding) {
 	})
 }
 
+// maxPerRoot caps the findings of one type rule under one parameter or
+// result: a signature that reaches a large type graph would otherwise
+// drown the report. The rest are counted in one more finding.
+const maxPerRoot = 3
+
 // typeRule builds a method rule that reports each reached type for which
-// check returns a non-empty message.
+// check returns a non-empty message, at most maxPerRoot per parameter or
+// result.
 func typeRule(name, doc, category string, sev Severity, check func(p *Pass, r reached) string) *Rule {
 	return &Rule{Name: name, Doc: doc, Category: category, Severity: sev, run: func(p *Pass) {
+		var c rootCounter
 		for _, r := range p.reached() {
-			if msg := check(p, r); msg != "" {
+			if msg := check(p, r); msg != "" && c.take(r) {
 				p.Reportf(r.Pos, "%s", msg)
 			}
 		}
+		c.reportRest(p)
 	}}
+}
+
+// A rootCounter counts a rule's findings per parameter or result.
+type rootCounter struct {
+	order []reached
+	count map[token.Pos]int
+}
+
+// take counts r and reports whether it is within the cap.
+func (c *rootCounter) take(r reached) bool {
+	if c.count == nil {
+		c.count = map[token.Pos]int{}
+	}
+	if c.count[r.Pos] == 0 {
+		c.order = append(c.order, r)
+	}
+	c.count[r.Pos]++
+	return c.count[r.Pos] <= maxPerRoot
+}
+
+// reportRest reports, per parameter or result, how many findings the cap
+// left out.
+func (c *rootCounter) reportRest(p *Pass) {
+	for _, r := range c.order {
+		if n := c.count[r.Pos] - maxPerRoot; n > 0 {
+			root, _, _ := strings.Cut(r.Path, ".")
+			root, _, _ = strings.Cut(root, "[")
+			p.Reportf(r.Pos, "and %d more like these under %s", n, root)
+		}
+	}
 }
 
 // qualifier spells types relative to the seam's package.
@@ -226,6 +264,7 @@ var UnexportedFieldRule = &Rule{
 		}
 		var order []string
 		groups := map[string]*group{}
+		var c rootCounter
 		for _, r := range p.reached() {
 			if r.Field == nil || r.Field.Exported() || r.Field.Pkg() == p.Seam.Obj.Pkg() {
 				continue
@@ -233,6 +272,9 @@ var UnexportedFieldRule = &Rule{
 			parent := strings.TrimSuffix(r.Path, "."+r.Field.Name())
 			g := groups[parent]
 			if g == nil {
+				if !c.take(r) {
+					continue
+				}
 				g = &group{at: r}
 				groups[parent] = g
 				order = append(order, parent)
@@ -243,6 +285,7 @@ var UnexportedFieldRule = &Rule{
 			g := groups[parent]
 			p.Reportf(g.at.Pos, "%s is a %s, whose unexported fields (%s) the codec generated in package %s cannot reach: they would be dropped; pass a type with exported fields", parent, ownerName(g.at), strings.Join(g.fields, ", "), p.Seam.Obj.Pkg().Name())
 		}
+		c.reportRest(p)
 	},
 }
 
