@@ -65,6 +65,17 @@ func (df *dstFile) funcDecl(name string) *dst.FuncDecl {
 	return nil
 }
 
+// switchOf returns the wrapper that addSwitch made around the function
+// called local, or nil when local is not such an original.
+func (df *dstFile) switchOf(local string) *dst.FuncDecl {
+	for _, d := range df.file.Decls {
+		if fd, ok := d.(*dst.FuncDecl); ok && fd.Recv == nil && localName(fd.Name.Name) == local && isSwitch(fd, local) {
+			return fd
+		}
+	}
+	return nil
+}
+
 // exprAt returns the outermost expression spanning exactly the byte offsets
 // [start, end) of the source, with the syntax node that holds it, or nils.
 func (df *dstFile) exprAt(start, end int) dst.Expr {

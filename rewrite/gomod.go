@@ -74,6 +74,21 @@ func hasReplace(path string, data []byte) bool {
 	return false
 }
 
+// requiredVersion returns the version of the meshsplit module go.mod
+// requires, or "".
+func requiredVersion(data []byte) string {
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		return ""
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == MeshsplitModule {
+			return r.Mod.Version
+		}
+	}
+	return ""
+}
+
 // runtimeVersion picks the version of the meshsplit module to require.
 func runtimeVersion(f *modfile.File) string {
 	for _, r := range f.Replace {

@@ -1,0 +1,337 @@
+package rewrite
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/tools/go/ast/astutil"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/meshsplit/meshsplit/analyze"
+	"github.com/meshsplit/meshsplit/rewrite/gen"
+)
+
+// A switchedCtor is a constructor that carries the mesh switch, after this
+// plan: the service main builds the implementation with it.
+type switchedCtor struct {
+	Name string
+	Func *types.Func // the constructor as loaded (before this plan)
+	// Params are the constructor's parameters.
+	Params *types.Tuple
+	// WithError is set when the constructor returns an error too.
+	WithError bool
+}
+
+// switchConstructors gives every constructor of the interface's package
+// that returns the interface (or an implementation, when every caller uses
+// it as the interface) the mesh switch. It returns the switched
+// constructors, those switched by an earlier run included, by position.
+func (p *planner) switchConstructors() ([]switchedCtor, error) {
+	var out []switchedCtor
+	for _, c := range p.seam.Ctors {
+		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
+		name := c.Func.Name()
+		at := p.pos(c.Decl.Pos())
+		if p.skipFile(path) {
+			continue // tests build what they like; generated code is ours
+		}
+		if c.Pkg.Types.Path() != p.pkgPath() {
+			p.manual(at, "%s builds a %s outside package %s and is not rewritten: make it return %s.%s(v) by hand if it should switch too",
+				name, p.ifaceName(), p.seam.Obj.Pkg().Name(), p.seam.Obj.Pkg().Name(), wrapName(p.ifaceName()))
+			continue
+		}
+		df, err := p.file(path)
+		if err != nil {
+			return nil, err
+		}
+		if df == nil {
+			continue
+		}
+		if df.switchOf(name) != nil {
+			continue // the original of a constructor an earlier run switched
+		}
+		sig := c.Func.Signature()
+		res := sig.Results()
+		withError := res.Len() == 2 && c.Result == 0 && isErrorType(res.At(1).Type())
+		if isSwitch(df.funcDecl(name), localName(name)) {
+			out = append(out, switchedCtor{Name: name, Func: c.Func, Params: sig.Params(), WithError: withError})
+			continue
+		}
+		if !(res.Len() == 1 && c.Result == 0) && !withError {
+			p.manual(at, "%s returns %s: only constructors returning the interface (or it and an error) are rewritten; switch it by hand with %s",
+				name, res, gen.SwitchName(p.ifaceName()))
+			continue
+		}
+		if takesIface(sig, p.seam.Obj.Type()) {
+			p.action("skip", at, "%s takes a %s and returns one: a wrapper, not a constructor; left as it is", name, p.ifaceName())
+			continue
+		}
+		if obj := c.Pkg.Types.Scope().Lookup(localName(name)); obj != nil {
+			p.manual(at, "%s is not rewritten: the package already declares %s, the name its original would take", name, localName(name))
+			continue
+		}
+		change := ""
+		if !c.ReturnsInterface {
+			if where, why := p.concreteUse(c); where != "" {
+				p.manual(at, "%s returns %s and is not rewritten: %s uses it as %s (%s); use it as %s there, or switch by hand with %s",
+					name, types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), where,
+					types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), why, p.ifaceName(), gen.SwitchName(p.ifaceName()))
+				continue
+			}
+			change = fmt.Sprintf("; its result type changes from %s to %s (every caller uses it as %s)",
+				types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), p.ifaceName(), p.ifaceName())
+		}
+		s := ctorSwitch{Name: name, Local: localName(name), Switch: gen.SwitchName(p.ifaceName()), Iface: p.ifaceName(), WithError: withError}
+		if _, err := addSwitch(df.file, df.funcDecl(name), s); err != nil {
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+		p.action("constructor", at, "%s returns the mesh client when MESHRPC_REMOTE selects %s; its original body becomes %s%s",
+			name, p.ifaceName(), s.Local, change)
+		out = append(out, switchedCtor{Name: name, Func: c.Func, Params: sig.Params(), WithError: withError})
+	}
+	return out, nil
+}
+
+// unswitchConstructors plans giving every switched constructor of the
+// interface's package its original form back.
+func (p *planner) unswitchConstructors() error {
+	for _, c := range p.seam.Ctors {
+		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
+		if p.skipFile(path) || c.Pkg.Types.Path() != p.pkgPath() {
+			continue
+		}
+		name := c.Func.Name()
+		df, err := p.file(path)
+		if err != nil || df == nil {
+			return err
+		}
+		w, l := df.funcDecl(name), df.funcDecl(localName(name))
+		if l == nil || !isSwitch(w, localName(name)) {
+			continue
+		}
+		removeSwitch(df.file, w, l)
+		p.action("constructor", p.pos(c.Decl.Pos()), "%s gets its original body back from %s", name, localName(name))
+	}
+	return nil
+}
+
+// takesIface reports whether a signature has a parameter of type iface.
+func takesIface(sig *types.Signature, iface types.Type) bool {
+	for i := range sig.Params().Len() {
+		if types.Identical(sig.Params().At(i).Type(), iface) {
+			return true
+		}
+	}
+	return false
+}
+
+// isErrorType reports whether t is the predeclared error type.
+func isErrorType(t types.Type) bool {
+	return types.Identical(t, types.Universe.Lookup("error").Type())
+}
+
+// concreteUse returns the first place ("file:line") where the result of a
+// constructor that returns a concrete type is used as that type rather than
+// as the interface, with the reason, or "" when every use is as the
+// interface: assigned, passed, returned or stored where the interface is
+// expected, or only its interface methods called.
+func (p *planner) concreteUse(c *analyze.Constructor) (where, why string) {
+	for _, site := range c.Calls {
+		if why := p.useAsIface(site.Pkg, site.Call, 0); why != "" {
+			return p.pos(site.Call.Pos()), why
+		}
+	}
+	return "", ""
+}
+
+// useAsIface checks one use of a value of the concrete type: the call of
+// the constructor, or a variable that holds its result. It returns why the
+// use needs the concrete type, or "".
+func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) string {
+	f := fileOf(pkg, x.Pos())
+	if f == nil {
+		return "not found in the loaded syntax"
+	}
+	path, _ := astutil.PathEnclosingInterval(f, x.Pos(), x.End())
+	child := ast.Node(x)
+	i := 1
+	for ; i < len(path); i++ {
+		if _, ok := path[i].(*ast.ParenExpr); !ok {
+			break
+		}
+		child = path[i]
+	}
+	if i >= len(path) {
+		return "unexpected syntax"
+	}
+	info := pkg.TypesInfo
+	iface := p.seam.Obj.Type()
+	wantIface := func(t types.Type) string {
+		if t != nil && types.IsInterface(t) && types.AssignableTo(iface, t) {
+			return ""
+		}
+		return fmt.Sprintf("where %s is expected", types.TypeString(t, types.RelativeTo(pkg.Types)))
+	}
+	switch pn := path[i].(type) {
+	case *ast.AssignStmt:
+		for j, r := range pn.Rhs {
+			if r != child || len(pn.Lhs) != len(pn.Rhs) {
+				continue
+			}
+			if id, ok := pn.Lhs[j].(*ast.Ident); ok && pn.Tok == token.DEFINE && info.Defs[id] != nil {
+				return p.varUses(pkg, info.Defs[id], depth)
+			}
+			return wantIface(info.TypeOf(pn.Lhs[j]))
+		}
+		for _, l := range pn.Lhs {
+			if l == child {
+				return "" // assigning into the variable
+			}
+		}
+	case *ast.ValueSpec:
+		for j, v := range pn.Values {
+			if v != child || len(pn.Names) != len(pn.Values) {
+				continue
+			}
+			if pn.Type != nil {
+				return wantIface(info.TypeOf(pn.Type))
+			}
+			return p.varUses(pkg, info.Defs[pn.Names[j]], depth)
+		}
+	case *ast.CallExpr:
+		sig, ok := info.TypeOf(pn.Fun).(*types.Signature)
+		if !ok {
+			return "passed to a conversion or a built-in"
+		}
+		for j, a := range pn.Args {
+			if a != child {
+				continue
+			}
+			params := sig.Params()
+			if sig.Variadic() && j >= params.Len()-1 {
+				if pn.Ellipsis.IsValid() {
+					return "spread into a variadic parameter"
+				}
+				return wantIface(params.At(params.Len() - 1).Type().(*types.Slice).Elem())
+			}
+			return wantIface(params.At(j).Type())
+		}
+	case *ast.ReturnStmt:
+		var sig *types.Signature
+		for k := i + 1; k < len(path) && sig == nil; k++ {
+			switch fn := path[k].(type) {
+			case *ast.FuncDecl:
+				if obj, ok := info.Defs[fn.Name].(*types.Func); ok {
+					sig = obj.Signature()
+				}
+			case *ast.FuncLit:
+				sig, _ = info.TypeOf(fn).(*types.Signature)
+			}
+		}
+		if sig != nil && len(pn.Results) == sig.Results().Len() {
+			for j, r := range pn.Results {
+				if r == child {
+					return wantIface(sig.Results().At(j).Type())
+				}
+			}
+		}
+		return "returned where the function's result type cannot be told"
+	case *ast.KeyValueExpr:
+		if pn.Value == child && i+1 < len(path) {
+			if lit, ok := path[i+1].(*ast.CompositeLit); ok {
+				switch u := coreType(info.TypeOf(lit)).(type) {
+				case *types.Struct:
+					if key, ok := pn.Key.(*ast.Ident); ok {
+						for k := range u.NumFields() {
+							if u.Field(k).Name() == key.Name {
+								return wantIface(u.Field(k).Type())
+							}
+						}
+					}
+				case *types.Map:
+					return wantIface(u.Elem())
+				case *types.Slice:
+					return wantIface(u.Elem())
+				}
+			}
+		}
+	case *ast.CompositeLit:
+		switch u := coreType(info.TypeOf(pn)).(type) {
+		case *types.Slice:
+			return wantIface(u.Elem())
+		case *types.Array:
+			return wantIface(u.Elem())
+		case *types.Struct:
+			for k, e := range pn.Elts {
+				if e == child && k < u.NumFields() {
+					return wantIface(u.Field(k).Type())
+				}
+			}
+		}
+	case *ast.SelectorExpr:
+		if sel, ok := info.Selections[pn]; ok && sel.Kind() == types.MethodVal {
+			if obj, _, _ := types.LookupFieldOrMethod(iface, true, nil, pn.Sel.Name); obj != nil {
+				return ""
+			}
+			return fmt.Sprintf("its method %s is not one of %s's", pn.Sel.Name, p.ifaceName())
+		}
+		return fmt.Sprintf("its field %s is used", pn.Sel.Name)
+	}
+	return fmt.Sprintf("in %s", strings.TrimSpace(nodeKind(path[i])))
+}
+
+// varUses checks every use of a variable that holds the constructor's
+// result (up to a small depth of variables holding one another).
+func (p *planner) varUses(pkg *packages.Package, obj types.Object, depth int) string {
+	if obj == nil {
+		return "unexpected syntax"
+	}
+	if depth > 3 {
+		return fmt.Sprintf("the variable %s is passed through too many variables to follow", obj.Name())
+	}
+	for id, o := range pkg.TypesInfo.Uses {
+		if o != obj {
+			continue
+		}
+		if why := p.useAsIface(pkg, id, depth+1); why != "" {
+			return fmt.Sprintf("through the variable %s at %s: %s", obj.Name(), filepath.Base(p.pos(id.Pos())), why)
+		}
+	}
+	return ""
+}
+
+// nodeKind names a syntax node for a message ("*ast.BinaryExpr" becomes
+// "a binary expression").
+func nodeKind(n ast.Node) string {
+	switch n.(type) {
+	case *ast.BinaryExpr:
+		return "a comparison or arithmetic expression"
+	case *ast.UnaryExpr:
+		return "an address-of or unary expression"
+	case *ast.StarExpr:
+		return "a dereference"
+	case *ast.TypeAssertExpr:
+		return "a type assertion"
+	case *ast.IndexExpr:
+		return "an index expression"
+	case *ast.SendStmt:
+		return "a channel send"
+	}
+	return fmt.Sprintf("a %T", n)
+}
+
+// coreType returns t's underlying type, looking through pointers.
+func coreType(t types.Type) types.Type {
+	if t == nil {
+		return nil
+	}
+	u := t.Underlying()
+	if ptr, ok := u.(*types.Pointer); ok {
+		u = ptr.Elem().Underlying()
+	}
+	return u
+}

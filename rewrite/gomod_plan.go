@@ -1,0 +1,98 @@
+package rewrite
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// requireRuntime plans adding the meshsplit module to go.mod.
+func (p *planner) requireRuntime() error {
+	path := filepath.Join(p.prog.Root, "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading go.mod: %w", err)
+	}
+	out, changed, err := requireRuntime(path, data)
+	if err != nil || !changed {
+		return err
+	}
+	p.writes[path] = out
+	p.plan.TidyNeeded = true
+	if hasReplace(path, data) {
+		p.action("go.mod", "go.mod", "require %s (resolved by the replace directive); run 'go mod tidy' before building", MeshsplitModule)
+		return nil
+	}
+	version := requiredVersion(out)
+	p.action("go.mod", "go.mod", "require %s %s; run 'go mod tidy' before building", MeshsplitModule, version)
+	if version == "v0.0.0" {
+		p.manual("go.mod", "this meshsplit binary does not know its own version: point the require at a released version, or add 'replace %s => <path of a meshsplit checkout>'", MeshsplitModule)
+	}
+	return nil
+}
+
+// dropRuntime plans removing the meshsplit module from go.mod when no
+// extracted interface is left in the module.
+func (p *planner) dropRuntime() error {
+	left, err := p.otherExtractions()
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		return nil
+	}
+	path := filepath.Join(p.prog.Root, "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading go.mod: %w", err)
+	}
+	out, changed, err := dropRuntime(path, data)
+	if err != nil || !changed {
+		return err
+	}
+	p.writes[path] = out
+	p.plan.TidyNeeded = true
+	p.action("go.mod", "go.mod", "no extracted interface is left: drop the require of %s; run 'go mod tidy' to drop its dependencies too", MeshsplitModule)
+	return nil
+}
+
+// otherExtractions lists the files meshsplit generated for other
+// interfaces: the *_mesh.go files (see gen.FileName) the plan does not
+// remove.
+func (p *planner) otherExtractions() ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(p.prog.Root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != p.prog.Root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor") {
+				return filepath.SkipDir
+			}
+			if path != p.prog.Root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, "_mesh.go") || p.removes[path] {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if _, ours := generatedBy(src); ours {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking for other extracted interfaces: %w", err)
+	}
+	return out, nil
+}

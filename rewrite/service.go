@@ -1,0 +1,391 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/format"
+	"go/token"
+	"go/types"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/meshsplit/meshsplit/rewrite/gen"
+)
+
+// This file plans the runnable service of an extracted interface:
+// cmd/<name>-svc/main.go, generated, and cmd/<name>-svc/deps.go, created
+// once for the user to fill in and never overwritten; and the small
+// generated file that lets other packages switch a value to the mesh.
+
+// serviceName returns the command name of an interface's service:
+// "inventory-svc" for inventory.Service or catalog.Catalog,
+// "payments-gateway-svc" for payments.Gateway.
+func serviceName(pkgName, iface string) string {
+	if iface == "Service" || strings.EqualFold(iface, pkgName) {
+		return pkgName + "-svc"
+	}
+	var b strings.Builder
+	for i, r := range iface {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return pkgName + "-" + b.String() + "-svc"
+}
+
+// serviceDir returns the directory of the interface's service command.
+func (p *planner) serviceDir() string {
+	return filepath.Join(p.prog.Root, "cmd", serviceName(p.seam.Obj.Pkg().Name(), p.ifaceName()))
+}
+
+// switchFileName returns the name of the file that holds Mesh<Iface>.
+func switchFileName(iface string) string {
+	return strings.TrimSuffix(gen.FileName(iface), ".go") + "_switch.go"
+}
+
+// wrapName returns the name of the function conversion sites call.
+func wrapName(iface string) string {
+	if token.IsExported(iface) {
+		return "Mesh" + iface
+	}
+	return "meshWrap" + strings.ToUpper(iface[:1]) + iface[1:]
+}
+
+// writeSwitchFile plans the file with Mesh<Iface>, which wrapped conversion
+// sites call, or its removal when no site needs it any more.
+func (p *planner) writeSwitchFile(needed bool) error {
+	path := filepath.Join(p.pkgDir(), switchFileName(p.ifaceName()))
+	if !needed {
+		return p.removeGenerated(path)
+	}
+	name, fn, sw := p.ifaceName(), wrapName(p.ifaceName()), gen.SwitchName(p.ifaceName())
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n\npackage %s\n\n", GeneratedHeader, p.seam.Obj.Pkg().Name())
+	fmt.Fprintf(&b, "// %s returns impl itself while %s runs in process, and the mesh\n", fn, name)
+	fmt.Fprintf(&b, "// client of %s when MESHRPC_REMOTE selects it (under MESHRPC_LOOPBACK=1, a\n", name)
+	fmt.Fprintf(&b, "// client of impl served on an in-process node). meshsplit extract wraps\n")
+	fmt.Fprintf(&b, "// in it the values that become a %s where no constructor builds one.\n", name)
+	fmt.Fprintf(&b, "func %s(impl %s) %s {\n", fn, name, name)
+	fmt.Fprintf(&b, "\tif remote, ok := %s(func() %s { return impl }); ok {\n\t\treturn remote\n\t}\n\treturn impl\n}\n", sw, name)
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return fmt.Errorf("formatting %s: %w", switchFileName(name), err)
+	}
+	return p.writeGenerated(path, src, fmt.Sprintf("generated: %s, which the wrapped values call", fn))
+}
+
+// A svcParam is one parameter of the constructor the service calls.
+type svcParam struct {
+	Field string // field of svcDeps, or "" for a mesh client
+	Type  string // as main.go spells it
+	Expr  string // the argument main.go passes
+	Name  string // the parameter's name in the constructor
+}
+
+// firstCtor returns the constructor the service builds its implementation
+// with: the first switched one, by position.
+func firstCtor(ctors []switchedCtor) *switchedCtor {
+	if len(ctors) == 0 {
+		return nil
+	}
+	return &ctors[0]
+}
+
+// writeService plans cmd/<name>-svc/main.go and, when it does not exist
+// yet, cmd/<name>-svc/deps.go.
+func (p *planner) writeService(ctors []switchedCtor) error {
+	dir := p.serviceDir()
+	ctor := firstCtor(ctors)
+	main, deps, err := p.serviceSource(ctor)
+	if err != nil {
+		return err
+	}
+	cmdName := filepath.Base(dir)
+	what := fmt.Sprintf("generated: command %s serves %s on the mesh", cmdName, p.ifaceName())
+	if ctor != nil {
+		what += ", built with " + ctor.Name
+	}
+	if err := p.writeGenerated(filepath.Join(dir, "main.go"), main, what); err != nil {
+		return err
+	}
+	if len(ctors) > 1 {
+		var others []string
+		for _, c := range ctors[1:] {
+			others = append(others, c.Name)
+		}
+		p.manual(p.plan.Rel(filepath.Join(dir, "main.go")), "%s serves the implementation %s builds; the other constructors (%s) switch to the mesh too but no command serves theirs",
+			cmdName, ctor.Name, strings.Join(others, ", "))
+	}
+	depsPath := filepath.Join(dir, "deps.go")
+	switch _, err := os.Stat(depsPath); {
+	case errors.Is(err, fs.ErrNotExist):
+		p.writes[depsPath] = deps
+		p.action("generate", p.plan.Rel(depsPath), "yours: deps builds what %s needs besides mesh services (created once, never overwritten)", cmdName)
+		if !bytes.Contains(deps, []byte("return svcDeps{}, nil")) {
+			p.manual(p.plan.Rel(depsPath), "fill in deps: %s refuses to start until it does", cmdName)
+		}
+	case err != nil:
+		return fmt.Errorf("%s: %w", p.plan.Rel(depsPath), err)
+	}
+	return nil
+}
+
+// removeService plans removing the service command: main.go, and deps.go
+// when it is still as extract created it.
+func (p *planner) removeService() error {
+	dir := p.serviceDir()
+	if err := p.removeGenerated(filepath.Join(dir, "main.go")); err != nil {
+		return err
+	}
+	depsPath := filepath.Join(dir, "deps.go")
+	old, err := os.ReadFile(depsPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("reading %s: %w", p.plan.Rel(depsPath), err)
+	}
+	var ctors []switchedCtor
+	for _, c := range p.seam.Ctors {
+		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
+		if p.skipFile(path) || c.Pkg.Types.Path() != p.pkgPath() {
+			continue
+		}
+		if df, err := p.file(path); err == nil && df != nil && isSwitch(df.funcDecl(c.Func.Name()), localName(c.Func.Name())) {
+			res := c.Func.Signature().Results()
+			ctors = append(ctors, switchedCtor{Name: c.Func.Name(), Func: c.Func, Params: c.Func.Signature().Params(),
+				WithError: res.Len() == 2 && isErrorType(res.At(1).Type())})
+		}
+	}
+	_, deps, err := p.serviceSource(firstCtor(ctors))
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(old, deps) {
+		p.manual(p.plan.Rel(depsPath), "kept: it holds your edits; remove it (and its directory) yourself if the service is gone for good")
+		return nil
+	}
+	p.removes[depsPath] = true
+	p.action("remove", p.plan.Rel(depsPath), "still as extract created it")
+	return nil
+}
+
+// importSet names the imports of a generated main package.
+type importSet struct {
+	byPath map[string]string
+	used   map[string]bool
+}
+
+func newImports() *importSet {
+	return &importSet{byPath: map[string]string{}, used: map[string]bool{
+		"main": true, "run": true, "deps": true, "svcDeps": true, "impl": true, "node": true, "ctx": true, "err": true,
+	}}
+}
+
+// name returns the name under which pkg is imported, adding the import.
+func (s *importSet) name(path, declared string) string {
+	if n, ok := s.byPath[path]; ok {
+		return n
+	}
+	n := declared
+	for i := 2; s.used[n]; i++ {
+		n = declared + strconv.Itoa(i)
+	}
+	s.byPath[path], s.used[n] = n, true
+	return n
+}
+
+func (s *importSet) qualifier(p *types.Package) string { return s.name(p.Path(), p.Name()) }
+
+// block returns the import declaration: standard library first, then the
+// others, each sorted, aliases where the name differs from the last path
+// element.
+func (s *importSet) block() string {
+	var std, other []string
+	for path, name := range s.byPath {
+		line := strconv.Quote(path)
+		if base := path[strings.LastIndexByte(path, '/')+1:]; base != name {
+			line = name + " " + line
+		}
+		if isStdPath(path) {
+			std = append(std, line)
+		} else {
+			other = append(other, line)
+		}
+	}
+	sort.Slice(std, func(i, j int) bool { return unquoted(std[i]) < unquoted(std[j]) })
+	sort.Slice(other, func(i, j int) bool { return unquoted(other[i]) < unquoted(other[j]) })
+	out := "import (\n" + strings.Join(std, "\n")
+	if len(other) > 0 {
+		out += "\n\n" + strings.Join(other, "\n")
+	}
+	return out + "\n)\n"
+}
+
+// unquoted returns the path of an import line.
+func unquoted(line string) string {
+	p, _ := strconv.Unquote(line[strings.IndexByte(line, '"'):])
+	return p
+}
+
+// serviceSource returns main.go and the initial deps.go of the service.
+func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err error) {
+	imps := newImports()
+	for _, std := range []string{"context", "fmt", "os", "os/signal", "syscall", "time"} {
+		imps.name(std, std[strings.LastIndexByte(std, '/')+1:])
+	}
+	rt := imps.name(MeshsplitModule+"/runtime", "meshrt")
+	pkg := imps.qualifier(p.seam.Obj.Pkg())
+	iface, desc := pkg+"."+p.ifaceName(), pkg+"."+gen.DescName(p.ifaceName())
+	cmdName := filepath.Base(p.serviceDir())
+
+	var params []svcParam
+	if ctor != nil {
+		tuple := ctor.Params
+		for i := range tuple.Len() {
+			v := tuple.At(i)
+			t := v.Type()
+			if ctor.Func.Signature().Variadic() && i == tuple.Len()-1 {
+				params = append(params, svcParam{Field: fieldName(v.Name(), i), Type: types.TypeString(t, imps.qualifier), Name: v.Name()})
+				params[len(params)-1].Expr = "d." + params[len(params)-1].Field + "..."
+				continue
+			}
+			if n, ok := t.(*types.Named); ok && p.extracted(n) {
+				q := imps.qualifier(n.Obj().Pkg())
+				name := n.Obj().Name()
+				params = append(params, svcParam{Expr: fmt.Sprintf("%s.New%s(node.Client(&%s.%s))", q, gen.ClientName(name), q, gen.DescName(name)), Name: v.Name()})
+				continue
+			}
+			f := fieldName(v.Name(), i)
+			params = append(params, svcParam{Field: f, Type: types.TypeString(t, imps.qualifier), Expr: "d." + f, Name: v.Name()})
+		}
+	} else {
+		params = append(params, svcParam{Field: "Impl", Type: iface, Expr: "d.Impl", Name: "impl"})
+	}
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n\n", GeneratedHeader)
+	doc := fmt.Sprintf("Command %s serves %s on the mesh. ", cmdName, p.seam.Name)
+	if ctor != nil {
+		doc += fmt.Sprintf("It builds the implementation with %s.%s", pkg, ctor.Name)
+	} else {
+		doc += "It serves the implementation that deps (in deps.go) builds"
+	}
+	doc += " and publishes it on the node the environment describes (MESHRPC_LISTEN, MESHRPC_CLUSTER_NODES, MESHRPC_CLUSTER_KEY...)."
+	doc += " Dependencies that are mesh services themselves are called through the mesh; the others come from deps, in deps.go, which is yours to edit."
+	b.WriteString(commentLines(doc))
+	fmt.Fprintf(&b, "package main\n\n%%IMPORTS%%\n")
+	fmt.Fprintf(&b, "func main() {\n\tif err := run(); err != nil {\n\t\tfmt.Fprintln(os.Stderr, %q, err)\n\t\tos.Exit(1)\n\t}\n}\n\n", cmdName+":")
+	fmt.Fprintf(&b, "// svcDeps holds what the service needs besides mesh services; deps fills it in.\ntype svcDeps struct {\n")
+	for _, pr := range params {
+		if pr.Field != "" {
+			fmt.Fprintf(&b, "\t%s %s\n", pr.Field, pr.Type)
+		}
+	}
+	fmt.Fprintf(&b, "}\n\n")
+	fmt.Fprintf(&b, "// run serves %s until SIGINT or SIGTERM.\nfunc run() error {\n", p.ifaceName())
+	fmt.Fprintf(&b, "\tif %s.Remote(%s.Name) {\n\t\treturn fmt.Errorf(\"MESHRPC_REMOTE selects %%s, the service this process serves: list only the services it calls\", %s.Name)\n\t}\n", rt, desc, desc)
+	fmt.Fprintf(&b, "\tctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)\n\tdefer stop()\n")
+	fmt.Fprintf(&b, "\tnode, err := %s.DefaultNode()\n\tif err != nil {\n\t\treturn fmt.Errorf(\"mesh node: %%w\", err)\n\t}\n", rt)
+	fmt.Fprintf(&b, "\td, err := deps(ctx)\n\tif err != nil {\n\t\treturn fmt.Errorf(\"deps.go: %%w\", err)\n\t}\n")
+	if ctor != nil {
+		var args []string
+		for _, pr := range params {
+			args = append(args, pr.Expr)
+		}
+		call := fmt.Sprintf("%s.%s(%s)", pkg, ctor.Name, strings.Join(args, ", "))
+		if ctor.WithError {
+			fmt.Fprintf(&b, "\timpl, err := %s\n\tif err != nil {\n\t\treturn fmt.Errorf(\"%s.%s: %%w\", err)\n\t}\n", call, pkg, ctor.Name)
+		} else {
+			fmt.Fprintf(&b, "\timpl := %s\n", call)
+		}
+	} else {
+		fmt.Fprintf(&b, "\timpl := d.Impl\n\tif impl == nil {\n\t\treturn fmt.Errorf(\"deps.go: deps built no %s to serve\")\n\t}\n", iface)
+	}
+	fmt.Fprintf(&b, "\tif err := node.Publish(&%s, impl); err != nil {\n\t\treturn fmt.Errorf(\"publishing %%s: %%w\", %s.Name, err)\n\t}\n", desc, desc)
+	fmt.Fprintf(&b, "\tfmt.Fprintf(os.Stderr, \"%s: serving %%s on %%s\\n\", %s.Name, node.Addr())\n", cmdName, desc)
+	fmt.Fprintf(&b, "\t<-ctx.Done()\n\tshutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)\n\tdefer cancel()\n\treturn node.Close(shutdown)\n}\n")
+	main, err = format.Source(bytes.Replace(b.Bytes(), []byte("%IMPORTS%"), []byte(imps.block()), 1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("formatting the service main of %s: %w", p.seam.Name, err)
+	}
+
+	// deps.go: the user's, so no generated header.
+	b.Reset()
+	fmt.Fprintf(&b, "package main\n\nimport (\n\t\"context\"\n")
+	var missing []string
+	for _, pr := range params {
+		if pr.Field != "" {
+			missing = append(missing, fmt.Sprintf("%s (%s)", pr.Field, pr.Type))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "\t\"errors\"\n")
+	}
+	fmt.Fprintf(&b, ")\n\n")
+	fmt.Fprintf(&b, "// deps builds what %s needs besides the mesh services: the fields of\n", cmdName)
+	fmt.Fprintf(&b, "// svcDeps (see main.go). meshsplit extract created this file once and never\n// overwrites it: it is yours.\n")
+	fmt.Fprintf(&b, "func deps(ctx context.Context) (svcDeps, error) {\n")
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "\treturn svcDeps{}, errors.New(%q)\n}\n", "cmd/"+cmdName+"/deps.go does not build "+strings.Join(missing, ", ")+" yet: fill in deps")
+	} else {
+		fmt.Fprintf(&b, "\treturn svcDeps{}, nil\n}\n")
+	}
+	deps, err = format.Source(b.Bytes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("formatting the deps.go of %s: %w", p.seam.Name, err)
+	}
+	return main, deps, nil
+}
+
+// commentLines wraps text into // comment lines of at most 76 characters.
+func commentLines(text string) string {
+	var b strings.Builder
+	line := "//"
+	for _, w := range strings.Fields(text) {
+		if len(line)+1+len(w) > 76 && line != "//" {
+			b.WriteString(line + "\n")
+			line = "//"
+		}
+		line += " " + w
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
+
+// fieldName returns the exported field name for a constructor parameter.
+func fieldName(param string, i int) string {
+	if param == "" || param == "_" {
+		return fmt.Sprintf("P%d", i)
+	}
+	return strings.ToUpper(param[:1]) + param[1:]
+}
+
+// extracted reports whether n is an exported interface of the module that
+// has been extracted (its generated file exists beside it) or is being
+// extracted by this plan.
+func (p *planner) extracted(n *types.Named) bool {
+	obj := n.Obj()
+	if !types.IsInterface(n) || !obj.Exported() || obj.Pkg() == nil {
+		return false
+	}
+	if obj == p.seam.Obj {
+		return true
+	}
+	if !strings.HasPrefix(obj.Pkg().Path()+"/", p.prog.Module+"/") {
+		return false
+	}
+	dir := filepath.Dir(p.prog.Fset.Position(obj.Pos()).Filename)
+	src, err := os.ReadFile(filepath.Join(dir, gen.FileName(obj.Name())))
+	if err != nil {
+		return false
+	}
+	_, ours := generatedBy(src)
+	return ours
+}
