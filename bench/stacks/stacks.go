@@ -42,6 +42,7 @@ func (c *Conn) Close() error {
 func All() []Stack {
 	return []Stack{
 		{Name: "grpc", Start: StartGRPC},
+		{Name: "meshsplit", Start: StartMeshsplit},
 		{Name: "direct", Start: StartDirect},
 	}
 }
@@ -53,7 +54,7 @@ func Lookup(name string) (Stack, error) {
 			return s, nil
 		}
 	}
-	return Stack{}, fmt.Errorf("no benchmark stack %q (have grpc, direct)", name)
+	return Stack{}, fmt.Errorf("no benchmark stack %q (have grpc, meshsplit, direct)", name)
 }
 
 // StartDirect returns the implementation itself: the call is an interface
