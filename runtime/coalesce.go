@@ -3,25 +3,46 @@ package runtime
 import (
 	"encoding/binary"
 	"net"
+	"sync"
+	"time"
 )
 
 // coalescingConn sits between yamux and the TCP (or TLS) connection.
-// yamux v0.1.2's send loop writes every data frame as two writes, the
-// 12-byte header and then the body, which costs two system calls (and often
-// two TCP segments) per frame. coalescingConn holds back the header of a
-// data frame that announces a body and writes it together with that body in
-// one call. Nothing is ever delayed: the body is the very next write of the
-// same goroutine, and every other frame goes out at once.
+// yamux v0.1.2's send loop writes every frame with its own write(2), and a
+// data frame with two (header, then body). coalescingConn instead appends
+// what yamux writes to a buffer and lets one flusher goroutine write the
+// buffer out: frames that arrive while a write is in progress go out
+// together in the next one, so a busy session makes one system call for
+// many frames. A lone frame is never delayed: the flusher is woken at once
+// (a data-frame header is held back only until its body, the very next
+// write of yamux's send loop).
 //
-// Only yamux's send loop writes to the connection, so Write needs no lock.
+// Write returns before the bytes reach the socket; a write error is
+// reported by the next Write and closes the connection, which ends the
+// yamux session. Pending bytes are bounded: Write waits while more than
+// maxPending bytes are queued.
 type coalescingConn struct {
 	net.Conn
-	held []byte // a held-back data-frame header, or empty
-	buf  []byte // reused for header+body
+
+	mu      sync.Mutex
+	room    *sync.Cond // signalled when the flusher took the buffer
+	buf     []byte
+	spare   []byte
+	err     error
+	wake    chan struct{}
+	stopped chan struct{}
+	exited  chan struct{} // closed when the flusher returned
+	stop    sync.Once
 }
 
+// maxPending bounds the bytes queued in a coalescingConn.
+const maxPending = 4 << 20
+
 func newCoalescingConn(c net.Conn) *coalescingConn {
-	return &coalescingConn{Conn: c, held: make([]byte, 0, yamuxHeaderSize)}
+	cc := &coalescingConn{Conn: c, wake: make(chan struct{}, 1), stopped: make(chan struct{}), exited: make(chan struct{})}
+	cc.room = sync.NewCond(&cc.mu)
+	go cc.flush()
+	return cc
 }
 
 // yamux header layout (spec.md of hashicorp/yamux): version, type, flags
@@ -31,25 +52,87 @@ const (
 	yamuxTypeData   = 0
 )
 
-// Write holds back a data-frame header announcing a body and sends it with
-// the next write; everything else is written through.
+// Write queues p and wakes the flusher, except after a data-frame header
+// whose body is the next write.
 func (c *coalescingConn) Write(p []byte) (int, error) {
-	if len(c.held) == 0 {
-		if len(p) == yamuxHeaderSize && p[1] == yamuxTypeData && binary.BigEndian.Uint32(p[8:12]) > 0 {
-			c.held = append(c.held, p...)
-			return len(p), nil
+	c.mu.Lock()
+	for c.err == nil && len(c.buf) > maxPending {
+		c.room.Wait()
+	}
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return 0, err
+	}
+	c.buf = append(c.buf, p...)
+	c.mu.Unlock()
+	if len(p) == yamuxHeaderSize && p[1] == yamuxTypeData && binary.BigEndian.Uint32(p[8:12]) > 0 {
+		return len(p), nil
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// flush writes the buffer out whenever woken, until a write fails or the
+// connection closes.
+func (c *coalescingConn) flush() {
+	defer close(c.exited)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.stopped:
+			return
 		}
-		return c.Conn.Write(p)
+		for {
+			c.mu.Lock()
+			out := c.buf
+			if len(out) == 0 || c.err != nil {
+				c.mu.Unlock()
+				break
+			}
+			c.buf = c.spare[:0]
+			c.room.Broadcast()
+			c.mu.Unlock()
+			_, err := c.Conn.Write(out)
+			c.mu.Lock()
+			if cap(out) <= 1<<20 {
+				c.spare = out[:0]
+			}
+			if err != nil {
+				c.err = err
+				c.room.Broadcast()
+			}
+			c.mu.Unlock()
+			if err != nil {
+				c.Conn.Close()
+				return
+			}
+		}
 	}
-	c.buf = append(append(c.buf[:0], c.held...), p...)
-	c.held = c.held[:0]
-	n, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 1<<20 {
+}
+
+// Close stops the flusher, writes what is still queued (bounded by a
+// one-second deadline) and closes the connection.
+func (c *coalescingConn) Close() error {
+	c.stop.Do(func() {
+		close(c.stopped)
+		<-c.exited
+		c.mu.Lock()
+		rest := c.buf
+		failed := c.err != nil
 		c.buf = nil
-	}
-	n -= yamuxHeaderSize
-	if n < 0 {
-		n = 0
-	}
-	return n, err
+		if c.err == nil {
+			c.err = net.ErrClosed
+		}
+		c.room.Broadcast()
+		c.mu.Unlock()
+		if !failed && len(rest) > 0 {
+			c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+			c.Conn.Write(rest)
+		}
+	})
+	return c.Conn.Close()
 }

@@ -56,6 +56,7 @@ type Node struct {
 	inflight    sync.WaitGroup // server-side calls in progress
 	serving     atomic.Int64   // the same count, readable
 	clientCalls callCounter    // client calls in progress
+	unflushed   callCounter    // server responses queued but not yet handed to yamux
 	bg          sync.WaitGroup // background goroutines
 	http        *httpSide
 
@@ -519,6 +520,7 @@ func (n *Node) Close(ctx context.Context) error {
 	drained := make(chan struct{})
 	go func() {
 		n.inflight.Wait()
+		n.unflushed.wait()
 		n.clientCalls.wait()
 		close(drained)
 	}()
@@ -566,10 +568,20 @@ func (c *callCounter) add() bool {
 }
 
 // done ends a call counted by add.
-func (c *callCounter) done() {
+func (c *callCounter) done() { c.doneN(1) }
+
+// addN counts k more, even after close.
+func (c *callCounter) addN(k int) {
+	c.mu.Lock()
+	c.n += k
+	c.mu.Unlock()
+}
+
+// doneN ends k counted items.
+func (c *callCounter) doneN(k int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.n--
+	c.n -= k
 	if c.n == 0 && c.idle != nil {
 		close(c.idle)
 		c.idle = nil

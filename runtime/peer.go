@@ -169,14 +169,18 @@ type frameWriter struct {
 	w      net.Conn
 	mu     sync.Mutex
 	buf    []byte
+	frames int // frames in buf
 	spare  []byte
 	err    error
 	wake   chan struct{}
 	closed chan struct{}
+	// written, when set, is told how many queued frames left the writer
+	// (written, or dropped because the stream failed).
+	written func(frames int)
 }
 
-func newFrameWriter(w net.Conn) *frameWriter {
-	fw := &frameWriter{w: w, wake: make(chan struct{}, 1), closed: make(chan struct{})}
+func newFrameWriter(w net.Conn, written func(frames int)) *frameWriter {
+	fw := &frameWriter{w: w, wake: make(chan struct{}, 1), closed: make(chan struct{}), written: written}
 	go fw.loop()
 	return fw
 }
@@ -196,6 +200,7 @@ func (fw *frameWriter) queue(parts ...[]byte) error {
 	for _, p := range parts {
 		fw.buf = append(fw.buf, p...)
 	}
+	fw.frames++
 	fw.mu.Unlock()
 	select {
 	case fw.wake <- struct{}{}:
@@ -206,6 +211,14 @@ func (fw *frameWriter) queue(parts ...[]byte) error {
 
 // loop writes queued bytes until the stream fails or close is called.
 func (fw *frameWriter) loop() {
+	defer func() {
+		fw.mu.Lock()
+		k := fw.frames
+		fw.frames = 0
+		fw.buf = nil
+		fw.mu.Unlock()
+		fw.report(k)
+	}()
 	for {
 		select {
 		case <-fw.wake:
@@ -218,10 +231,11 @@ func (fw *frameWriter) loop() {
 				fw.mu.Unlock()
 				break
 			}
-			out := fw.buf
-			fw.buf = fw.spare[:0]
+			out, k := fw.buf, fw.frames
+			fw.buf, fw.frames = fw.spare[:0], 0
 			fw.mu.Unlock()
 			_, err := fw.w.Write(out)
+			fw.report(k)
 			fw.mu.Lock()
 			if cap(out) <= 1<<20 {
 				fw.spare = out[:0]
@@ -237,6 +251,13 @@ func (fw *frameWriter) loop() {
 				return
 			}
 		}
+	}
+}
+
+// report tells written about k frames that left the writer.
+func (fw *frameWriter) report(k int) {
+	if fw.written != nil && k > 0 {
+		fw.written(k)
 	}
 }
 

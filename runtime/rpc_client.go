@@ -34,7 +34,7 @@ type pendingCall struct {
 var pendingPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
 
 func newRPCConn(p *peer, st *yamux.Stream) *rpcConn {
-	c := &rpcConn{p: p, st: st, fw: newFrameWriter(st), pending: map[uint64]*pendingCall{}}
+	c := &rpcConn{p: p, st: st, fw: newFrameWriter(st, nil), pending: map[uint64]*pendingCall{}}
 	go c.readLoop()
 	return c
 }

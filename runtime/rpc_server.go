@@ -16,7 +16,7 @@ import (
 // and cancel frames, runs each call in its own goroutine under a context
 // derived from the request's timeout, and queues the responses.
 func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
-	fw := newFrameWriter(st)
+	fw := newFrameWriter(st, n.unflushed.doneN)
 	s := &rpcStream{n: n, p: p, fw: fw, calls: map[uint64]context.CancelFunc{}}
 	r := bufio.NewReaderSize(st, 32<<10)
 	for {
@@ -201,7 +201,7 @@ func (s *rpcStream) respond(id uint64, errs *errorRegistry, out Message, err err
 		return
 	}
 	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
-	s.fw.queue(b)
+	s.queue(b)
 	e.Reset()
 	encoderPool.Put(e)
 }
@@ -210,7 +210,16 @@ func (s *rpcStream) respond(id uint64, errs *errorRegistry, out Message, err err
 func (s *rpcStream) protoError(id uint64, code byte, text string) {
 	payload := appendString([]byte{statusProto, code}, text)
 	b := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(payload)), frameResponse, id, len(payload))
-	s.fw.queue(b, payload)
+	s.queue(b, payload)
+}
+
+// queue queues a response frame, counted until the writer hands it to
+// yamux, so that Close can wait for responses to leave.
+func (s *rpcStream) queue(parts ...[]byte) {
+	s.n.unflushed.addN(1)
+	if s.fw.queue(parts...) != nil {
+		s.n.unflushed.doneN(1)
+	}
 }
 
 // cancel cancels call id's context (the caller gave up).
