@@ -1,0 +1,196 @@
+// Package meshfill checks generated messages in the compile test of package
+// gen: it fills every request and response of a service with random values
+// (reflection is fine here, in a test) and round-trips them through the
+// generated codec. The compile test copies it into the fixture module.
+package meshfill
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+
+	meshrt "github.com/meshsplit/meshsplit/runtime"
+)
+
+// RoundTrip checks, for every message of every method of descs and many
+// random values, that MarshalMesh then UnmarshalMesh gives a deeply equal
+// value (nil and empty slices and maps, nil pointers, zones, extreme
+// integers, fields tagged json:"-" and unexported fields of the package
+// included), and that every truncation of the encoding is reported.
+func RoundTrip(t *testing.T, descs ...*meshrt.ServiceDesc) {
+	t.Helper()
+	for _, desc := range descs {
+		for _, m := range desc.Methods {
+			for kind, newMsg := range map[string]func() meshrt.Message{"request": m.NewRequest, "response": m.NewResponse} {
+				for seed := range 100 {
+					roundTrip(t, desc.Name+"."+m.Name+" "+kind, newMsg, seed)
+				}
+			}
+		}
+	}
+}
+
+func roundTrip(t *testing.T, what string, newMsg func() meshrt.Message, seed int) {
+	t.Helper()
+	f := &filler{rng: rand.New(rand.NewPCG(uint64(seed), 7)), zones: zones(t)}
+	in := newMsg()
+	f.fill(reflect.ValueOf(in).Elem(), 0)
+	var e meshrt.Encoder
+	in.MarshalMesh(&e)
+	out := newMsg()
+	d := meshrt.NewDecoder(e.Bytes())
+	out.UnmarshalMesh(d)
+	if err := d.Err(); err != nil {
+		t.Fatalf("%s, seed %d: decode: %v", what, seed, err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("%s, seed %d: round trip changed the value:\n in: %#v\nout: %#v", what, seed, in, out)
+	}
+	var again meshrt.Encoder
+	out.MarshalMesh(&again)
+	if len(again.Bytes()) != len(e.Bytes()) {
+		t.Fatalf("%s, seed %d: re-encoding is %d bytes, first encoding %d", what, seed, len(again.Bytes()), len(e.Bytes()))
+	}
+	if seed < 10 {
+		for n := range len(e.Bytes()) {
+			d := meshrt.NewDecoder(e.Bytes()[:n])
+			newMsg().UnmarshalMesh(d)
+			if d.Err() == nil {
+				t.Fatalf("%s, seed %d: decoding %d of %d bytes reported no error", what, seed, n, len(e.Bytes()))
+			}
+		}
+	}
+}
+
+// zones are the locations times are drawn in.
+func zones(t *testing.T) []*time.Location {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatalf("zone database: %v", err)
+	}
+	return []*time.Location{time.UTC, time.Local, paris, time.FixedZone("", -3*3600), time.FixedZone("Mars/Olympus", 5400)}
+}
+
+// filler sets values at random, with a bias to the edge cases.
+type filler struct {
+	rng   *rand.Rand
+	zones []*time.Location
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// maxDepth bounds recursive types: below it, slices, maps and pointers
+// are nil or empty.
+const maxDepth = 4
+
+func (f *filler) fill(v reflect.Value, depth int) {
+	if !v.CanSet() { // an unexported field of the fixture's package
+		v = reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+	}
+	if v.Type() == timeType || v.Type().ConvertibleTo(timeType) && v.Kind() == reflect.Struct {
+		v.Set(reflect.ValueOf(f.time()).Convert(v.Type()))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(f.rng.IntN(2) == 1)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := v.Type().Bits()
+		switch f.rng.IntN(4) {
+		case 0:
+			v.SetInt(-1 << (bits - 1))
+		case 1:
+			v.SetInt(1<<(bits-1) - 1)
+		case 2:
+			v.SetInt(0)
+		default:
+			v.SetInt(f.rng.Int64() >> (64 - bits))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		bits := v.Type().Bits()
+		switch f.rng.IntN(3) {
+		case 0:
+			v.SetUint(math.MaxUint64 >> (64 - bits))
+		case 1:
+			v.SetUint(0)
+		default:
+			v.SetUint(f.rng.Uint64() >> (64 - bits))
+		}
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(f.float(v.Kind()))
+	case reflect.Complex64, reflect.Complex128:
+		v.SetComplex(complex(f.float(reflect.Float32), f.float(reflect.Float32)))
+	case reflect.String:
+		v.SetString([]string{"", "héllo, 世界", "x", string(rune(f.rng.IntN(0x10000)))}[f.rng.IntN(4)])
+	case reflect.Pointer:
+		if depth >= maxDepth || f.rng.IntN(3) == 0 {
+			return
+		}
+		p := reflect.New(v.Type().Elem())
+		f.fill(p.Elem(), depth+1)
+		v.Set(p)
+	case reflect.Slice:
+		switch n := f.length(depth); n {
+		case -1:
+		default:
+			s := reflect.MakeSlice(v.Type(), n, n)
+			for i := range n {
+				f.fill(s.Index(i), depth+1)
+			}
+			v.Set(s)
+		}
+	case reflect.Map:
+		switch n := f.length(depth); n {
+		case -1:
+		default:
+			m := reflect.MakeMapWithSize(v.Type(), n)
+			for range n {
+				k := reflect.New(v.Type().Key()).Elem()
+				f.fill(k, depth+1)
+				e := reflect.New(v.Type().Elem()).Elem()
+				f.fill(e, depth+1)
+				m.SetMapIndex(k, e)
+			}
+			v.Set(m)
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			f.fill(v.Index(i), depth+1)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).Name != "_" {
+				f.fill(v.Field(i), depth+1)
+			}
+		}
+	default:
+		panic("meshfill: cannot fill a " + v.Type().String())
+	}
+}
+
+// length returns -1 (nil), 0 (empty) or a small length.
+func (f *filler) length(depth int) int {
+	if depth >= maxDepth {
+		return []int{-1, 0}[f.rng.IntN(2)]
+	}
+	return f.rng.IntN(5) - 1
+}
+
+func (f *filler) float(k reflect.Kind) float64 {
+	x := []float64{0, math.Inf(1), -1.5, math.SmallestNonzeroFloat64, math.MaxFloat64, f.rng.NormFloat64()}[f.rng.IntN(6)]
+	if k == reflect.Float32 {
+		return float64(float32(x))
+	}
+	return x
+}
+
+func (f *filler) time() time.Time {
+	if f.rng.IntN(5) == 0 {
+		return time.Time{}
+	}
+	sec := f.rng.Int64N(4e9) - 1e9
+	return time.Unix(sec, f.rng.Int64N(1e9)).In(f.zones[f.rng.IntN(len(f.zones))])
+}
