@@ -139,6 +139,9 @@ func (h *httpSide) dispatch(c *gin.Context) {
 		}
 	}
 	if handler != nil {
+		// gin presets 404 for NoRoute handlers; a handler that writes its
+		// body without calling WriteHeader means 200, as in net/http.
+		c.Status(http.StatusOK)
 		handler.ServeHTTP(c.Writer, c.Request)
 		return
 	}

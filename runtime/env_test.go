@@ -1,0 +1,223 @@
+package runtime
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	stdruntime "runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRemote(t *testing.T) {
+	const inv = "example.com/shop/inventory.Service"
+	tests := []struct {
+		value   string
+		service string
+		want    bool
+		err     string // substring of the error, "" for none
+	}{
+		{"", inv, false, ""},
+		{"*", inv, true, ""},
+		{"inventory.Service", inv, true, ""},
+		{"shop/inventory.Service", inv, true, ""},
+		{inv, inv, true, ""},
+		{" payments.Gateway , inventory.Service ", inv, true, ""},
+		{"payments.Gateway", inv, false, ""},
+		{"ventory.Service", inv, false, ""}, // a suffix must start after a slash
+		{"inventory.Servic", inv, false, ""},
+		{"inventory", inv, false, "no package before or no interface after"},
+		{"inventory.", inv, false, "no package before or no interface after"},
+		{"inventory.Ser vice", inv, false, "not a Go identifier"},
+		{"inventory.Service,,x.Y", inv, false, "empty"},
+		{"/inventory.Service", inv, false, "empty element"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			spec := parseRemote(tc.value)
+			if tc.err != "" {
+				if spec.err == nil || !strings.Contains(spec.err.Error(), tc.err) || !strings.Contains(spec.err.Error(), EnvRemote) {
+					t.Fatalf("parseRemote(%q) error = %v, want one naming %s and containing %q", tc.value, spec.err, EnvRemote, tc.err)
+				}
+				return
+			}
+			if spec.err != nil {
+				t.Fatalf("parseRemote(%q): %v", tc.value, spec.err)
+			}
+			if got := spec.matches(tc.service); got != tc.want {
+				t.Fatalf("parseRemote(%q).matches(%q) = %v, want %v", tc.value, tc.service, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(Config) bool
+		err   string
+	}{
+		{"defaults", nil, func(c Config) bool { return c.Listen == ":11999" && c.MaxBody == DefaultMaxBody && c.Logger == nil }, ""},
+		{"seeds get the default port", map[string]string{EnvNodes: "a.example, b.example:1234,[::1]"},
+			func(c Config) bool {
+				return len(c.Seeds) == 3 && c.Seeds[0] == "a.example:11999" && c.Seeds[1] == "b.example:1234" && c.Seeds[2] == "[::1]:11999"
+			}, ""},
+		{"caller only", map[string]string{EnvListen: "none"}, func(c Config) bool { return c.Listen == "" }, ""},
+		{"key and limit", map[string]string{EnvClusterKey: "s3cret", EnvMaxBody: "1024", EnvDeadAfter: "2s"},
+			func(c Config) bool {
+				return string(c.ClusterKey) == "s3cret" && c.MaxBody == 1024 && c.LivenessTimeout == 2*time.Second
+			}, ""},
+		{"debug", map[string]string{EnvDebug: "1"}, func(c Config) bool { return c.Logger != nil }, ""},
+		{"bad listen", map[string]string{EnvListen: "11999"}, nil, EnvListen},
+		{"bad body", map[string]string{EnvMaxBody: "lots"}, nil, EnvMaxBody},
+		{"bad dead-after", map[string]string{EnvDeadAfter: "-1s"}, nil, EnvDeadAfter},
+		{"bad seed", map[string]string{EnvNodes: "a:b:c"}, nil, EnvNodes},
+		{"tls half set", map[string]string{EnvTLSCert: "/x.pem"}, nil, EnvTLSKey},
+		{"tls missing files", map[string]string{EnvTLSCert: "/nonexistent/c.pem", EnvTLSKey: "/nonexistent/k.pem", EnvTLSCA: "/nonexistent/ca.pem"}, nil, EnvTLSCert},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := configFrom(func(k string) string { return tc.env[k] })
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one naming %s", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Fatalf("config %+v does not hold the expected values", c)
+			}
+		})
+	}
+}
+
+func TestConfigValidateNamesTheField(t *testing.T) {
+	c := DefaultConfig()
+	c.StreamsPerPeer = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "StreamsPerPeer") {
+		t.Fatalf("Validate = %v, want an error naming StreamsPerPeer", err)
+	}
+	c = DefaultConfig()
+	c.Listen = "nope"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Fatalf("Validate = %v, want an error naming the address", err)
+	}
+}
+
+// TestRemoteUnsetStartsNothing checks the promise that a monolith without
+// MESHRPC_REMOTE pays nothing: no allocation, no goroutine, no listener.
+func TestRemoteUnsetStartsNothing(t *testing.T) {
+	if os.Getenv(EnvRemote) != "" {
+		t.Skipf("%s is set in the test environment", EnvRemote)
+	}
+	Remote("warm.Up") // the first call parses the (empty) variable once
+	before := goroutines()
+	allocs := testing.AllocsPerRun(1000, func() {
+		if Remote("example.com/shop/inventory.Service") {
+			t.Fatal("Remote is true with the variable unset")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Remote allocates %v times per call with %s unset", allocs, EnvRemote)
+	}
+	if after := goroutines(); after > before {
+		t.Fatalf("Remote started goroutines: %d before, %d after", before, after)
+	}
+}
+
+// TestEnvSwitchInAChildProcess runs the parts that depend on process-wide
+// state (the variables are read once) in a child process of this test
+// binary: a malformed MESHRPC_REMOTE reported by Connect's client, and
+// MESHRPC_LOOPBACK serving the implementation over 127.0.0.1.
+func TestEnvSwitchInAChildProcess(t *testing.T) {
+	if mode := os.Getenv("MESHRPC_TEST_CHILD"); mode != "" {
+		runChild(t, mode)
+		return
+	}
+	tests := []struct {
+		mode string
+		env  []string
+	}{
+		{"malformed", []string{EnvRemote + "=inventory"}},
+		{"loopback", []string{EnvRemote + "=greet.Greeter", EnvLoopback + "=1"}},
+		{"unselected", []string{EnvRemote + "=other.Service"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestEnvSwitchInAChildProcess$", "-test.count=1")
+			cmd.Env = append(os.Environ(), append(tc.env, "MESHRPC_TEST_CHILD="+tc.mode)...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child %s: %v\n%s", tc.mode, err, out)
+			}
+		})
+	}
+}
+
+func runChild(t *testing.T, mode string) {
+	ctx := within(t, 20*time.Second)
+	switch mode {
+	case "malformed":
+		if !Remote(greeterName) {
+			t.Fatal("Remote is false for a malformed value; the error would go unnoticed")
+		}
+		if err := CheckEnv(); err == nil || !strings.Contains(err.Error(), EnvRemote) {
+			t.Fatalf("CheckEnv = %v, want an error naming %s", err, EnvRemote)
+		}
+		g := &greeterClient{Connect(&greeterDesc, func() any { return &greeterImpl{} })}
+		_, err := g.Greet(ctx, "x")
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), EnvRemote) {
+			t.Fatalf("call with a malformed %s: %v", EnvRemote, err)
+		}
+	case "unselected":
+		if Remote(greeterName) {
+			t.Fatal("Remote selects a service the variable does not name")
+		}
+		if err := CheckEnv(); err != nil {
+			t.Fatal(err)
+		}
+	case "loopback":
+		if !Remote(greeterName) {
+			t.Fatal("Remote does not select greet.Greeter")
+		}
+		a := &greeterImpl{tag: "first"}
+		b := &greeterImpl{tag: "second"}
+		ga := &greeterClient{Connect(&greeterDesc, func() any { return a })}
+		gb := &greeterClient{Connect(&greeterDesc, func() any { return b })}
+		for i := range 10 {
+			ta, err := ga.Whoami(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb, err := gb.Whoami(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ta != "first" || tb != "second" {
+				t.Fatalf("call %d: clients reached %q and %q, want their own implementations", i, ta, tb)
+			}
+		}
+		if _, err := ga.Fail(ctx, "sentinel"); err != errNotFound {
+			t.Fatalf("loopback sentinel: %v", err)
+		}
+		if a.calls.Load() != 11 || b.calls.Load() != 10 {
+			t.Fatalf("implementations served %d and %d calls, want 11 and 10", a.calls.Load(), b.calls.Load())
+		}
+		// The calls crossed TCP: the loopback client node has a live peer.
+		pair, err := loopback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pair.client.nodesFor(ga.c.target)) != 1 || pair.server.Addr() == "" {
+			t.Fatal("loopback did not go through a peer connection")
+		}
+	}
+}
+
+// goroutines counts the process's goroutines.
+func goroutines() int { return stdruntime.NumGoroutine() }
