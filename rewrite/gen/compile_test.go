@@ -23,24 +23,54 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a module with the go command")
 	}
+	checkModule(t, fixtureDir, "example.com/fixtures", loadCases(t, fixtureDir), func(mod, repo string) {
+		copyFile(t, "testdata/support/basic_e2e_test.go", filepath.Join(mod, "basic", "basic_e2e_test.go"))
+		appendFile(t, filepath.Join(mod, "go.mod"), fmt.Sprintf("\nrequire github.com/meshsplit/meshsplit v0.0.0\n\nreplace github.com/meshsplit/meshsplit => %s\n", repo))
+	})
+}
+
+// TestShopGeneratedCodeCompilesAndRuns does the same for every interface of
+// the example monolith at once; the shop's own tests run too, locally.
+func TestShopGeneratedCodeCompilesAndRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and tests a module with the go command")
+	}
+	checkModule(t, shopDir, "example.com/shop", loadCasesIn(t, shopDir, "testdata/shop"), func(mod, repo string) {
+		gomod := filepath.Join(mod, "go.mod")
+		b, err := os.ReadFile(gomod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(b), "=> ../..", "=> "+repo, 1)
+		if !strings.Contains(text, "require github.com/meshsplit/meshsplit") {
+			text += "\nrequire github.com/meshsplit/meshsplit v0.0.0\n"
+		}
+		writeFile(t, gomod, []byte(text))
+	})
+}
+
+// checkModule copies the module in src to a temporary directory, lets
+// prepare make it require this repository's runtime, writes the generated
+// file of every case that Generate accepts and a round-trip test per
+// package, then runs go vet and go test there.
+func checkModule(t *testing.T, src, modPath string, cases []genCase, prepare func(mod, repo string)) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := filepath.Abs(fixtureDir)
+	src, err = filepath.Abs(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod := filepath.Join(t.TempDir(), "fixtures")
+	mod := filepath.Join(t.TempDir(), filepath.Base(src))
 	copyTree(t, src, mod)
 	copyTree(t, "testdata/support/meshfill", filepath.Join(mod, "internal", "meshfill"))
-	copyFile(t, "testdata/support/basic_e2e_test.go", filepath.Join(mod, "basic", "basic_e2e_test.go"))
-	appendFile(t, filepath.Join(mod, "go.mod"), fmt.Sprintf("\nrequire github.com/meshsplit/meshsplit v0.0.0\n\nreplace github.com/meshsplit/meshsplit => %s\n", repo))
 	copyFile(t, filepath.Join(repo, "go.sum"), filepath.Join(mod, "go.sum"))
+	prepare(mod, repo)
 
 	descs := map[string][]string{} // package dir -> desc names
-	var pkgNames = map[string]string{}
-	for _, c := range loadCases(t, fixtureDir) {
+	pkgNames := map[string]string{}
+	for _, c := range cases {
 		f, err := generate(c)
 		if err != nil {
 			continue // refusals are TestGolden's business
@@ -65,18 +95,18 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 import (
 	"testing"
 
-	"example.com/fixtures/internal/meshfill"
+	"%s/internal/meshfill"
 )
 
 func TestMeshRoundTrip(t *testing.T) { meshfill.RoundTrip(t, %s) }
-`, pkgNames[dir], strings.Join(args, ", "))
+`, pkgNames[dir], modPath, strings.Join(args, ", "))
 		writeFile(t, filepath.Join(mod, dir, "zz_mesh_roundtrip_test.go"), []byte(test))
 	}
 
 	goCmd(t, mod, "vet", "./...")
 	out := goCmd(t, mod, "test", "-count=1", "./...")
 	for dir := range descs {
-		if !strings.Contains(out, "ok  \texample.com/fixtures/"+filepath.ToSlash(dir)) {
+		if !strings.Contains(out, "ok  \t"+modPath+"/"+filepath.ToSlash(dir)) {
 			t.Errorf("no passing test line for %s in:\n%s", dir, out)
 		}
 	}

@@ -370,7 +370,7 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n// %s describes %s on the mesh: its methods in name order, how to serve\n// them, and the errors that keep their identity across the wire.\n", g.desc, name)
+	fmt.Fprintf(w, "\n// %s describes %s on the mesh: its methods in name order,\n// how to serve them, and the errors that keep their identity across the wire.\n", g.desc, name)
 	fmt.Fprintf(w, "var %s = %s.ServiceDesc{\n", g.desc, g.rt)
 	fmt.Fprintf(w, "Name: %q,\nFingerprint: %q,\n", g.serviceName(), fingerprint(fps.String()))
 	fmt.Fprintf(w, "Methods: []%s.MethodDesc{\n", g.rt)
@@ -405,15 +405,15 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 // switch function.
 func (g *generator) writeClient(w *strings.Builder) {
 	name := g.in.Iface.Name()
-	fmt.Fprintf(w, "\n// %s implements %s by calling a remote implementation through\n// the mesh.\ntype %s struct{ c *%s.Client }\n\n", g.client, name, g.client, g.rt)
+	fmt.Fprintf(w, "\n// %s implements %s by calling a remote implementation\n// through the mesh.\ntype %s struct{ c *%s.Client }\n\n", g.client, name, g.client, g.rt)
 	fmt.Fprintf(w, "var _ %s = (*%s)(nil)\n\n", name, g.client)
-	fmt.Fprintf(w, "// %s returns a %s that calls through c, a client of\n// %s.\n", g.newClient, g.client, g.desc)
+	fmt.Fprintf(w, "// %s returns a %s that calls through c,\n// a client of %s.\n", g.newClient, g.client, g.desc)
 	fmt.Fprintf(w, "func %s(c *%s.Client) *%s { return &%s{c: c} }\n", g.newClient, g.rt, g.client, g.client)
 	for _, m := range g.methods {
 		g.writeClientMethod(w, m)
 	}
-	fmt.Fprintf(w, "\n// %s returns a mesh client of %s and true when MESHRPC_REMOTE selects\n", g.switchFn, name)
-	fmt.Fprintf(w, "// it, and nil and false otherwise. Under MESHRPC_LOOPBACK=1 the client calls\n// the implementation that local builds, served on an in-process node.\n")
+	fmt.Fprintf(w, "\n// %s returns a mesh client of %s and true when\n", g.switchFn, name)
+	fmt.Fprintf(w, "// MESHRPC_REMOTE selects it, and nil and false otherwise. Under\n// MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,\n// served on an in-process node.\n")
 	fmt.Fprintf(w, "func %s(local func() %s) (%s, bool) {\n", g.switchFn, name, name)
 	fmt.Fprintf(w, "if !%s.Remote(%s.Name) {\nreturn nil, false\n}\n", g.rt, g.desc)
 	fmt.Fprintf(w, "return %s(%s.Connect(&%s, func() any { return local() })), true\n}\n", g.newClient, g.rt, g.desc)

@@ -24,9 +24,10 @@ const fixtureDir = "testdata/src"
 
 // A genCase is one interface to generate for.
 type genCase struct {
-	pkg   *packages.Package
-	iface *types.TypeName
-	dir   string // of the package
+	pkg    *packages.Package
+	iface  *types.TypeName
+	dir    string         // where its expectation is
+	errors []types.Object // to register
 }
 
 // name identifies the case in test output: "basic.Store".
@@ -43,8 +44,13 @@ func (c genCase) expectation() (string, bool) {
 }
 
 // loadCases loads the module in dir and returns every interface declared
-// at the top level of its packages, sorted by package path and name.
-func loadCases(t *testing.T, dir string) []genCase {
+// at the top level of its packages, sorted by package path and name, with
+// their expectations beside the package's files.
+func loadCases(t *testing.T, dir string) []genCase { return loadCasesIn(t, dir, "") }
+
+// loadCasesIn is loadCases with the expectations under goldenRoot, in the
+// packages' directories relative to the module, when goldenRoot is set.
+func loadCasesIn(t *testing.T, dir, goldenRoot string) []genCase {
 	t.Helper()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -52,7 +58,7 @@ func loadCases(t *testing.T, dir string) []genCase {
 	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
-			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps,
+			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
 		Dir: abs,
 		Env: append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off"),
 	}
@@ -72,7 +78,15 @@ func loadCases(t *testing.T, dir string) []genCase {
 			if !ok || !types.IsInterface(tn.Type()) || tn.IsAlias() {
 				continue
 			}
-			cases = append(cases, genCase{pkg: p, iface: tn, dir: filepath.Dir(p.GoFiles[0])})
+			c := genCase{pkg: p, iface: tn, dir: filepath.Dir(p.GoFiles[0]), errors: errorsToRegister(p)}
+			if goldenRoot != "" {
+				rel, err := filepath.Rel(abs, c.dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.dir = filepath.Join(goldenRoot, rel)
+			}
+			cases = append(cases, c)
 		}
 	}
 	if len(cases) == 0 {
@@ -81,14 +95,30 @@ func loadCases(t *testing.T, dir string) []genCase {
 	return cases
 }
 
-// generate runs Generate on c with the errors of the interface's package.
+// errorsToRegister lists what meshsplit extract registers: the errors of
+// the package (unexported included) and the exported ones of the module's
+// packages it imports, directly or not.
+func errorsToRegister(p *packages.Package) []types.Object {
+	out := FindErrors(p.Types, true)
+	seen := map[*types.Package]bool{p.Types: true}
+	var visit func(*types.Package)
+	visit = func(pkg *types.Package) {
+		for _, imp := range pkg.Imports() {
+			if seen[imp] || p.Module == nil || !strings.HasPrefix(imp.Path()+"/", p.Module.Path+"/") {
+				continue
+			}
+			seen[imp] = true
+			out = append(out, FindErrors(imp, false)...)
+			visit(imp)
+		}
+	}
+	visit(p.Types)
+	return out
+}
+
+// generate runs Generate on c.
 func generate(c genCase) (*File, error) {
-	return Generate(Input{
-		Fset:   c.pkg.Fset,
-		Pkg:    c.pkg.Types,
-		Iface:  c.iface,
-		Errors: FindErrors(c.pkg.Types, true),
-	})
+	return Generate(Input{Fset: c.pkg.Fset, Pkg: c.pkg.Types, Iface: c.iface, Errors: c.errors})
 }
 
 // refusalText returns err's text with the fixture's directory removed from
@@ -99,12 +129,25 @@ func refusalText(err error, root string) string {
 
 // TestGolden pins the generated file of every fixture interface, or the
 // reason it is refused.
-func TestGolden(t *testing.T) {
-	root, err := filepath.Abs(fixtureDir)
+func TestGolden(t *testing.T) { checkGolden(t, fixtureDir, loadCases(t, fixtureDir)) }
+
+// TestShopGolden pins the generated file of every interface of the example
+// monolith, testdata/shop, under testdata/shop here.
+func TestShopGolden(t *testing.T) {
+	checkGolden(t, shopDir, loadCasesIn(t, shopDir, "testdata/shop"))
+}
+
+// shopDir is the example monolith.
+const shopDir = "../../testdata/shop"
+
+// checkGolden compares the output for every case with its expectation, or
+// writes it under -update. Positions in refusals are relative to dir.
+func checkGolden(t *testing.T, dir string, cases []genCase) {
+	root, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range loadCases(t, fixtureDir) {
+	for _, c := range cases {
 		t.Run(c.name(), func(t *testing.T) {
 			golden, wantRefusal := c.expectation()
 			f, err := generate(c)
@@ -124,7 +167,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("generated, but %s expects a refusal", golden)
 			default:
 				got = f.Source
-				if want := filepath.Join(c.dir, FileName(c.iface.Name())); f.Path != want {
+				if want := filepath.Join(filepath.Dir(c.pkg.GoFiles[0]), FileName(c.iface.Name())); f.Path != want {
 					t.Errorf("Path = %s, want %s", f.Path, want)
 				}
 				if !bytes.HasPrefix(got, []byte(Header+"\n")) {
@@ -132,6 +175,9 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
 					t.Fatal(err)
 				}

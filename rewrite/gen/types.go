@@ -131,15 +131,25 @@ func (c *checker) check(t types.Type, where string) error {
 		}
 		return nil
 	case *types.Chan:
-		return fmt.Errorf("%s: channel %s cannot cross the network", where, u)
+		return fmt.Errorf("%s: channel %s cannot cross the network", where, c.spell(u))
 	case *types.Signature:
-		return fmt.Errorf("%s: function value %s cannot cross the network", where, u)
+		return fmt.Errorf("%s: function value %s cannot cross the network", where, c.spell(u))
 	case *types.Interface:
-		return fmt.Errorf("%s: interface value %s has no fixed type to encode", where, u)
+		return fmt.Errorf("%s: interface value %s has no fixed type to encode", where, c.spell(u))
 	case *types.TypeParam:
 		return fmt.Errorf("%s: type parameter %s", where, u)
 	}
 	return fmt.Errorf("%s: unsupported type %s", where, t)
+}
+
+// spell writes t as the interface's package would: other packages by name.
+func (c *checker) spell(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == c.self {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 // canon spells types for fingerprints: full package paths, aliases
