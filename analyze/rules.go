@@ -201,7 +201,7 @@ var ChanRule = typeRule("chan",
 	"a channel cannot cross the network: its two ends would live in different processes",
 	"types", Error,
 	func(p *Pass, r reached) string {
-		if _, ok := r.Type.Underlying().(*types.Chan); ok && !r.Cycle {
+		if _, ok := r.Type.Underlying().(*types.Chan); ok && r.fresh() {
 			return fmt.Sprintf("%s is a channel (%s): a channel cannot cross the network; return a slice or poll", r.Path, p.typeString(r.Type))
 		}
 		return ""
@@ -212,7 +212,7 @@ var FuncRule = typeRule("func",
 	"a function value (callback) cannot cross the network: its code and closure stay in the caller's process",
 	"types", Error,
 	func(p *Pass, r reached) string {
-		if _, ok := r.Type.Underlying().(*types.Signature); ok && !r.Cycle {
+		if _, ok := r.Type.Underlying().(*types.Signature); ok && r.fresh() {
 			return fmt.Sprintf("%s is a function (%s): a callback cannot cross the network; pass data, or split the callback into its own interface", r.Path, p.typeString(r.Type))
 		}
 		return ""
@@ -224,7 +224,7 @@ var InterfaceRule = typeRule("interface",
 	"an interface value's dynamic type is unknown to the codec; only error results and context.Context parameters may be interfaces",
 	"types", Error,
 	func(p *Pass, r reached) string {
-		if !types.IsInterface(r.Type) || r.Cycle {
+		if !types.IsInterface(r.Type) || !r.fresh() {
 			return ""
 		}
 		if r.Top && r.Result && isError(r.Type) {
@@ -241,7 +241,7 @@ var UnsafeRule = typeRule("unsafe",
 	"unsafe.Pointer and uintptr hold addresses that mean nothing in another process",
 	"types", Error,
 	func(p *Pass, r reached) string {
-		if b, ok := r.Type.Underlying().(*types.Basic); ok && (b.Kind() == types.UnsafePointer || b.Kind() == types.Uintptr) {
+		if b, ok := r.Type.Underlying().(*types.Basic); ok && r.fresh() && (b.Kind() == types.UnsafePointer || b.Kind() == types.Uintptr) {
 			return fmt.Sprintf("%s is %s: an address means nothing in another process", r.Path, p.typeString(r.Type))
 		}
 		return ""
@@ -327,7 +327,7 @@ var MapKeyRule = typeRule("map-key",
 	"types", Error,
 	func(p *Pass, r reached) string {
 		m, ok := r.Type.Underlying().(*types.Map)
-		if !ok || r.Cycle {
+		if !ok || !r.fresh() {
 			return ""
 		}
 		if b, ok := m.Key().Underlying().(*types.Basic); ok && b.Info()&(types.IsString|types.IsInteger|types.IsBoolean|types.IsFloat) != 0 && b.Kind() != types.Uintptr {

@@ -31,7 +31,15 @@ type reached struct {
 	// Cycle reports that Type is a named type already being walked: the
 	// type is recursive. The walk does not go further.
 	Cycle bool
+	// Seen reports that Type is a named type walked completely before,
+	// from another path: the entry is kept for its field, but rules about
+	// the type itself have reported it already.
+	Seen bool
 }
+
+// fresh reports whether r is the first meeting with its type, so that
+// rules about the type itself should look at it.
+func (r reached) fresh() bool { return !r.Cycle && !r.Seen }
 
 // walkSignature returns every type reachable from sig's parameters and
 // results, each named type walked once (so recursive types terminate).
@@ -83,7 +91,9 @@ func (w *typeWalker) walk(r reached) {
 			return
 		}
 		if w.done[n] {
-			return // walked already, from another parameter or field
+			r.Seen = true // walked already, from another parameter or field
+			w.out = append(w.out, r)
+			return
 		}
 		w.out = append(w.out, r)
 		if isTime(n) {

@@ -14,7 +14,8 @@ import (
 type Order struct {
 	ID      string
 	Total   other.Money
-	Token   string `json:"-"`
+	Fee     other.Money `json:"-"` // a named type met before: still a field to judge
+	Token   string      `json:"-"`
 	Created time.Time
 	note    string
 }
@@ -27,7 +28,7 @@ type Counter struct {
 
 // Shop uses the types above.
 type Shop interface {
-	Place(ctx context.Context, o Order) error    // want "unexported-field: o.Total is a fixtures/fields/other.Money, whose unexported fields \\(currency\\)" "json-dash: o.Token is tagged"
+	Place(ctx context.Context, o Order) error    // want "unexported-field: o.Total is a fixtures/fields/other.Money, whose unexported fields \\(currency\\)" "json-dash: o.Token is tagged" "json-dash: o.Fee is tagged"
 	Count(ctx context.Context) (*Counter, error) // want "unexported-field: result#1.mu is a sync.Mutex, whose unexported fields"
 	Plain(ctx context.Context, p other.Public) error
 	When(ctx context.Context) (time.Time, error)
