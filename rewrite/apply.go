@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // A FileChange is one file a plan creates, changes or removes.
@@ -36,6 +37,9 @@ type Writer struct {
 	// Rename moves a fully written temporary file over its target. Nil means
 	// os.Rename.
 	Rename func(oldpath, newpath string) error
+	// Root, when set, lets Apply remove the directories that its removals
+	// leave empty, up to but excluding Root.
+	Root string
 }
 
 // Apply writes every change or none. Each file is first written to a
@@ -93,7 +97,29 @@ func (w Writer) Apply(changes []FileChange) error {
 		}
 		done = append(done, c)
 	}
+	if w.Root != "" {
+		for _, c := range changes {
+			if c.New == nil {
+				removeEmptyDirs(filepath.Dir(c.Path), w.Root)
+			}
+		}
+	}
 	return nil
+}
+
+// removeEmptyDirs removes dir and its parents while they are empty, up to
+// but excluding root (and never outside it).
+func removeEmptyDirs(dir, root string) {
+	for {
+		rel, err := filepath.Rel(root, dir)
+		if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+			return
+		}
+		if os.Remove(dir) != nil {
+			return // not empty, or gone
+		}
+		dir = filepath.Dir(dir)
+	}
 }
 
 // checkUnchanged reports an error when the file on disk no longer holds the

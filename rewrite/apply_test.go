@@ -111,3 +111,17 @@ func wantFiles(t *testing.T, files map[string]string) {
 		}
 	}
 }
+
+func TestApplyRemovesEmptiedDirectories(t *testing.T) {
+	root := t.TempDir()
+	main := filepath.Join(root, "cmd", "svc", "main.go")
+	keep := filepath.Join(root, "cmd", "shop", "main.go")
+	writeFiles(t, map[string]string{main: "package main\n", keep: "package main\n"})
+	if err := (Writer{Root: root}).Apply([]FileChange{{Path: main, Old: []byte("package main\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(main)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("emptied directory kept: %v", err)
+	}
+	wantFiles(t, map[string]string{keep: "package main\n"})
+}

@@ -254,6 +254,13 @@ func (p *planner) writeGenerated(path string, src []byte, what string) error {
 
 // revert plans the undoing of an extraction.
 func (p *planner) revert() error {
+	if err := p.checkDependents(); err != nil || p.plan.Refused() {
+		return err
+	}
+	served, err := p.switchedNow()
+	if err != nil {
+		return err
+	}
 	if err := p.unswitchConstructors(); err != nil {
 		return err
 	}
@@ -266,7 +273,7 @@ func (p *planner) revert() error {
 			return err
 		}
 	}
-	if err := p.removeService(); err != nil {
+	if err := p.removeService(served); err != nil {
 		return err
 	}
 	return p.dropRuntime()

@@ -138,8 +138,9 @@ func (p *planner) writeService(ctors []switchedCtor) error {
 }
 
 // removeService plans removing the service command: main.go, and deps.go
-// when it is still as extract created it.
-func (p *planner) removeService() error {
+// when it is still as extract created it for the constructors that are
+// switched before the revert.
+func (p *planner) removeService(ctors []switchedCtor) error {
 	dir := p.serviceDir()
 	if err := p.removeGenerated(filepath.Join(dir, "main.go")); err != nil {
 		return err
@@ -151,18 +152,6 @@ func (p *planner) removeService() error {
 	} else if err != nil {
 		return fmt.Errorf("reading %s: %w", p.plan.Rel(depsPath), err)
 	}
-	var ctors []switchedCtor
-	for _, c := range p.seam.Ctors {
-		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
-		if p.skipFile(path) || c.Pkg.Types.Path() != p.pkgPath() {
-			continue
-		}
-		if df, err := p.file(path); err == nil && df != nil && isSwitch(df.funcDecl(c.Func.Name()), localName(c.Func.Name())) {
-			res := c.Func.Signature().Results()
-			ctors = append(ctors, switchedCtor{Name: c.Func.Name(), Func: c.Func, Params: c.Func.Signature().Params(),
-				WithError: res.Len() == 2 && isErrorType(res.At(1).Type())})
-		}
-	}
 	_, deps, err := p.serviceSource(firstCtor(ctors))
 	if err != nil {
 		return err
@@ -173,6 +162,58 @@ func (p *planner) removeService() error {
 	}
 	p.removes[depsPath] = true
 	p.action("remove", p.plan.Rel(depsPath), "still as extract created it")
+	return nil
+}
+
+// switchedNow returns the constructors of the interface's package that
+// carry the switch, as the files are on disk.
+func (p *planner) switchedNow() ([]switchedCtor, error) {
+	var out []switchedCtor
+	for _, c := range p.seam.Ctors {
+		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
+		if p.skipFile(path) || c.Pkg.Types.Path() != p.pkgPath() {
+			continue
+		}
+		df, err := p.file(path)
+		if err != nil {
+			return nil, err
+		}
+		if df != nil && isSwitch(df.funcDecl(c.Func.Name()), localName(c.Func.Name())) {
+			res := c.Func.Signature().Results()
+			out = append(out, switchedCtor{Name: c.Func.Name(), Func: c.Func, Params: c.Func.Signature().Params(),
+				WithError: res.Len() == 2 && isErrorType(res.At(1).Type())})
+		}
+	}
+	return out, nil
+}
+
+// checkDependents refuses a revert while the generated main of another
+// service calls this interface through the mesh: it would stop compiling.
+func (p *planner) checkDependents() error {
+	cmdDir := filepath.Join(p.prog.Root, "cmd")
+	entries, err := os.ReadDir(cmdDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("reading %s: %w", p.plan.Rel(cmdDir), err)
+	}
+	own := p.serviceDir()
+	call := ".New" + gen.ClientName(p.ifaceName()) + "("
+	for _, e := range entries {
+		dir := filepath.Join(cmdDir, e.Name())
+		if !e.IsDir() || dir == own {
+			continue
+		}
+		main := filepath.Join(dir, "main.go")
+		src, err := os.ReadFile(main)
+		if err != nil {
+			continue
+		}
+		if _, ours := generatedBy(src); !ours || !bytes.Contains(src, []byte(strconv.Quote(p.pkgPath()))) || !bytes.Contains(src, []byte(call)) {
+			continue
+		}
+		p.refusal(p.plan.Rel(main), "calls %s through the mesh as a dependency: revert the interface that command serves first", p.seam.Name)
+	}
 	return nil
 }
 
