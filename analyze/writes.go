@@ -136,11 +136,11 @@ func writesInCall(info *types.Info, call *ast.CallExpr, v *types.Var, visible fu
 			switch b.Name() {
 			case "delete", "clear", "copy":
 				root, indirect := rootOf(info, call.Args[0])
-				_, ref := info.TypeOf(call.Args[0]).Underlying().(*types.Map)
-				if s, ok := info.TypeOf(call.Args[0]).Underlying().(*types.Slice); ok && s != nil {
-					ref = true
+				switch underOf(info, call.Args[0]).(type) {
+				case *types.Map, *types.Slice:
+					indirect = true // the builtin writes into the shared backing store
 				}
-				return root != nil && info.Uses[root] == v && (indirect || ref)
+				return root != nil && info.Uses[root] == v && indirect
 			}
 		}
 		return false
@@ -164,7 +164,7 @@ func writesInCall(info *types.Info, call *ast.CallExpr, v *types.Var, visible fu
 		return true
 	}
 	root, _ := rootOf(info, sel.X)
-	_, xIsPtr := info.TypeOf(sel.X).Underlying().(*types.Pointer)
+	_, xIsPtr := underOf(info, sel.X).(*types.Pointer)
 	return root != nil && info.Uses[root] == v && xIsPtr
 }
 
@@ -190,7 +190,7 @@ func rootOf(info *types.Info, e ast.Expr) (*ast.Ident, bool) {
 			}
 			e = x.X
 		case *ast.IndexExpr:
-			switch info.TypeOf(x.X).Underlying().(type) {
+			switch underOf(info, x.X).(type) {
 			case *types.Slice, *types.Map, *types.Pointer:
 				indirect = true
 			}
@@ -201,4 +201,13 @@ func rootOf(info *types.Info, e ast.Expr) (*ast.Ident, bool) {
 			return nil, false
 		}
 	}
+}
+
+// underOf returns the underlying type of e, or nil when the type checker
+// recorded none (in a package with type errors).
+func underOf(info *types.Info, e ast.Expr) types.Type {
+	if t := info.TypeOf(e); t != nil {
+		return t.Underlying()
+	}
+	return nil
 }

@@ -101,6 +101,41 @@ func TestAnalyzeInputs(t *testing.T) {
 			stderr: `^bad/b.go:5:24: undefined: undefinedType\nbad/b.go:7:16: cannot use 3 .*\nmeshsplit analyze: 2 load or type errors \(above\); the report covers what could be analyzed; fix them and run again\n$`,
 		},
 		{
+			name: "type errors inside implementation bodies",
+			files: map[string]string{
+				"go.mod": "module ex.com/m\n\ngo 1.26\n",
+				"p/p.go": `package p
+
+import "context"
+
+type Order struct{ Items []string }
+
+// Repo is a seam whose implementation does not type-check.
+type Repo interface {
+	Create(ctx context.Context, o *Order, m map[string]int) error
+}
+
+type repo struct{}
+
+func NewRepo() Repo { return &repo{} }
+
+func (r *repo) Create(ctx context.Context, o *Order, m map[string]int) error {
+	o.Items[0] = undefinedValue
+	o.Nope.X = 1
+	nope[3] = o
+	delete(missing, "k")
+	m[undefinedKey]++
+	copy(o.Nope, m)
+	o.Missing()
+	return nil
+}
+`,
+			},
+			code:   1,
+			stdout: `(?m)^1 +p\.Repo +remotable with warnings[\s\S]*\[out-param\][\s\S]*\[param-write\]`,
+			stderr: `p/p.go:17:15: undefined: undefinedValue[\s\S]*meshsplit analyze: \d+ load or type errors`,
+		},
+		{
 			name: "syntax error",
 			files: map[string]string{
 				"go.mod":    "module ex.com/m\n\ngo 1.26\n",
