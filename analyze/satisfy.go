@@ -12,8 +12,9 @@ import (
 // findAlsoUsedAs fills Impl.AlsoUsedAs: the interfaces, other than the
 // seam, that the implementation's values are converted to. It runs
 // satisfy.Finder (which re-walks a package's syntax) only on the packages
-// that mention a seam or an implementation, and skips packages with type
-// errors, which satisfy does not accept.
+// that mention a seam or an implementation by name, call a constructor or
+// convert a value to a seam, and skips packages with type errors, which
+// satisfy does not accept.
 func (a *analysis) findAlsoUsedAs() {
 	f := &satisfy.Finder{}
 	for _, p := range a.prog.Packages {

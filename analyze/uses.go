@@ -203,6 +203,7 @@ func (w *useWalker) ctorCall(obj types.Object, site func() *Site) {
 	}
 	for _, c := range w.a.ctors[funcKey(fn)] {
 		c.Calls = append(c.Calls, site())
+		w.a.mentions[w.pkg] = true
 	}
 }
 
@@ -293,6 +294,7 @@ func (w *useWalker) convert(target types.Type, e ast.Expr, kind ConversionKind) 
 	if b, ok := tv.Type.(*types.Basic); ok && b.Kind() == types.Invalid {
 		return
 	}
+	w.a.mentions[w.pkg] = true
 	s.Conversions = append(s.Conversions, &Conversion{
 		Pos:      e.Pos(),
 		Pkg:      w.pkg,
