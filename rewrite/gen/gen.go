@@ -114,6 +114,8 @@ type param struct {
 	field string // of the request (and of the response for out-params)
 	json  string
 	out   bool // a pointer: its pointee comes back in the response
+	// outField is the response's field of an out-parameter.
+	outField string
 }
 
 // result is one non-error result of a method.
@@ -242,8 +244,7 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 			return nil, refuse(err)
 		}
 		p.json = jsonNames.unique(p.name)
-		p.field = fieldName(p.json)
-		reqFields[p.field] = true
+		p.field = reqFields.unique(fieldName(p.json))
 		_, p.out = types.Unalias(v.Type()).(*types.Pointer)
 		m.params = append(m.params, p)
 	}
@@ -270,10 +271,7 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	// field and JSON names, made unique among the response's.
 	for _, p := range m.params {
 		if p.out {
-			if respFields[p.field] {
-				return nil, refuse(fmt.Errorf("%s: parameter %s and a result share the field name %s", where, p.name, p.field))
-			}
-			respFields[p.field] = true
+			p.outField = respFields.unique(p.field)
 		}
 	}
 	return m, nil
@@ -309,6 +307,10 @@ func (g *generator) file() ([]byte, error) {
 	var client strings.Builder
 	g.writeClient(&client)
 
+	if err := g.checkTopLevel(); err != nil {
+		return nil, err
+	}
+
 	var b bytes.Buffer
 	b.WriteString(Header + "\n\n")
 	fmt.Fprintf(&b, "package %s\n\n", g.in.Pkg.Name())
@@ -322,6 +324,28 @@ func (g *generator) file() ([]byte, error) {
 		return nil, fmt.Errorf("gen: formatting the code generated for %s (a bug in meshsplit): %w\n%s", g.in.Iface.Name(), err, b.Bytes())
 	}
 	return src, nil
+}
+
+// checkTopLevel refuses to generate a declaration whose name the package
+// already declares elsewhere.
+func (g *generator) checkTopLevel() error {
+	names := []string{g.desc, g.client, g.newClient, g.switchFn, g.implFn}
+	for _, m := range g.methods {
+		names = append(names, m.req, m.resp, m.invoke)
+	}
+	for _, h := range g.codec.all {
+		names = append(names, h.enc, h.dec)
+	}
+	for _, n := range names {
+		if g.imports.scope[n] {
+			obj := g.in.Pkg.Scope().Lookup(n)
+			return &Refusal{
+				Pos:    g.in.Fset.Position(obj.Pos()),
+				Reason: fmt.Sprintf("%s is declared here and would be declared again by the code generated for %s; rename it", n, g.in.Iface.Name()),
+			}
+		}
+	}
+	return nil
 }
 
 // writeImports writes the import block: the standard library first, then
@@ -473,7 +497,7 @@ func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 	}
 	for _, p := range m.params {
 		if p.out {
-			fmt.Fprintf(w, "if %s != nil && resp.%s != nil {\n*%s = *resp.%s\n}\n", p.name, p.field, p.name, p.field)
+			fmt.Fprintf(w, "if %s != nil && resp.%s != nil {\n*%s = *resp.%s\n}\n", p.name, p.outField, p.name, p.outField)
 		}
 	}
 	var rets []string
@@ -506,7 +530,7 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 	}
 	for _, p := range m.params {
 		if p.out {
-			resp = append(resp, field{p.field, p.json, p.v.Type()})
+			resp = append(resp, field{p.outField, p.json, p.v.Type()})
 		}
 	}
 	what := map[string]string{
@@ -589,7 +613,7 @@ func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	}
 	for _, p := range m.params {
 		if p.out {
-			fmt.Fprintf(w, "out.%s = in.%s\n", p.field, p.field)
+			fmt.Fprintf(w, "out.%s = in.%s\n", p.outField, p.field)
 		}
 	}
 	if m.hasErr {

@@ -121,6 +121,7 @@ func isLocal(name string) bool {
 // would not compile) nor a local of the generated bodies.
 type importSet struct {
 	self   *types.Package
+	scope  nameSet           // package-scope names, the regenerated file's aside
 	taken  nameSet           // package-scope names and import names in use
 	byPath map[string]string // import path -> local name
 	order  []string          // import paths in the order they were first used
@@ -129,13 +130,14 @@ type importSet struct {
 // newImportSet returns an importSet for a file of pkg. Names declared in
 // skipFile (the file being regenerated) do not count as taken.
 func newImportSet(fset *token.FileSet, pkg *types.Package, skipFile string) *importSet {
-	s := &importSet{self: pkg, taken: nameSet{}, byPath: map[string]string{}}
+	s := &importSet{self: pkg, scope: nameSet{}, taken: nameSet{}, byPath: map[string]string{}}
 	scope := pkg.Scope()
 	for _, name := range scope.Names() {
 		obj := scope.Lookup(name)
 		if skipFile != "" && fset.Position(obj.Pos()).Filename == skipFile {
 			continue
 		}
+		s.scope[name] = true
 		s.taken[name] = true
 	}
 	return s

@@ -78,6 +78,12 @@ func (c *checker) check(t types.Type, where string) error {
 		if obj.Pkg() != nil && obj.Pkg() != c.self && !obj.Exported() {
 			return fmt.Errorf("%s: type %s is unexported in package %s, so generated code cannot name it", where, obj.Name(), obj.Pkg().Path())
 		}
+		if obj.Pkg() == c.self && isLocal(obj.Name()) {
+			return fmt.Errorf("%s: type %s is named like a local variable of the generated code, which would shadow it; rename the type", where, obj.Name())
+		}
+		if types.IsInterface(n) && !isError(n) {
+			return fmt.Errorf("%s: interface value %s has no fixed type to encode", where, c.spell(n))
+		}
 		if obj.Pkg() != nil && obj.Parent() != obj.Pkg().Scope() {
 			return fmt.Errorf("%s: type %s is declared inside a function, so generated code cannot name it", where, obj.Name())
 		}
@@ -108,10 +114,16 @@ func (c *checker) check(t types.Type, where string) error {
 	case *types.Pointer:
 		return c.check(u.Elem(), where)
 	case *types.Slice:
+		if wireEmpty(u.Elem()) {
+			return fmt.Errorf("%s: slice of %s, which encodes to no bytes: the decoder could not bound its length", where, c.spell(u.Elem()))
+		}
 		return c.check(u.Elem(), where+"[]")
 	case *types.Array:
 		return c.check(u.Elem(), where+"[]")
 	case *types.Map:
+		if wireEmpty(u.Key()) && wireEmpty(u.Elem()) {
+			return fmt.Errorf("%s: map of %s, whose entries encode to no bytes: the decoder could not bound its length", where, c.spell(u))
+		}
 		if err := c.check(u.Key(), where+" (map key)"); err != nil {
 			return err
 		}
@@ -150,6 +162,26 @@ func (c *checker) spell(t types.Type) string {
 		}
 		return p.Name()
 	})
+}
+
+// wireEmpty reports whether values of t encode to no bytes: structs without
+// fields (blank ones aside) and arrays of length zero or of such values.
+func wireEmpty(t types.Type) bool {
+	if isTime(t) {
+		return false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if f := u.Field(i); f.Name() != "_" && !wireEmpty(f.Type()) {
+				return false
+			}
+		}
+		return true
+	case *types.Array:
+		return u.Len() == 0 || wireEmpty(u.Elem())
+	}
+	return false
 }
 
 // canon spells types for fingerprints: full package paths, aliases

@@ -10,3 +10,9 @@ type Mixer interface {
 	Named(ctx context.Context, a, b int) (sum int, product int, err error)
 	Clash(ctx context.Context, id string, ID int) (Id bool, err error)
 }
+
+// Fields has names that differ only in case, once exported.
+type Fields interface {
+	Same(ctx context.Context, id string, Id int) (ID bool, err error)
+	Out(ctx context.Context, o *int) (O int, err error)
+}

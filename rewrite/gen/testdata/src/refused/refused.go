@@ -35,3 +35,35 @@ type Address interface {
 type Zone interface {
 	In(ctx context.Context, loc *time.Location) error
 }
+
+// Empty is a type whose values encode to no bytes.
+type Empty struct{ _ int }
+
+// Sets carries a slice of empty values.
+type Sets interface {
+	Marks(ctx context.Context) ([]Empty, error)
+}
+
+// Handler is an interface type used as a value.
+type Handler interface{ Handle() }
+
+// Named takes a named interface.
+type Named interface {
+	Use(ctx context.Context, h Handler) error
+}
+
+// req is a type named like a local of the generated code.
+type req struct{ N int }
+
+// Shadowed takes it.
+type Shadowed interface {
+	Send(ctx context.Context, r req) error
+}
+
+// Taken is an interface whose generated client name is already taken.
+type Taken interface {
+	Get(ctx context.Context) (int, error)
+}
+
+// TakenMeshClient is declared by hand.
+type TakenMeshClient struct{}
