@@ -182,13 +182,7 @@ func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Mess
 		return fail("decode", fmt.Errorf("%w: unknown response status %d", ErrMalformed, payload[0]))
 	}
 	if resp != nil && (appErr == nil || len(rd.b) > 0) {
-		d := decoderPool.Get().(*Decoder)
-		d.Reset(rd.b)
-		resp.UnmarshalMesh(d)
-		derr := d.Err()
-		d.Reset(nil)
-		decoderPool.Put(d)
-		if derr != nil {
+		if _, derr := decodeMessage(resp, rd.b); derr != nil {
 			return fail("decode", fmt.Errorf("%w: response: %v", ErrMalformed, derr))
 		}
 	}

@@ -65,39 +65,22 @@ type rpcStream struct {
 	running sync.WaitGroup // calls of this stream in progress
 }
 
-// start validates a request frame and runs the call.
+// start decodes a request frame and runs the call in its own goroutine.
 func (s *rpcStream) start(f frame) {
-	req, err := parseRequest(f.payload)
-	if err != nil {
-		putBuf(f.buf)
-		s.protoError(f.id, codeMalformed, err.Error())
-		return
-	}
-	if len(req.body) > s.n.cfg.MaxBody {
-		putBuf(f.buf)
-		s.protoError(f.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", len(req.body), s.n.cfg.MaxBody))
-		return
-	}
-	svc := (*s.n.served.Load())[req.service]
-	if svc == nil {
-		putBuf(f.buf)
-		s.protoError(f.id, codeUnknownService, fmt.Sprintf("service %s is not published on node %s", req.service, s.n.addr))
-		return
-	}
-	if req.method >= len(svc.desc.Methods) || svc.desc.Methods[req.method].Fingerprint != req.fingerprint {
-		putBuf(f.buf)
-		s.protoError(f.id, codeVersionSkew, skewText(svc.desc, req))
+	call, perr := s.n.decodeRequest(f.payload)
+	putBuf(f.buf)
+	if perr != nil {
+		s.protoError(f.id, perr.code, perr.text)
 		return
 	}
 	if !s.n.beginServe() {
-		putBuf(f.buf)
 		s.protoError(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
 		return
 	}
 	var ctx context.Context
 	var cancel context.CancelFunc
-	if req.timeout > 0 {
-		ctx, cancel = context.WithTimeout(s.n.base, time.Duration(req.timeout))
+	if call.timeout > 0 {
+		ctx, cancel = context.WithTimeout(s.n.base, time.Duration(call.timeout))
 	} else {
 		ctx, cancel = context.WithCancel(s.n.base)
 	}
@@ -105,7 +88,63 @@ func (s *rpcStream) start(f frame) {
 	s.calls[f.id] = cancel
 	s.mu.Unlock()
 	s.running.Add(1)
-	go s.run(ctx, f, svc, req)
+	go s.run(ctx, f.id, call)
+}
+
+// decodedCall is a request ready to run.
+type decodedCall struct {
+	svc     *localService
+	md      *MethodDesc
+	in      Message
+	timeout int64
+}
+
+// protoErr is a refusal of a request, sent back as a statusProto response.
+type protoErr struct {
+	code byte
+	text string
+}
+
+// decodeRequest checks a request payload against the published services
+// and decodes its message. It is the whole request-decoding path, the one
+// FuzzDecodeRequest explores: any input yields a call or a refusal.
+func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) {
+	req, err := parseRequest(payload)
+	if err != nil {
+		return call, &protoErr{codeMalformed, err.Error()}
+	}
+	if len(req.body) > n.cfg.MaxBody {
+		return call, &protoErr{codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", len(req.body), n.cfg.MaxBody)}
+	}
+	svc := (*n.served.Load())[req.service]
+	if svc == nil {
+		return call, &protoErr{codeUnknownService, fmt.Sprintf("service %s is not published on node %s", req.service, n.addr)}
+	}
+	if req.method >= len(svc.desc.Methods) || svc.desc.Methods[req.method].Fingerprint != req.fingerprint {
+		return call, &protoErr{codeVersionSkew, skewText(svc.desc, req)}
+	}
+	md := &svc.desc.Methods[req.method]
+	in, derr := decodeMessage(md.NewRequest(), req.body)
+	if derr != nil {
+		return call, &protoErr{codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", svc.desc.Name, md.Name, derr)}
+	}
+	return decodedCall{svc: svc, md: md, in: in, timeout: req.timeout}, nil
+}
+
+// decodeMessage decodes body into m with a pooled decoder. A panic in
+// generated decoding code is a decoding error, not a crash.
+func decodeMessage(m Message, body []byte) (_ Message, err error) {
+	d := decoderPool.Get().(*Decoder)
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decoder panicked: %v", r)
+		}
+		d.Reset(nil)
+		decoderPool.Put(d)
+	}()
+	d.Reset(body)
+	m.UnmarshalMesh(d)
+	return m, d.Err()
 }
 
 // skewText explains a fingerprint mismatch, naming the method.
@@ -119,40 +158,27 @@ func skewText(desc *ServiceDesc, req request) string {
 		desc.Name, req.method, len(desc.Methods))
 }
 
-// run decodes the request, invokes the method (recovering a panic) and
-// queues the response.
-func (s *rpcStream) run(ctx context.Context, f frame, svc *localService, req request) {
+// run invokes the method (recovering a panic) and queues the response.
+func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
 	defer s.n.endServe()
 	defer s.running.Done()
 	defer func() {
 		s.mu.Lock()
-		cancel := s.calls[f.id]
-		delete(s.calls, f.id)
+		cancel := s.calls[id]
+		delete(s.calls, id)
 		s.mu.Unlock()
 		if cancel != nil {
 			cancel()
 		}
 	}()
-	md := &svc.desc.Methods[req.method]
-	in := md.NewRequest()
-	d := decoderPool.Get().(*Decoder)
-	d.Reset(req.body)
-	in.UnmarshalMesh(d)
-	derr := d.Err()
-	d.Reset(nil)
-	decoderPool.Put(d)
-	putBuf(f.buf)
-	if derr != nil {
-		s.protoError(f.id, codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", svc.desc.Name, md.Name, derr))
-		return
-	}
-	out, err, panicked := invoke(ctx, md, svc.impl, in)
+	desc, md := call.svc.desc, call.md
+	out, err, panicked := invoke(ctx, md, call.svc.impl, call.in)
 	if panicked != "" {
-		s.n.log.Error("handler panicked", "service", svc.desc.Name, "method", md.Name, "panic", panicked)
-		s.protoError(f.id, codePanic, fmt.Sprintf("%s.%s panicked: %s", svc.desc.Name, md.Name, firstLine(panicked)))
+		s.n.log.Error("handler panicked", "service", desc.Name, "method", md.Name, "panic", panicked)
+		s.protoError(id, codePanic, fmt.Sprintf("%s.%s panicked: %s", desc.Name, md.Name, firstLine(panicked)))
 		return
 	}
-	s.respond(f.id, svc.errs, out, err)
+	s.respond(id, call.svc.errs, out, err)
 }
 
 // invoke calls the method, turning a panic into its text.
