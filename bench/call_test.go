@@ -71,6 +71,7 @@ func BenchmarkCall(b *testing.B) {
 					b.Run("seq", func(b *testing.B) {
 						ctx := context.Background()
 						b.ReportAllocs()
+						defer reportCPU(b)()
 						for b.Loop() {
 							if err := p.call(ctx, conn); err != nil {
 								b.Fatal(err)
@@ -80,6 +81,7 @@ func BenchmarkCall(b *testing.B) {
 					b.Run("par", func(b *testing.B) {
 						b.ReportAllocs()
 						b.SetParallelism(parallelism)
+						defer reportCPU(b)()
 						b.RunParallel(func(pb *testing.PB) {
 							ctx := context.Background()
 							for pb.Next() {
@@ -93,6 +95,21 @@ func BenchmarkCall(b *testing.B) {
 				})
 			}
 		})
+	}
+}
+
+// reportCPU starts measuring the process's CPU time; the function it
+// returns reports it per op as "cpu-ns/op". It counts both ends of the call
+// (client and server share the process) and every goroutine, so it says
+// what a call costs in CPU whatever else runs on the machine, where ns/op
+// also counts waiting for a busy CPU.
+func reportCPU(b *testing.B) func() {
+	start, ok := processCPU()
+	return func() {
+		end, _ := processCPU()
+		if ok && b.N > 0 {
+			b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+		}
 	}
 }
 

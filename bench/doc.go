@@ -5,7 +5,10 @@
 // Benchmarks are named BenchmarkCall/<stack>/<payload>/<mode>: stack
 // meshsplit, grpc or direct; payload small (a ~20-byte string in and out)
 // or 4k (a ~4 KB document echoed back); mode seq (one caller) or par
-// (b.RunParallel with 8 goroutines per GOMAXPROCS). Run them with
+// (b.RunParallel with 8 goroutines per GOMAXPROCS). Besides ns/op and the
+// allocations, each reports cpu-ns/op: the CPU time of the whole process
+// (client and server) per call, which a busy machine disturbs far less than
+// the wall-clock ns/op. Run them with
 //
 //	go test -run '^$' -bench Call -benchmem
 //

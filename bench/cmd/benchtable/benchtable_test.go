@@ -15,15 +15,15 @@ func TestParseLine(t *testing.T) {
 	}{
 		{
 			line: "BenchmarkCall/grpc/small/seq-2         	    2000	     83539 ns/op	    9089 B/op	     151 allocs/op",
-			want: Result{Cell: "grpc/small/seq", Procs: 2, NsPerOp: 83539, BytesPerOp: 9089, AllocsPerOp: 151},
+			want: Result{Cell: "grpc/small/seq", Procs: 2, NsPerOp: 83539, BytesPerOp: 9089, AllocsPerOp: 151, CPUNsPerOp: -1},
 		},
 		{
-			line: "BenchmarkCall/direct/4k/par-16 	1000000	        56.65 ns/op	       0 B/op	       0 allocs/op",
-			want: Result{Cell: "direct/4k/par", Procs: 16, NsPerOp: 56.65},
+			line: "BenchmarkCall/direct/4k/par-16 	1000000	        56.65 ns/op	        60.10 cpu-ns/op	       0 B/op	       0 allocs/op",
+			want: Result{Cell: "direct/4k/par", Procs: 16, NsPerOp: 56.65, CPUNsPerOp: 60.1},
 		},
 		{ // GOMAXPROCS=1: go test prints no suffix; no -benchmem: no B/op.
 			line: "BenchmarkCall/meshsplit/small/seq 	 100	 21000 ns/op",
-			want: Result{Cell: "meshsplit/small/seq", Procs: 1, NsPerOp: 21000, BytesPerOp: -1, AllocsPerOp: -1},
+			want: Result{Cell: "meshsplit/small/seq", Procs: 1, NsPerOp: 21000, BytesPerOp: -1, AllocsPerOp: -1, CPUNsPerOp: -1},
 		},
 		{line: "BenchmarkCall/grpc/small-2 10 5 ns/op", wantErr: "want BenchmarkCall/<stack>/<payload>/<mode>"},
 		{line: "BenchmarkCall/grpc/small/seq-2 10 fast ns/op", wantErr: `value "fast"`},
@@ -80,14 +80,14 @@ func TestMedian(t *testing.T) {
 
 func TestSummarizeAndRender(t *testing.T) {
 	results := []Result{
-		{Cell: "grpc/small/seq", NsPerOp: 40000, BytesPerOp: 9000, AllocsPerOp: 150},
-		{Cell: "meshsplit/small/seq", NsPerOp: 20000, BytesPerOp: 500, AllocsPerOp: 10},
-		{Cell: "grpc/small/seq", NsPerOp: 36000, BytesPerOp: 9000, AllocsPerOp: 148},
-		{Cell: "meshsplit/small/seq", NsPerOp: 22000, BytesPerOp: 500, AllocsPerOp: 10},
-		{Cell: "grpc/small/seq", NsPerOp: 38000, BytesPerOp: 9100, AllocsPerOp: 148},
-		{Cell: "meshsplit/small/seq", NsPerOp: 19000, BytesPerOp: 510, AllocsPerOp: 10},
-		{Cell: "direct/small/seq", NsPerOp: 26, BytesPerOp: 32, AllocsPerOp: 1},
-		{Cell: "meshsplit/4k/par", NsPerOp: 30000, BytesPerOp: 9000, AllocsPerOp: 30},
+		{Cell: "grpc/small/seq", NsPerOp: 40000, BytesPerOp: 9000, AllocsPerOp: 150, CPUNsPerOp: 30000},
+		{Cell: "meshsplit/small/seq", NsPerOp: 20000, BytesPerOp: 500, AllocsPerOp: 10, CPUNsPerOp: 15000},
+		{Cell: "grpc/small/seq", NsPerOp: 36000, BytesPerOp: 9000, AllocsPerOp: 148, CPUNsPerOp: 32000},
+		{Cell: "meshsplit/small/seq", NsPerOp: 22000, BytesPerOp: 500, AllocsPerOp: 10, CPUNsPerOp: 16000},
+		{Cell: "grpc/small/seq", NsPerOp: 38000, BytesPerOp: 9100, AllocsPerOp: 148, CPUNsPerOp: 31000},
+		{Cell: "meshsplit/small/seq", NsPerOp: 19000, BytesPerOp: 510, AllocsPerOp: 10, CPUNsPerOp: 14000},
+		{Cell: "direct/small/seq", NsPerOp: 26, BytesPerOp: 32, AllocsPerOp: 1, CPUNsPerOp: 26},
+		{Cell: "meshsplit/4k/par", NsPerOp: 30000, BytesPerOp: 9000, AllocsPerOp: 30, CPUNsPerOp: -1},
 	}
 	sums := Summarize(results)
 	if len(sums) != 4 {
@@ -108,6 +108,11 @@ func TestSummarizeAndRender(t *testing.T) {
 |---|---|---|---|
 | small/seq | 38 µs ±5% | 20 µs ±8% (**0.53×**) | 26 ns ±0% (**0.00068×**) |
 | 4k/par | – | 30 µs ±0% | – |
+
+| CPU per call | grpc | meshsplit | direct |
+|---|---|---|---|
+| small/seq | 31 µs | 15 µs (**0.48×**) | 26 ns (**0.00084×**) |
+| 4k/par | – | – | – |
 
 | allocs/op, B/op | grpc | meshsplit | direct |
 |---|---|---|---|

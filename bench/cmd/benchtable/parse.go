@@ -16,6 +16,9 @@ type Result struct {
 	NsPerOp     float64
 	BytesPerOp  float64
 	AllocsPerOp float64
+	// CPUNsPerOp is the process's CPU time per op (BenchmarkCall's
+	// cpu-ns/op metric: client and server together), -1 when not reported.
+	CPUNsPerOp float64
 }
 
 // Stack, Payload and Mode split the cell's name.
@@ -65,7 +68,7 @@ func parseLine(line string) (Result, error) {
 	if strings.Count(name, "/") != 2 {
 		return Result{}, fmt.Errorf("benchmark line %q: want BenchmarkCall/<stack>/<payload>/<mode>", line)
 	}
-	r := Result{Cell: name, Procs: procs, NsPerOp: -1, BytesPerOp: -1, AllocsPerOp: -1}
+	r := Result{Cell: name, Procs: procs, NsPerOp: -1, BytesPerOp: -1, AllocsPerOp: -1, CPUNsPerOp: -1}
 	for i := 2; i < len(f); i += 2 {
 		v, err := strconv.ParseFloat(f[i], 64)
 		if err != nil {
@@ -78,6 +81,8 @@ func parseLine(line string) (Result, error) {
 			r.BytesPerOp = v
 		case "allocs/op":
 			r.AllocsPerOp = v
+		case "cpu-ns/op":
+			r.CPUNsPerOp = v
 		}
 	}
 	if r.NsPerOp < 0 {

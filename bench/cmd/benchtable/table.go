@@ -9,9 +9,9 @@ import (
 
 // Summary is the medians of one cell over every round.
 type Summary struct {
-	Cell                             string
-	Runs                             int
-	NsPerOp, BytesPerOp, AllocsPerOp float64
+	Cell                                         string
+	Runs                                         int
+	NsPerOp, BytesPerOp, AllocsPerOp, CPUNsPerOp float64
 	// Spread is half the range of ns/op over the runs, relative to the
 	// median: how far apart the rounds were.
 	Spread float64
@@ -38,6 +38,7 @@ func Summarize(results []Result) []Summary {
 			NsPerOp:     median(ns),
 			BytesPerOp:  median(collect(rs, func(r Result) float64 { return r.BytesPerOp })),
 			AllocsPerOp: median(collect(rs, func(r Result) float64 { return r.AllocsPerOp })),
+			CPUNsPerOp:  median(collect(rs, func(r Result) float64 { return r.CPUNsPerOp })),
 		}
 		if s.NsPerOp > 0 {
 			s.Spread = (slices.Max(ns) - slices.Min(ns)) / 2 / s.NsPerOp
@@ -67,9 +68,11 @@ func median(vs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Render writes two markdown tables: time per call with the ratio against
-// the baseline stack of the same payload and mode, then allocations. Rows
-// are payload/mode, columns stacks, the baseline first.
+// Render writes markdown tables: time per call with the ratio against the
+// baseline stack of the same payload and mode and the spread over the runs,
+// CPU time per call (when the benchmarks report cpu-ns/op) with the same
+// ratios, then allocations. Rows are payload/mode, columns stacks, the
+// baseline first.
 func Render(w io.Writer, sums []Summary, baseline string) error {
 	var stacks, rows []string
 	cell := map[string]Summary{}
@@ -93,22 +96,35 @@ func Render(w io.Writer, sums []Summary, baseline string) error {
 		fmt.Fprintf(&b, "| %s | %s |\n", title, strings.Join(stacks, " | "))
 		fmt.Fprintf(&b, "|---|%s\n", strings.Repeat("---|", len(stacks)))
 	}
-	header("time per call")
-	for _, row := range rows {
-		base, hasBase := cell[baseline+"/"+row]
-		fmt.Fprintf(&b, "| %s |", row)
-		for _, st := range stacks {
-			s, ok := cell[st+"/"+row]
-			switch {
-			case !ok:
-				b.WriteString(" – |")
-			case st == baseline || !hasBase || base.NsPerOp == 0:
-				fmt.Fprintf(&b, " %s ±%.0f%% |", formatNs(s.NsPerOp), s.Spread*100)
-			default:
-				fmt.Fprintf(&b, " %s ±%.0f%% (**%s×**) |", formatNs(s.NsPerOp), s.Spread*100, formatRatio(s.NsPerOp/base.NsPerOp))
+	// timeTable writes one table of a per-op time with ratios against the
+	// baseline; spread adds each cell's spread over the runs.
+	timeTable := func(title string, get func(Summary) float64, spread bool) {
+		header(title)
+		for _, row := range rows {
+			base, hasBase := cell[baseline+"/"+row]
+			fmt.Fprintf(&b, "| %s |", row)
+			for _, st := range stacks {
+				s, ok := cell[st+"/"+row]
+				if !ok || get(s) < 0 {
+					b.WriteString(" – |")
+					continue
+				}
+				fmt.Fprintf(&b, " %s", formatNs(get(s)))
+				if spread {
+					fmt.Fprintf(&b, " ±%.0f%%", s.Spread*100)
+				}
+				if st != baseline && hasBase && get(base) > 0 {
+					fmt.Fprintf(&b, " (**%s×**)", formatRatio(get(s)/get(base)))
+				}
+				b.WriteString(" |")
 			}
+			b.WriteString("\n")
 		}
+	}
+	timeTable("time per call", func(s Summary) float64 { return s.NsPerOp }, true)
+	if slices.ContainsFunc(sums, func(s Summary) bool { return s.CPUNsPerOp >= 0 }) {
 		b.WriteString("\n")
+		timeTable("CPU per call", func(s Summary) float64 { return s.CPUNsPerOp }, false)
 	}
 	b.WriteString("\n")
 	header("allocs/op, B/op")
