@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -348,9 +349,19 @@ func zoneOffset(t time.Time) int {
 }
 
 // locations memoizes time.LoadLocation, which reads the zone database from
-// disk. Only names that load are kept, so the map is bounded by the zone
-// database, whatever the messages hold. It is a cache, not configuration.
-var locations sync.Map // string -> *time.Location
+// disk: name -> *time.Location, or nil for a name this machine does not
+// know. Known names are bounded by the zone database; unknown ones, which a
+// malformed or hostile message can make up at will, are remembered up to
+// maxUnknownZones, after which names not seen yet are not looked up at all
+// (their times get a fixed zone: same instant, offset and name). It is a
+// cache, not configuration.
+var (
+	locations    sync.Map // string -> *time.Location (nil: unknown)
+	unknownZones atomic.Int64
+)
+
+// maxUnknownZones bounds the unknown zone names remembered and looked up.
+const maxUnknownZones = 1024
 
 // loadLocation returns the named location, or nil when this machine does not
 // know it. The empty name (an unnamed fixed zone) is never looked up:
@@ -362,8 +373,14 @@ func loadLocation(name string) *time.Location {
 	if loc, ok := locations.Load(name); ok {
 		return loc.(*time.Location)
 	}
+	if unknownZones.Load() >= maxUnknownZones {
+		return nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
+		if _, loaded := locations.LoadOrStore(name, (*time.Location)(nil)); !loaded {
+			unknownZones.Add(1)
+		}
 		return nil
 	}
 	actual, _ := locations.LoadOrStore(name, loc)

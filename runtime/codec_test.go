@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -281,5 +282,25 @@ func BenchmarkDecoder(b *testing.B) {
 		if d.Err() != nil {
 			b.Fatal(d.Err())
 		}
+	}
+}
+
+// TestUnknownZonesBounded checks that made-up zone names stop being looked
+// up once maxUnknownZones of them are remembered, and still decode to a
+// fixed zone with the sender's name and offset.
+func TestUnknownZonesBounded(t *testing.T) {
+	instant := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range maxUnknownZones + 10 {
+		name := "Nowhere/Zone" + strconv.Itoa(i)
+		var e Encoder
+		e.Time(instant.In(time.FixedZone(name, 3600)))
+		d := NewDecoder(e.Bytes())
+		got := d.Time()
+		if d.Err() != nil || !got.Equal(instant) || got.Location().String() != name || zoneOffset(got) != 3600 {
+			t.Fatalf("zone %d: got %v in %s, err %v", i, got, got.Location(), d.Err())
+		}
+	}
+	if n := unknownZones.Load(); n != maxUnknownZones {
+		t.Fatalf("%d unknown zones remembered, want %d", n, maxUnknownZones)
 	}
 }
