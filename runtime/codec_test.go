@@ -290,8 +290,17 @@ func BenchmarkDecoder(b *testing.B) {
 // fixed zone with the sender's name and offset.
 func TestUnknownZonesBounded(t *testing.T) {
 	instant := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	before := unknownZones.Load()
+	var names []string
+	t.Cleanup(func() { // leave the cache as other tests expect it
+		for _, n := range names {
+			locations.Delete(n)
+		}
+		unknownZones.Store(before)
+	})
 	for i := range maxUnknownZones + 10 {
 		name := "Nowhere/Zone" + strconv.Itoa(i)
+		names = append(names, name)
 		var e Encoder
 		e.Time(instant.In(time.FixedZone(name, 3600)))
 		d := NewDecoder(e.Bytes())
@@ -300,7 +309,7 @@ func TestUnknownZonesBounded(t *testing.T) {
 			t.Fatalf("zone %d: got %v in %s, err %v", i, got, got.Location(), d.Err())
 		}
 	}
-	if n := unknownZones.Load(); n != maxUnknownZones {
+	if n := unknownZones.Load(); n != maxUnknownZones || before >= maxUnknownZones {
 		t.Fatalf("%d unknown zones remembered, want %d", n, maxUnknownZones)
 	}
 }
