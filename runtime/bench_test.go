@@ -3,8 +3,23 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime returns the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the process CPU time per operation, client and server
+// together: steadier than wall time on a busy machine.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
 
 // BenchmarkCall measures Client.Call over TCP on 127.0.0.1, one caller
 // (seq) and b.RunParallel (par), small and 4 KB payloads. The bench/ module
@@ -24,6 +39,8 @@ func BenchmarkCall(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name+"/seq", func(b *testing.B) {
 			b.ReportAllocs()
+			start := cpuTime()
+			defer reportCPU(b, start)
 			for b.Loop() {
 				if err := c.call(); err != nil {
 					b.Fatal(err)
@@ -33,6 +50,8 @@ func BenchmarkCall(b *testing.B) {
 		b.Run(c.name+"/par", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(8)
+			start := cpuTime()
+			defer reportCPU(b, start)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := c.call(); err != nil {

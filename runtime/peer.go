@@ -161,35 +161,33 @@ func (p *peer) dropConn(c *rpcConn) {
 	}
 }
 
-// frameWriter queues frames for one stream and writes them from a single
-// goroutine: frames queued while a write is in progress go out together in
-// the next write, so busy streams make one write per batch, and a lone frame
-// is written at once.
+// frameWriter writes the frames of one stream. A goroutine that queues a
+// frame while nobody is writing writes it itself, together with whatever
+// other goroutines queue meanwhile (they return at once): no goroutine
+// hand-off for a lone frame, one write for a burst of them.
 type frameWriter struct {
-	w      net.Conn
-	mu     sync.Mutex
-	buf    []byte
-	frames int // frames in buf
-	spare  []byte
-	err    error
-	wake   chan struct{}
-	closed chan struct{}
+	w       net.Conn
+	mu      sync.Mutex
+	buf     []byte
+	frames  int // frames in buf
+	spare   []byte
+	writing bool
+	err     error
 	// written, when set, is told how many queued frames left the writer
-	// (written, or dropped because the stream failed).
+	// (handed to yamux, or dropped because the stream failed).
 	written func(frames int)
 }
 
 func newFrameWriter(w net.Conn, written func(frames int)) *frameWriter {
-	fw := &frameWriter{w: w, wake: make(chan struct{}, 1), closed: make(chan struct{}), written: written}
-	go fw.loop()
-	return fw
+	return &frameWriter{w: w, written: written}
 }
 
 // errWriterClosed is returned for frames queued after the writer stopped.
 var errWriterClosed = errors.New("stream writer closed")
 
-// queue appends the parts of one frame. It fails only when the stream has
-// already failed, in which case nothing of the frame was sent.
+// queue appends the parts of one frame and writes the buffer unless another
+// goroutine is writing it. It fails only when the stream had already
+// failed, in which case nothing of the frame was sent.
 func (fw *frameWriter) queue(parts ...[]byte) error {
 	fw.mu.Lock()
 	if fw.err != nil {
@@ -201,57 +199,36 @@ func (fw *frameWriter) queue(parts ...[]byte) error {
 		fw.buf = append(fw.buf, p...)
 	}
 	fw.frames++
-	fw.mu.Unlock()
-	select {
-	case fw.wake <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-// loop writes queued bytes until the stream fails or close is called.
-func (fw *frameWriter) loop() {
-	defer func() {
-		fw.mu.Lock()
-		k := fw.frames
-		fw.frames = 0
-		fw.buf = nil
+	if fw.writing {
 		fw.mu.Unlock()
+		return nil
+	}
+	fw.writing = true
+	for len(fw.buf) > 0 && fw.err == nil {
+		out, k := fw.buf, fw.frames
+		fw.buf, fw.frames = fw.spare[:0], 0
+		fw.mu.Unlock()
+		_, err := fw.w.Write(out)
 		fw.report(k)
-	}()
-	for {
-		select {
-		case <-fw.wake:
-		case <-fw.closed:
-			return
+		fw.mu.Lock()
+		if cap(out) <= 1<<20 {
+			fw.spare = out[:0]
 		}
-		for {
-			fw.mu.Lock()
-			if len(fw.buf) == 0 || fw.err != nil {
-				fw.mu.Unlock()
-				break
-			}
-			out, k := fw.buf, fw.frames
-			fw.buf, fw.frames = fw.spare[:0], 0
-			fw.mu.Unlock()
-			_, err := fw.w.Write(out)
-			fw.report(k)
-			fw.mu.Lock()
-			if cap(out) <= 1<<20 {
-				fw.spare = out[:0]
-			} else {
-				fw.spare = nil
-			}
-			if err != nil && fw.err == nil {
-				fw.err = err
-			}
-			fw.mu.Unlock()
-			if err != nil {
-				fw.w.Close()
-				return
-			}
+		if err != nil && fw.err == nil {
+			fw.err = err
+			fw.w.Close()
 		}
 	}
+	dropped := fw.frames
+	if fw.err != nil {
+		fw.buf, fw.frames = nil, 0
+	} else {
+		dropped = 0
+	}
+	fw.writing = false
+	fw.mu.Unlock()
+	fw.report(dropped)
+	return nil
 }
 
 // report tells written about k frames that left the writer.
@@ -261,12 +238,17 @@ func (fw *frameWriter) report(k int) {
 	}
 }
 
-// close stops the writer; frames still queued are dropped.
+// close fails later frames with err; frames still queued are dropped.
 func (fw *frameWriter) close(err error) {
 	fw.mu.Lock()
 	if fw.err == nil {
 		fw.err = err
-		close(fw.closed)
+	}
+	dropped := 0
+	if !fw.writing {
+		dropped = fw.frames
+		fw.buf, fw.frames = nil, 0
 	}
 	fw.mu.Unlock()
+	fw.report(dropped)
 }
