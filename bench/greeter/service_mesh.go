@@ -9,8 +9,8 @@ import (
 	meshrt "github.com/meshsplit/meshsplit/runtime"
 )
 
-// ServiceMeshDesc describes Service on the mesh: its methods in name order, how to serve
-// them, and the errors that keep their identity across the wire.
+// ServiceMeshDesc describes Service on the mesh: its methods in name order,
+// how to serve them, and the errors that keep their identity across the wire.
 var ServiceMeshDesc = meshrt.ServiceDesc{
 	Name:        "github.com/meshsplit/meshsplit/bench/greeter.Service",
 	Fingerprint: "8a9be17d399080b5",
@@ -34,14 +34,14 @@ var ServiceMeshDesc = meshrt.ServiceDesc{
 	},
 }
 
-// ServiceMeshClient implements Service by calling a remote implementation through
-// the mesh.
+// ServiceMeshClient implements Service by calling a remote implementation
+// through the mesh.
 type ServiceMeshClient struct{ c *meshrt.Client }
 
 var _ Service = (*ServiceMeshClient)(nil)
 
-// NewServiceMeshClient returns a ServiceMeshClient that calls through c, a client of
-// ServiceMeshDesc.
+// NewServiceMeshClient returns a ServiceMeshClient that calls through c,
+// a client of ServiceMeshDesc.
 func NewServiceMeshClient(c *meshrt.Client) *ServiceMeshClient { return &ServiceMeshClient{c: c} }
 
 // Echo calls Service.Echo on the remote implementation.
@@ -60,9 +60,10 @@ func (c *ServiceMeshClient) Greet(ctx context.Context, name string) (string, err
 	return resp.R0, err
 }
 
-// meshService returns a mesh client of Service and true when MESHRPC_REMOTE selects
-// it, and nil and false otherwise. Under MESHRPC_LOOPBACK=1 the client calls
-// the implementation that local builds, served on an in-process node.
+// meshService returns a mesh client of Service and true when
+// MESHRPC_REMOTE selects it, and nil and false otherwise. Under
+// MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,
+// served on an in-process node.
 func meshService(local func() Service) (Service, bool) {
 	if !meshrt.Remote(ServiceMeshDesc.Name) {
 		return nil, false
