@@ -342,6 +342,20 @@ func (prog *Program) RelFile(file string) string {
 	return file
 }
 
+// InModule reports whether pos lies in a file under the module root (and
+// not in a dependency or the standard library).
+func (prog *Program) InModule(pos token.Pos) bool {
+	if !pos.IsValid() {
+		return false
+	}
+	file := prog.Fset.Position(pos).Filename
+	if file == "" || strings.HasPrefix(file, "$GOROOT") || !filepath.IsAbs(file) {
+		return false
+	}
+	rel, err := filepath.Rel(prog.Root, file)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 // Position returns pos as "file:line:col" with the file relative to the
 // module root, or "-" for an unknown position.
 func (prog *Program) Position(pos token.Pos) string {

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"go/ast"
 	"go/token"
 	"go/types"
 	"sort"
@@ -91,6 +92,13 @@ func applyRules(prog *Program, s *Seam) {
 			}
 		}
 		m.Findings = p.findings
+		if anchor := embedAnchor(prog, s, m); anchor.IsValid() {
+			for _, f := range m.Findings {
+				if !prog.InModule(f.Pos) {
+					f.Pos = anchor // a method embedded from a dependency: point at the embedding
+				}
+			}
+		}
 		sortFindings(prog.Fset, m.Findings)
 		for _, f := range m.Findings {
 			m.Verdict = max(m.Verdict, verdictOf(f.Rule.Severity))
@@ -404,4 +412,31 @@ func implName(impl *Impl, method string) string {
 		return "(*" + impl.Named.Obj().Name() + ")." + method
 	}
 	return impl.Named.Obj().Name() + "." + method
+}
+
+// embedAnchor returns, for a method embedded from an interface declared
+// outside the module, the position of the embedded type in the seam's
+// declaration (the interface that brings the method in, directly or
+// through further embedding), or the seam's name; NoPos for other methods.
+func embedAnchor(prog *Program, s *Seam, m *Method) token.Pos {
+	if m.Embedded == nil || prog.InModule(m.Func.Pos()) {
+		return token.NoPos
+	}
+	if s.Spec != nil {
+		if it, ok := s.Spec.Type.(*ast.InterfaceType); ok && it.Methods != nil {
+			for _, field := range it.Methods.List {
+				if len(field.Names) > 0 {
+					continue
+				}
+				if iface, ok := underOf(s.Pkg.TypesInfo, field.Type).(*types.Interface); ok {
+					for i := range iface.NumMethods() {
+						if iface.Method(i) == m.Func {
+							return field.Type.Pos()
+						}
+					}
+				}
+			}
+		}
+	}
+	return s.Obj.Pos()
 }
