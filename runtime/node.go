@@ -303,6 +303,9 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
+	// Closing the node aborts a handshake in progress.
+	stop := context.AfterFunc(n.base, func() { c.Close() })
+	defer stop()
 	if n.cfg.TLS != nil {
 		var tc *tls.Conn
 		if dialed {

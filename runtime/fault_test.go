@@ -1,0 +1,234 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// blackhole is a TCP proxy that can stop forwarding without closing
+// anything, like a cable pulled out: no FIN, no RST.
+type blackhole struct {
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	stalled bool
+	conns   []net.Conn
+}
+
+func newBlackhole(t *testing.T, target string) *blackhole {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackhole{ln: ln, target: target}
+	t.Cleanup(func() {
+		ln.Close()
+		b.mu.Lock()
+		for _, c := range b.conns {
+			c.Close()
+		}
+		b.mu.Unlock()
+	})
+	go b.serve()
+	return b
+}
+
+func (b *blackhole) serve() {
+	for {
+		in, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		out, err := net.Dial("tcp", b.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		b.mu.Lock()
+		b.conns = append(b.conns, in, out)
+		b.mu.Unlock()
+		go b.pipe(in, out)
+		go b.pipe(out, in)
+	}
+}
+
+// pipe copies until the proxy stalls; then it reads and drops.
+func (b *blackhole) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			return
+		}
+		b.mu.Lock()
+		stalled := b.stalled
+		b.mu.Unlock()
+		if !stalled {
+			dst.Write(buf[:n])
+		}
+	}
+}
+
+func (b *blackhole) stall() {
+	b.mu.Lock()
+	b.stalled = true
+	b.mu.Unlock()
+}
+
+func TestCutConnectionDetectedByKeepalive(t *testing.T) {
+	srv, _ := serveGreeter(t, testConfig(), "a")
+	proxy := newBlackhole(t, srv.Addr())
+	cfg := testConfig() // keepalive 200ms, liveness 1s
+	_, g := callerOf(t, cfg, proxy.ln.Addr().String())
+	caller := g.c.n
+	ctx := within(t, 10*time.Second)
+	if _, err := g.Greet(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+
+	proxy.stall()
+	cut := time.Now()
+	waitFor(t, 10*time.Second, "the caller to drop the silent node", func() bool { return len(caller.nodesFor(greeterName)) == 0 })
+	took := time.Since(cut)
+	if bound := cfg.KeepAlive + cfg.LivenessTimeout + time.Second; took > bound {
+		t.Errorf("the cut was detected after %v, want within %v", took, bound)
+	}
+	t.Logf("cut connection detected after %v", took)
+}
+
+func TestNewNodeUsedWithinOneSecond(t *testing.T) {
+	nodes, _ := cluster(t, 1, testConfig())
+	_, g := callerOf(t, testConfig(), nodes[0].Addr())
+	ctx := within(t, 10*time.Second)
+
+	cfg := testConfig()
+	cfg.Seeds = []string{nodes[0].Addr()}
+	joined := time.Now()
+	_, late := serveGreeter(t, cfg, "late")
+	for late.calls.Load() == 0 {
+		if time.Since(joined) > time.Second {
+			t.Fatalf("the new node got no call within a second of joining")
+		}
+		if _, err := g.Greet(ctx, "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("new node served its first call %v after starting", time.Since(joined))
+}
+
+func TestNodeFailingBeforeSendIsRetriedElsewhere(t *testing.T) {
+	srv, impl := serveGreeter(t, testConfig(), "live")
+	caller, g := callerOf(t, testConfig(), srv.Addr())
+
+	// Plant a peer whose connection is already dead but which routing still
+	// lists, as in the moment between a crash and its detection.
+	a, b := net.Pipe()
+	sess, err := yamux.Client(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	sess.Close()
+	dead := newPeer(caller, "00-dead", "127.0.0.1:1", caller.id, sess)
+	info := peerInfo{Version: 1, Services: []ServiceInfo{serviceInfoOf(greeterName, &greeterDesc)}}
+	dead.info.Store(&info)
+	caller.mu.Lock()
+	caller.peers[dead.id] = dead
+	caller.rebuildRoutesLocked()
+	caller.mu.Unlock()
+	if len(caller.nodesFor(greeterName)) != 2 {
+		t.Fatal("the dead peer is not routed to")
+	}
+
+	// Find keys the dead peer owns, so that affinity sends them there first.
+	ctx := within(t, 10*time.Second)
+	sent := 0
+	for k := 0; sent < 20 && k < 1000; k++ {
+		key := string(rune('a'+k%26)) + string(rune('a'+k/26))
+		if rendezvous(caller.nodesFor(greeterName), key) != dead {
+			continue
+		}
+		sent++
+		if got, err := g.Whoami(WithAffinity(ctx, key)); err != nil || got != "live" {
+			t.Fatalf("call routed to a dead node first: %q, %v; want it retried on the live node", got, err)
+		}
+	}
+	if sent == 0 || impl.calls.Load() != int64(sent) {
+		t.Fatalf("the live node served %d calls, want %d", impl.calls.Load(), sent)
+	}
+}
+
+func TestWaitReturnsWhenTheServiceAppears(t *testing.T) {
+	seed := startNode(t, testConfig())
+	c := testConfig()
+	c.Listen = ""
+	caller := startNode(t, c)
+	ctx := within(t, 10*time.Second)
+	if err := caller.Join(ctx, seed.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := caller.Wait(short, greeterName); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait for an absent service: %v, want DeadlineExceeded", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- caller.Wait(ctx, greeterName) }()
+	if err := seed.Publish(&greeterDesc, &greeterImpl{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Wait after Publish: %v", err)
+	}
+}
+
+func TestNodesDialingEachOtherKeepOneConnection(t *testing.T) {
+	a, _ := serveGreeter(t, testConfig(), "a")
+	cfg := testConfig()
+	cfg.Seeds = []string{a.Addr()}
+	b, _ := serveGreeter(t, cfg, "b")
+	ctx := within(t, 10*time.Second)
+	// a now dials b too: both directions at once.
+	if err := a.Join(ctx, b.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "one live session each way", func() bool {
+		return len(a.nodesFor(greeterName)) == 1 && len(b.nodesFor(greeterName)) == 1
+	})
+	a.mu.Lock()
+	pa := a.peers[b.id]
+	a.mu.Unlock()
+	b.mu.Lock()
+	pb := b.peers[a.id]
+	b.mu.Unlock()
+	if pa == nil || pb == nil || pa.dialer != pb.dialer {
+		t.Fatalf("the nodes kept different connections: a's was dialed by %v, b's by %v", pa, pb)
+	}
+	ga := &greeterClient{a.Client(&greeterDesc)}
+	if tag, err := ga.Whoami(ctx); err != nil || tag != "b" {
+		t.Fatalf("a calling b = %q, %v", tag, err)
+	}
+}
+
+func TestCallWithNoNodeFailsWithinRouteWait(t *testing.T) {
+	c := testConfig()
+	c.Listen = ""
+	c.RouteWait = 100 * time.Millisecond
+	caller := startNode(t, c)
+	g := &greeterClient{caller.Client(&greeterDesc)}
+	start := time.Now()
+	_, err := g.Greet(within(t, 10*time.Second), "x")
+	var ce *CallError
+	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ce) || ce.Service != greeterName {
+		t.Fatalf("call with no node: %v, want a *CallError wrapping ErrUnavailable", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("call with no node took %v", took)
+	}
+}
