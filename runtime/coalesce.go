@@ -118,6 +118,9 @@ func (c *coalescingConn) flush() {
 // one-second deadline) and closes the connection.
 func (c *coalescingConn) Close() error {
 	c.stop.Do(func() {
+		// A write stuck on a peer that stopped reading fails at the
+		// deadline instead of holding Close.
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		close(c.stopped)
 		<-c.exited
 		c.mu.Lock()
@@ -130,7 +133,6 @@ func (c *coalescingConn) Close() error {
 		c.room.Broadcast()
 		c.mu.Unlock()
 		if !failed && len(rest) > 0 {
-			c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 			c.Conn.Write(rest)
 		}
 	})

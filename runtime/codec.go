@@ -32,17 +32,52 @@ import (
 	"time"
 )
 
+// MaxDepth bounds the nesting of recursive types (a list linked through
+// pointers, a tree of maps...) that Encoder and Decoder accept: generated
+// code calls Enter and Leave around every value of a recursive type. It
+// stops a cyclic value from recursing forever on the sending side and a
+// hostile message from exhausting the stack on the receiving side. It is
+// encoding/json's nesting limit.
+const MaxDepth = 10000
+
 // Encoder appends values to a byte slice. Its zero value is ready to use.
 type Encoder struct {
-	buf []byte
+	buf   []byte
+	depth int
+	err   error
 }
 
 // Bytes returns the encoded bytes. The slice aliases the encoder's buffer
 // until the next Reset.
 func (e *Encoder) Bytes() []byte { return e.buf }
 
-// Reset empties the encoder and keeps its buffer for reuse.
-func (e *Encoder) Reset() { e.buf = e.buf[:0] }
+// Reset empties the encoder, clears its error and keeps its buffer for
+// reuse.
+func (e *Encoder) Reset() { *e = Encoder{buf: e.buf[:0]} }
+
+// Err reports a value that could not be encoded: one nested deeper than
+// MaxDepth, most likely a cycle of pointers, slices or maps. The bytes are
+// then unusable; whoever called MarshalMesh must check Err.
+func (e *Encoder) Err() error { return e.err }
+
+// Enter starts a value of a recursive type. It returns false, and the
+// encoder records an error, when the value would be nested deeper than
+// MaxDepth or when an error is already recorded; the caller then writes
+// nothing for the value. Every Enter that returns true needs a Leave.
+func (e *Encoder) Enter() bool {
+	if e.err != nil {
+		return false
+	}
+	if e.depth >= MaxDepth {
+		e.err = fmt.Errorf("meshrt: encoding: values nested deeper than %d levels (a cycle of pointers, slices or maps?)", MaxDepth)
+		return false
+	}
+	e.depth++
+	return true
+}
+
+// Leave ends a value of a recursive type started by a successful Enter.
+func (e *Encoder) Leave() { e.depth-- }
 
 // Bool appends one byte, 0 or 1.
 func (e *Encoder) Bool(v bool) {
@@ -126,9 +161,10 @@ func (e *Encoder) Time(t time.Time) {
 // failure every read returns a zero value and Err reports the failure, so
 // generated code decodes everything and checks Err once.
 type Decoder struct {
-	buf []byte
-	off int
-	err error
+	buf   []byte
+	off   int
+	depth int
+	err   error
 }
 
 // NewDecoder returns a decoder reading b. The decoder never retains b beyond
@@ -141,6 +177,25 @@ func (d *Decoder) Reset(b []byte) { *d = Decoder{buf: b} }
 
 // Err returns the first decoding failure, or nil.
 func (d *Decoder) Err() error { return d.err }
+
+// Enter starts a value of a recursive type. It returns false when the value
+// would be nested deeper than MaxDepth, which is then the decoder's error,
+// or when decoding already failed; the caller then reads nothing for the
+// value. Every Enter that returns true needs a Leave.
+func (d *Decoder) Enter() bool {
+	if d.err != nil {
+		return false
+	}
+	if d.depth >= MaxDepth {
+		d.fail("nested value", fmt.Errorf("%w: nested deeper than %d levels", errMalformed, MaxDepth))
+		return false
+	}
+	d.depth++
+	return true
+}
+
+// Leave ends a value of a recursive type started by a successful Enter.
+func (d *Decoder) Leave() { d.depth-- }
 
 // errTruncated and errMalformed are wrapped by every decoding error.
 var (

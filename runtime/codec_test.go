@@ -313,3 +313,59 @@ func TestUnknownZonesBounded(t *testing.T) {
 		t.Fatalf("%d unknown zones remembered, want %d", n, maxUnknownZones)
 	}
 }
+
+// TestDepthLimit covers Enter and Leave: balanced nesting up to MaxDepth is
+// fine, one level more is an error on both sides, and the error is sticky
+// so that no further level is entered.
+func TestDepthLimit(t *testing.T) {
+	tests := []struct {
+		name   string
+		levels int
+		ok     bool
+	}{
+		{"shallow", 3, true},
+		{"at the limit", MaxDepth, true},
+		{"one too deep", MaxDepth + 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e Encoder
+			d := NewDecoder(append(bytes.Repeat([]byte{1}, tt.levels), 0))
+			var entered, decoded int
+			var enc func(n int)
+			enc = func(n int) { // a list of n nodes linked by pointers, as generated code writes it
+				e.Present(n > 0)
+				if n == 0 || !e.Enter() {
+					return
+				}
+				entered++
+				enc(n - 1)
+				e.Leave()
+			}
+			var dec func()
+			dec = func() {
+				if !d.Present() || !d.Enter() {
+					return
+				}
+				decoded++
+				dec()
+				d.Leave()
+			}
+			enc(tt.levels)
+			dec()
+			if (e.Err() == nil) != tt.ok || (d.Err() == nil) != tt.ok {
+				t.Fatalf("encoder error %v, decoder error %v, want ok=%v", e.Err(), d.Err(), tt.ok)
+			}
+			if want := min(tt.levels, MaxDepth); entered != want || decoded != want {
+				t.Fatalf("entered %d, decoded %d levels, want %d", entered, decoded, want)
+			}
+			if !tt.ok && (e.Enter() || d.Enter()) {
+				t.Fatal("Enter succeeded after the depth error")
+			}
+			e.Reset()
+			if e.Err() != nil || !e.Enter() {
+				t.Fatal("Reset did not clear the depth error")
+			}
+		})
+	}
+}

@@ -211,6 +211,11 @@ type target struct {
 func (n *Node) ensureTarget(addr string, kind targetKind) *target {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.selfAddrs[addr] {
+		t := &target{addr: addr, kind: kind, connected: make(chan struct{}), self: true}
+		close(t.connected)
+		return t
+	}
 	if t := n.targets[addr]; t != nil {
 		t.mentioned = time.Now()
 		if kind > t.kind {
@@ -290,6 +295,7 @@ func (n *Node) keepDialed(t *target) {
 		if errors.Is(err, errSelf) {
 			n.log.Debug("target is this node", "target", t.addr)
 			n.mu.Lock()
+			n.selfAddrs[t.addr] = true
 			t.self = true
 			select {
 			case <-t.connected:

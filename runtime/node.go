@@ -36,16 +36,17 @@ type Node struct {
 	cancelBase context.CancelFunc
 	closed     chan struct{} // closed when Close starts
 
-	mu       sync.Mutex
-	services map[string]*localService // published RPC services by name
-	handlers map[string]http.Handler  // published HTTP handlers by service name
-	version  uint64                   // bumped on every Publish
-	peers    map[string]*peer         // live sessions by peer id
-	targets  map[string]*target       // addresses kept dialed, by address
-	left     map[string]time.Time     // ids that announced leaving, and when
-	changed  chan struct{}            // closed and replaced on every change
-	pushCh   chan struct{}            // asks the gossip loop to tell every peer
-	closing  bool
+	mu        sync.Mutex
+	services  map[string]*localService // published RPC services by name
+	handlers  map[string]http.Handler  // published HTTP handlers by service name
+	version   uint64                   // bumped on every Publish
+	peers     map[string]*peer         // live sessions by peer id
+	targets   map[string]*target       // addresses kept dialed, by address
+	left      map[string]time.Time     // ids that announced leaving, and when
+	selfAddrs map[string]bool          // addresses that turned out to reach this node
+	changed   chan struct{}            // closed and replaced on every change
+	pushCh    chan struct{}            // asks the gossip loop to tell every peer
+	closing   bool
 
 	// served is the published-service snapshot the fast path reads without
 	// locking (copy on write under mu).
@@ -80,17 +81,18 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("meshrpc: %w", err)
 	}
 	n := &Node{
-		cfg:      cfg,
-		id:       newNodeID(),
-		log:      cfg.Logger,
-		closed:   make(chan struct{}),
-		services: map[string]*localService{},
-		handlers: map[string]http.Handler{},
-		peers:    map[string]*peer{},
-		targets:  map[string]*target{},
-		left:     map[string]time.Time{},
-		changed:  make(chan struct{}),
-		pushCh:   make(chan struct{}, 1),
+		cfg:       cfg,
+		id:        newNodeID(),
+		log:       cfg.Logger,
+		closed:    make(chan struct{}),
+		services:  map[string]*localService{},
+		handlers:  map[string]http.Handler{},
+		peers:     map[string]*peer{},
+		targets:   map[string]*target{},
+		left:      map[string]time.Time{},
+		selfAddrs: map[string]bool{},
+		changed:   make(chan struct{}),
+		pushCh:    make(chan struct{}, 1),
 	}
 	if n.log == nil {
 		n.log = quietLogger
@@ -535,6 +537,9 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	n.cancelBase()
 	n.http.close()
+	if n.transport != nil {
+		n.transport.base.CloseIdleConnections()
+	}
 	n.mu.Lock()
 	for _, p := range n.peers {
 		peers = append(peers, p)
