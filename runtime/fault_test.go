@@ -232,3 +232,15 @@ func TestCallWithNoNodeFailsWithinRouteWait(t *testing.T) {
 		t.Fatalf("call with no node took %v", took)
 	}
 }
+
+func TestSeedNamesAreResolved(t *testing.T) {
+	a, _ := serveGreeter(t, testConfig(), "a")
+	_, port, _ := net.SplitHostPort(a.Addr())
+	cfg := testConfig()
+	cfg.Listen = ""
+	cfg.Seeds = []string{net.JoinHostPort("localhost", port)}
+	caller := startNode(t, cfg)
+	if err := caller.Wait(within(t, 10*time.Second), greeterName); err != nil {
+		t.Fatalf("seed given by name: %v", err)
+	}
+}
