@@ -8,7 +8,7 @@
 // call sites, the conversions of concrete values to it, and the findings
 // of the remotability rules (Rules), from which follow a verdict and a
 // score that ranks the seams. Report.Lookup resolves "pkg.Iface" names;
-// WriteText and WriteJSON print the report.
+// WriteText (optionally with WriteDetails) and WriteJSON print the report.
 //
 // The files read top to bottom: model.go (the types), load.go (loading),
 // seams.go (seams, implementations, constructors), uses.go (call sites,

@@ -27,8 +27,9 @@ func TestGoldenShop(t *testing.T) {
 		file  string
 		write func(*bytes.Buffer) error
 	}{
-		{"shop.txt", func(b *bytes.Buffer) error { return rep.WriteText(b) }},
+		{"shop.txt", func(b *bytes.Buffer) error { return rep.WriteText(b, false) }},
 		{"shop.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
+		{"shop-v.txt", func(b *bytes.Buffer) error { return rep.WriteText(b, true) }},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			var got bytes.Buffer

@@ -29,9 +29,11 @@ func (r *Report) ShortName(s *Seam) string {
 	return s.Name
 }
 
-// WriteText writes the human report: one table line per seam, best first,
-// then every finding as "file:line:col: [rule] severity: seam.method: message".
-func (r *Report) WriteText(w io.Writer) error {
+// WriteText writes the human report: one table line per seam, best first;
+// with details, each seam's methods, implementations, constructors,
+// importers and conversions (see WriteDetails); then every finding as
+// "file:line:col: [rule] severity: seam.method: message" and a summary.
+func (r *Report) WriteText(w io.Writer, details bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RANK\tSEAM\tVERDICT\tMETHODS\tIMPLS\tCTORS\tIMPORTERS\tSCORE")
 	for _, s := range r.Seams {
@@ -39,6 +41,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("writing report: %w", err)
+	}
+	if details {
+		if err := r.WriteDetails(w); err != nil {
+			return err
+		}
 	}
 	counts := map[Severity]int{}
 	first := true
@@ -56,9 +63,91 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "%s: [%s] %s: %s: %s\n", r.Program.Position(f.Pos), f.Rule.Name, f.Rule.Severity, where, f.Message)
 		}
 	}
-	_, err := fmt.Fprintf(w, "\n%d seams: %d errors, %d warnings, %d notes\n", len(r.Seams), counts[Error], counts[Warning], counts[Note])
+	_, err := fmt.Fprintf(w, "\n%s: %s, %s, %s\n", plural(len(r.Seams), "seam"), plural(counts[Error], "error"), plural(counts[Warning], "warning"), plural(counts[Note], "note"))
 	if err != nil {
 		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
+}
+
+// plural spells "1 call", "2 calls".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// WriteDetails writes, for every seam in rank order, what the table only
+// counts: its methods and their call sites, implementations (and the other
+// interfaces they are used as), constructors and their call sites,
+// importers and conversion sites.
+func (r *Report) WriteDetails(w io.Writer) error {
+	pos := r.Program.Position
+	q := func(t types.Type) string {
+		return types.TypeString(t, func(p *types.Package) string { return p.Name() })
+	}
+	var b strings.Builder
+	for _, s := range r.Seams {
+		fmt.Fprintf(&b, "\n%d. %s (%s): %s, score %d\n", s.Rank, r.ShortName(s), pos(s.Obj.Pos()), s.Verdict, s.Score)
+		b.WriteString("   methods:\n")
+		for _, m := range s.Methods {
+			fmt.Fprintf(&b, "     %s%s: %s, %s (%d in loops)", m.Name, strings.TrimPrefix(types.TypeString(m.Sig, func(p *types.Package) string { return p.Name() }), "func"), m.Verdict, plural(m.Calls, "call"), m.CallsInLoops)
+			if m.Embedded != nil {
+				fmt.Fprintf(&b, ", from %s", q(m.Embedded))
+			}
+			b.WriteString("\n")
+		}
+		section := func(title string, n int) {
+			if n == 0 {
+				fmt.Fprintf(&b, "   %s: none\n", title)
+			} else {
+				fmt.Fprintf(&b, "   %s:\n", title)
+			}
+		}
+		section("implementations", len(s.Impls))
+		for _, impl := range s.Impls {
+			name := q(impl.Named)
+			if impl.Pointer {
+				name = "*" + name
+			}
+			fmt.Fprintf(&b, "     %s (%s)", name, pos(impl.Named.Obj().Pos()))
+			if len(impl.AlsoUsedAs) > 0 {
+				var also []string
+				for _, t := range impl.AlsoUsedAs {
+					also = append(also, q(t))
+				}
+				fmt.Fprintf(&b, ", also used as %s", strings.Join(also, ", "))
+			}
+			b.WriteString("\n")
+		}
+		section("constructors", len(s.Ctors))
+		for _, c := range s.Ctors {
+			kind := "the interface"
+			if !c.ReturnsInterface {
+				kind = "the concrete " + q(c.Func.Signature().Results().At(c.Result).Type())
+			}
+			fmt.Fprintf(&b, "     %s.%s (%s) returns %s", c.Func.Pkg().Name(), c.Func.Name(), pos(c.Func.Pos()), kind)
+			if len(c.Calls) > 0 {
+				var at []string
+				for _, site := range c.Calls {
+					at = append(at, pos(site.Pos))
+				}
+				fmt.Fprintf(&b, ", called at %s", strings.Join(at, ", "))
+			}
+			b.WriteString("\n")
+		}
+		section("importers", len(s.Importers))
+		for _, imp := range s.Importers {
+			fmt.Fprintf(&b, "     %s: %s, %s\n", imp.Pkg.PkgPath, plural(imp.Refs, "reference"), plural(imp.Calls, "method call"))
+		}
+		section("conversions", len(s.Conversions))
+		for _, c := range s.Conversions {
+			fmt.Fprintf(&b, "     %s: %s, %s\n", pos(c.Pos), c.Kind, q(c.Concrete))
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing report details: %w", err)
 	}
 	return nil
 }

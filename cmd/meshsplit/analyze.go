@@ -30,8 +30,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	tags := fs.String("tags", "", "comma-separated build `tags`, as for go build")
 	tests := fs.Bool("test", false, "include _test.go files and test packages")
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema in docs/analyze.md)")
+	verbose := fs.Bool("v", false, "after the table, list each seam's methods, implementations, constructors, importers and conversions")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: meshsplit analyze [-C dir] [-tags list] [-test] [-json] [patterns...]")
+		fmt.Fprintln(fs.Output(), "usage: meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]")
 		fmt.Fprintln(fs.Output(), "Finds the interface seams of a Go module and judges whether each can cross a network.")
 		fmt.Fprintln(fs.Output(), "Patterns default to ./... (relative to -C).")
 		fs.PrintDefaults()
@@ -67,7 +68,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	if *asJSON {
 		err = rep.WriteJSON(stdout)
 	} else {
-		err = rep.WriteText(stdout)
+		err = rep.WriteText(stdout, *verbose)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)

@@ -58,6 +58,13 @@ func TestAnalyzeInputs(t *testing.T) {
 			stdout: `"version": 1,\n  "module": "ex.com/m"[\s\S]*"pos": "good/g.go:6:6"`,
 		},
 		{
+			name:   "details",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n", "good/g.go": seamSrc},
+			args:   []string{"-v"},
+			code:   0,
+			stdout: `(?m)^1\. good\.S \(good/g\.go:6:6\): remotable, score \d+\n   methods:\n     Do\(ctx context\.Context\) error: remotable, 0 calls \(0 in loops\)\n   implementations: none\n`,
+		},
+		{
 			name:   "missing directory",
 			files:  nil,
 			code:   1,
