@@ -43,7 +43,29 @@ type Options struct {
 // cannot be loaded or the interface cannot be found; a plan that must not be
 // applied comes back with its Refusals.
 func Extract(ctx context.Context, opts Options) (*Plan, error) {
-	prog, err := analyze.Load(ctx, analyze.Config{Dir: opts.Dir, Tests: true, Env: opts.Env})
+	dir := opts.Dir
+	if dir == "" {
+		dir = "."
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("directory %s does not exist: pass -C with the directory of a Go module", dir)
+	}
+	root, err := moduleRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return nil, fmt.Errorf("reading go.mod: %w", err)
+	}
+	// Load through a copy of go.mod, so that a module extract has already
+	// touched loads before 'go mod tidy' and the load never writes go.mod.
+	env, cleanup, err := modEnv(root, gomod, opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	prog, err := analyze.Load(ctx, analyze.Config{Dir: dir, Tests: true, Env: env})
 	if err != nil {
 		return nil, err
 	}

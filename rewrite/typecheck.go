@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,53 +36,44 @@ func (p *Plan) Apply(ctx context.Context, w Writer) error {
 
 // typeCheck loads every package of the module as it would be after the
 // changes, with full types, and returns the errors ("file:line:col: msg",
-// relative to the module root). The changes cannot simply be laid over the
-// module with go/packages' Overlay, since the go command refuses overlays
-// of go.mod: the module is mirrored in a temporary directory instead (hard
-// links for the files that do not change, copies of go.mod and go.sum, which
-// the go command may rewrite) and loaded there with -mod=mod.
+// relative to the module root). The Go files are laid over the module with
+// go/packages' Overlay; go.mod cannot be (the go command refuses overlays of
+// it), so the new go.mod goes in through -modfile (see modEnv).
 func typeCheck(ctx context.Context, root string, changes []FileChange, env []string) ([]string, error) {
-	tmp, err := os.MkdirTemp("", "meshsplit-check-")
+	gomodPath := filepath.Join(root, "go.mod")
+	gomod, err := os.ReadFile(gomodPath)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	mirror := filepath.Join(tmp, filepath.Base(root))
-	if err := mirrorTree(root, mirror); err != nil {
-		return nil, fmt.Errorf("mirroring %s: %w", root, err)
-	}
+	overlay := map[string][]byte{}
 	for _, c := range changes {
-		rel, err := filepath.Rel(root, c.Path)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			return nil, fmt.Errorf("%s lies outside the module", c.Path)
-		}
-		dst := filepath.Join(mirror, rel)
-		if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err // never write through a hard link
-		}
-		if c.New == nil {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(dst, c.New, 0o644); err != nil {
-			return nil, err
+		switch {
+		case c.Path == gomodPath:
+			if c.New == nil {
+				return nil, errors.New("the plan removes go.mod")
+			}
+			gomod = c.New
+		case strings.HasSuffix(c.Path, ".go") && c.New != nil:
+			overlay[c.Path] = c.New
+		case strings.HasSuffix(c.Path, ".go"):
+			// A removed file: go/packages cannot overlay a deletion, so the
+			// file is overlaid with one whose build constraint is never
+			// satisfied, which keeps it out of every package.
+			overlay[c.Path] = []byte("//go:build ignore\n\npackage ignored\n")
 		}
 	}
-	if err := absoluteReplaces(filepath.Join(mirror, "go.mod"), root); err != nil {
+	env, cleanup, err := modEnv(root, gomod, env)
+	if err != nil {
 		return nil, err
 	}
-	if env == nil {
-		env = os.Environ()
-	}
-	env = append(env[:len(env):len(env)], "GOWORK=off", "GOFLAGS="+goflagsWith(env, "-mod=mod"))
+	defer cleanup()
 	cfg := &packages.Config{
 		Context: ctx,
 		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo,
-		Dir:     mirror,
+		Dir:     root,
 		Env:     env,
 		Tests:   true,
+		Overlay: overlay,
 	}
 	pkgs, err := packages.Load(cfg, "./...")
 	if err != nil {
@@ -94,8 +83,7 @@ func typeCheck(ctx context.Context, root string, changes []FileChange, env []str
 	var errs []string
 	packages.Visit(pkgs, nil, func(pkg *packages.Package) {
 		for _, e := range pkg.Errors {
-			msg := strings.ReplaceAll(e.Error(), mirror+string(filepath.Separator), "")
-			msg = strings.ReplaceAll(msg, mirror, ".")
+			msg := strings.ReplaceAll(e.Error(), root+string(filepath.Separator), "")
 			if !seen[msg] {
 				seen[msg] = true
 				errs = append(errs, msg)
@@ -106,105 +94,26 @@ func typeCheck(ctx context.Context, root string, changes []FileChange, env []str
 	return errs, nil
 }
 
-// goflagsWith returns the GOFLAGS of env with flag added.
-func goflagsWith(env []string, flag string) string {
-	flags := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
-			flags = v
-		}
-	}
-	var out []string
-	for _, f := range strings.Fields(flags) {
-		if !strings.HasPrefix(f, "-mod=") {
-			out = append(out, f)
-		}
-	}
-	return strings.Join(append(out, flag), " ")
-}
-
-// mirrorTree recreates the tree at src under dst: directories are made,
-// go.mod and go.sum files copied, every other file hard-linked (copied when
-// linking fails). Version-control directories are left out.
-func mirrorTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir():
-			if name := d.Name(); path != src && (name == ".git" || name == ".hg" || name == ".svn") {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case !d.Type().IsRegular():
-			return nil
-		case d.Name() == "go.mod" || d.Name() == "go.sum":
-			return copyFile(path, target)
-		}
-		if err := os.Link(path, target); err != nil {
-			return copyFile(path, target)
-		}
-		return nil
-	})
-}
-
-// copyFile copies one regular file.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+// absoluteReplaces rewrites the relative directory replacements of go.mod
+// content so that they still point where they did from root, for a copy of
+// go.mod that lives elsewhere.
+func absoluteReplaces(data []byte, root string) ([]byte, error) {
+	f, err := modfile.Parse("go.mod", data, nil)
 	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-// absoluteReplaces rewrites the relative directory replacements of a
-// mirrored go.mod so that they still point where they did from root.
-func absoluteReplaces(gomod, root string) error {
-	data, err := os.ReadFile(gomod)
-	if err != nil {
-		return err
-	}
-	f, err := modfile.Parse(gomod, data, nil)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	changed := false
 	for _, r := range f.Replace {
 		if r.New.Version == "" && !filepath.IsAbs(r.New.Path) && (strings.HasPrefix(r.New.Path, "./") || strings.HasPrefix(r.New.Path, "../")) {
 			abs := filepath.Join(root, filepath.FromSlash(r.New.Path))
 			if err := f.AddReplace(r.Old.Path, r.Old.Version, abs, ""); err != nil {
-				return err
+				return nil, err
 			}
 			changed = true
 		}
 	}
 	if !changed {
-		return nil
+		return data, nil
 	}
-	out, err := f.Format()
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(gomod, out, 0o644)
+	return f.Format()
 }

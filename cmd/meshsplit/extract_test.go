@@ -1,0 +1,80 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// shopSeams are the remotable interfaces of testdata/shop, in an order where
+// each service's dependencies are extracted before it, so that its service
+// main calls them through the mesh from the start.
+var shopSeams = []string{
+	"inventory.Service",
+	"catalog.Catalog",
+	"payments.Journal",
+	"payments.Gateway",
+	"orders.Recorder",
+	"notify.Notifier",
+	"orders.Service",
+}
+
+// TestExtractShopEndToEnd extracts every remotable interface of the shop,
+// checks idempotence, builds, vets and runs the shop's own tests locally and
+// with every interface remote over loopback, then reverts everything and
+// expects the original bytes.
+func TestExtractShopEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: builds and tests the example shop several times")
+	}
+	offlineEnv(t)
+	shop := copyShop(t)
+	original := snapshot(t, shop)
+
+	// The non-remotable interface is refused, every reason at file:line,
+	// nothing written.
+	code, _, stderr := meshsplit("extract", "-C", shop, "-iface", "notify.Bus", "-w")
+	if code != exitFailure || !strings.Contains(stderr, "notify/notify.go:") || !strings.Contains(stderr, "refused") {
+		t.Fatalf("extract notify.Bus: exit %d, stderr:\n%s", code, stderr)
+	}
+	sameTree(t, original, snapshot(t, shop))
+
+	for _, seam := range shopSeams {
+		code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", seam, "-w")
+		if code != exitOK {
+			t.Fatalf("extract -w %s: exit %d\n%s%s", seam, code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "wrote ") {
+			t.Errorf("extract -w %s wrote nothing:\n%s", seam, stdout)
+		}
+		// Idempotent: a second run has nothing to do and no diff.
+		code, stdout, stderr = meshsplit("extract", "-C", shop, "-iface", seam)
+		if code != exitOK || !strings.Contains(stdout, "nothing to do") || strings.Contains(stdout, "--- a/") {
+			t.Fatalf("second extract %s: exit %d\n%s%s", seam, code, stdout, stderr)
+		}
+	}
+	extracted := snapshot(t, shop)
+
+	// Build, vet and test a copy (the go command edits go.mod and go.sum).
+	built := filepath.Join(t.TempDir(), "shop")
+	copyTree(t, shop, built)
+	goCmd(t, built, nil, "build", "./...")
+	goCmd(t, built, nil, "vet", "./...")
+	local := goCmd(t, built, nil, "test", "-count=1", "./...")
+	remote := goCmd(t, built, []string{"MESHRPC_REMOTE=*", "MESHRPC_LOOPBACK=1"}, "test", "-count=1", "./...")
+	for _, out := range []string{local, remote} {
+		if strings.Contains(out, "FAIL") || !strings.Contains(out, "ok  \texample.com/shop/orders") {
+			t.Fatalf("shop tests:\n%s", out)
+		}
+	}
+
+	// Revert in the reverse order: the tree is byte for byte the original.
+	for i := len(shopSeams) - 1; i >= 0; i-- {
+		code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", shopSeams[i], "-revert", "-w")
+		if code != exitOK {
+			t.Fatalf("extract -revert -w %s: exit %d\n%s%s", shopSeams[i], code, stdout, stderr)
+		}
+	}
+	sameTree(t, original, snapshot(t, shop))
+	_ = extracted
+}

@@ -1,0 +1,81 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// modEnv prepares the environment of the go command for loading a module
+// whose go.mod is (or will be) gomod, without ever writing the module's own
+// go.mod or go.sum: gomod and a copy of go.sum go to a temporary directory,
+// and GOFLAGS gains -mod=mod -modfile=<that go.mod>. So a load sees the
+// requirements an extraction adds, and what 'go mod tidy' would add for
+// them, before the user has run it. cleanup removes the directory.
+func modEnv(root string, gomod []byte, env []string) (out []string, cleanup func(), err error) {
+	if env == nil {
+		env = os.Environ()
+	}
+	tmp, err := os.MkdirTemp("", "meshsplit-mod-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	if strings.ContainsAny(tmp, " \t") {
+		cleanup()
+		return nil, nil, fmt.Errorf("the temporary directory %s has a space, which GOFLAGS cannot carry: set TMPDIR to a directory without one", tmp)
+	}
+	// Keep relative replace directives pointing where they did.
+	gomod, err = absoluteReplaces(gomod, root)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), gomod, 0o644); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		cleanup()
+		return nil, nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	flags := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			flags = v
+		}
+	}
+	var keep []string
+	for _, f := range strings.Fields(flags) {
+		if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "-modfile=") && !strings.HasPrefix(f, "--mod=") && !strings.HasPrefix(f, "--modfile=") {
+			keep = append(keep, f)
+		}
+	}
+	keep = append(keep, "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"))
+	out = append(env[:len(env):len(env)], "GOWORK=off", "GOFLAGS="+strings.Join(keep, " "))
+	return out, cleanup, nil
+}
+
+// moduleRoot returns the directory of the go.mod that governs dir.
+func moduleRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod in %s or any parent: run 'go mod init' there or pass -C with a module's directory", abs)
+		}
+	}
+}
