@@ -97,7 +97,7 @@ func TestRuleFixtures(t *testing.T) {
 	for _, s := range rep.Seams {
 		for _, f := range s.Findings {
 			line := lineOf(rep, f.Pos)
-			dir := line[:strings.IndexByte(line, '/')]
+			dir, _, _ := strings.Cut(line, "/")
 			findings[dir] = append(findings[dir], f)
 		}
 	}
@@ -112,6 +112,13 @@ func TestRuleFixtures(t *testing.T) {
 	sort.Strings(names)
 	if len(names) < 10 {
 		t.Fatalf("found %d fixture cases (%v), want at least 10", len(names), names)
+	}
+	for dir, fs := range findings {
+		if !cases[dir] {
+			for _, f := range fs {
+				t.Errorf("%s: finding outside the fixture cases: %s: %s", rep.Program.Position(f.Pos), f.Rule.Name, f.Message)
+			}
+		}
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
