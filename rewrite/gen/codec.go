@@ -115,6 +115,40 @@ func typeLabel(t types.Type) string {
 	return "T"
 }
 
+// reaches reports whether the named type target is reachable from t
+// (through elements, fields, type arguments and the underlying types of
+// named types): whether a value of target can contain another one.
+func reaches(t types.Type, target *types.Named, seen *typeutil.Map) bool {
+	t = types.Unalias(t)
+	if n, ok := t.(*types.Named); ok {
+		if types.Identical(n, target) {
+			return true
+		}
+		if seen.At(n) != nil || isTime(n) {
+			return false
+		}
+		seen.Set(n, true)
+		return reaches(n.Underlying(), target, seen)
+	}
+	switch u := t.(type) {
+	case *types.Pointer:
+		return reaches(u.Elem(), target, seen)
+	case *types.Slice:
+		return reaches(u.Elem(), target, seen)
+	case *types.Array:
+		return reaches(u.Elem(), target, seen)
+	case *types.Map:
+		return reaches(u.Key(), target, seen) || reaches(u.Elem(), target, seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if reaches(u.Field(i).Type(), target, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // basicCall returns the Encoder/Decoder method for a basic kind and the Go
 // type that method takes or returns.
 func basicCall(b *types.Basic) (method, goType string) {
@@ -281,10 +315,31 @@ func (c *codec) writeHelpers(w *strings.Builder) {
 		h := c.pending[0]
 		c.pending = c.pending[1:]
 		name := c.typeString(h.t)
-		fmt.Fprintf(w, "\n// %s encodes a value of type %s.\nfunc %s(e *%s.Encoder, v *%s) {\n", h.enc, name, h.enc, c.rt, name)
+		// A recursive type may nest without bound (or, on the sending side,
+		// be cyclic): Enter and Leave hold it to meshrt.MaxDepth levels.
+		recursive := reaches(h.t.Underlying(), h.t, &typeutil.Map{})
+		comment := ""
+		enter := func(v string) {
+			if recursive {
+				fmt.Fprintf(w, "if !%s.Enter() {\nreturn\n}\n", v)
+			}
+		}
+		leave := func(v string) {
+			if recursive {
+				fmt.Fprintf(w, "%s.Leave()\n", v)
+			}
+		}
+		if recursive {
+			comment = fmt.Sprintf("\n// %s is recursive: values nested deeper than %s.MaxDepth\n// levels are refused.", name, c.rt)
+		}
+		fmt.Fprintf(w, "\n// %s encodes a value of type %s.%s\nfunc %s(e *%s.Encoder, v *%s) {\n", h.enc, name, comment, h.enc, c.rt, name)
+		enter("e")
 		c.encode(w, expr{s: "v", ptr: true}, h.t.Underlying(), 0)
-		fmt.Fprintf(w, "}\n\n// %s decodes a value of type %s.\nfunc %s(d *%s.Decoder, v *%s) {\n", h.dec, name, h.dec, c.rt, name)
+		leave("e")
+		fmt.Fprintf(w, "}\n\n// %s decodes a value of type %s.%s\nfunc %s(d *%s.Decoder, v *%s) {\n", h.dec, name, comment, h.dec, c.rt, name)
+		enter("d")
 		c.decode(w, expr{s: "v", ptr: true}, h.t.Underlying(), 0)
+		leave("d")
 		w.WriteString("}\n")
 	}
 }
