@@ -320,13 +320,13 @@ var JSONDashRule = typeRule("json-dash",
 // RecursiveRule reports recursive types: the codec encodes trees, not
 // cycles or shared pointers.
 var RecursiveRule = typeRule("recursive",
-	"a recursive type is encoded as a tree: a cycle would not terminate and shared pointers arrive as copies",
+	"a recursive type is encoded as a tree: a cyclic value fails the call and shared pointers arrive as copies",
 	"types", Warning,
 	func(p *Pass, r reached) string {
 		if !r.Cycle {
 			return ""
 		}
-		return fmt.Sprintf("%s refers back to %s: values are encoded as trees, so a cycle never ends and shared pointers arrive as separate copies", r.Path, p.typeString(r.Type))
+		return fmt.Sprintf("%s refers back to %s: values are encoded as trees, so a cyclic value fails the call (past the codec's depth limit) and shared pointers arrive as separate copies", r.Path, p.typeString(r.Type))
 	})
 
 // MapKeyRule reports maps whose keys neither JSON nor the codec can encode.
