@@ -77,6 +77,9 @@ func (c *Client) Call(ctx context.Context, method int, req, resp Message) error 
 	if req != nil {
 		req.MarshalMesh(e)
 	}
+	if err := e.Err(); err != nil { // a cyclic or too deeply nested argument
+		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "send", Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+	}
 	if len(e.buf) > c.n.cfg.MaxBody {
 		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "send", Err: fmt.Errorf("%w: request body of %d bytes over the limit of %d bytes (MESHRPC_MAX_BODY)", ErrTooLarge, len(e.buf), c.n.cfg.MaxBody)}
 	}

@@ -41,8 +41,9 @@ const (
 	leftTTL   = time.Minute
 )
 
-// gossipLoop sends the node's view to every peer when something changed,
-// and to one random peer every GossipInterval.
+// gossipLoop wakes every peer's gossip sender when something changed, and
+// one random peer's every GossipInterval. Each peer has its own sender, so a
+// stalled peer delays no one else.
 func (n *Node) gossipLoop() {
 	defer n.bg.Done()
 	t := time.NewTicker(n.cfg.GossipInterval)
@@ -72,7 +73,7 @@ func (n *Node) gossipLoop() {
 			peers = peers[i : i+1]
 		}
 		for _, p := range peers {
-			n.sendGossip(p)
+			p.wakeGossip()
 		}
 	}
 }
@@ -82,6 +83,30 @@ func (n *Node) pushGossip() {
 	select {
 	case n.pushCh <- struct{}{}:
 	default:
+	}
+}
+
+// wakeGossip asks p's gossip sender to send the node's current view.
+func (p *peer) wakeGossip() {
+	select {
+	case p.gossipWake <- struct{}{}:
+	default:
+	}
+}
+
+// gossipSender sends the node's view to p whenever woken, until the session
+// or the node ends. It sends once at start.
+func (p *peer) gossipSender() {
+	defer p.n.bg.Done()
+	for {
+		p.n.sendGossip(p)
+		select {
+		case <-p.gossipWake:
+		case <-p.sess.CloseChan():
+			return
+		case <-p.n.closed:
+			return
+		}
 	}
 }
 

@@ -365,10 +365,10 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 		return winner, nil
 	}
 	n.log.Debug("peer connected", "peer", p.id, "peer_addr", p.addr, "dialed", dialed)
-	n.bg.Add(2)
+	n.bg.Add(3)
 	go p.acceptStreams()
 	go p.watch()
-	n.sendGossip(p)
+	go p.gossipSender()
 	n.pushGossip()
 	return p, nil
 }

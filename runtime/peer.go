@@ -24,6 +24,8 @@ type peer struct {
 	leaving atomic.Bool              // announced Close: no new calls
 	retired atomic.Bool              // replaced by a duplicate connection
 
+	gossipWake chan struct{} // wakes gossipSender
+
 	mu      sync.Mutex
 	conns   []*rpcConn // fast-path streams this side opened
 	next    atomic.Uint32
@@ -38,7 +40,7 @@ type peerInfo struct {
 }
 
 func newPeer(n *Node, id, addr, dialer string, sess *yamux.Session) *peer {
-	return &peer{n: n, id: id, addr: addr, dialer: dialer, sess: sess}
+	return &peer{n: n, id: id, addr: addr, dialer: dialer, sess: sess, gossipWake: make(chan struct{}, 1)}
 }
 
 // name identifies the peer in errors: its address, or its id when it has none.

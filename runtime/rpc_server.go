@@ -219,6 +219,12 @@ func (s *rpcStream) respond(id uint64, errs *errorRegistry, out Message, err err
 	if out != nil {
 		out.MarshalMesh(e)
 	}
+	if err := e.Err(); err != nil { // a cyclic or too deeply nested result
+		e.Reset()
+		encoderPool.Put(e)
+		s.protoError(id, codeInternal, "encoding the response: "+err.Error())
+		return
+	}
 	b = e.buf
 	if len(b)-frameHeaderLen > s.n.cfg.MaxBody {
 		e.Reset()

@@ -14,7 +14,9 @@
 // node's Transport (round robin over the nodes serving the service; a
 // Meshrpc-Timeout header, e.g. "250ms", bounds the call on the server),
 // so it holds no state of its own: the services it sees are those
-// Node.Services reports at the time of the request.
+// Node.Services reports at the time of the request. A Meshrpc-Affinity
+// header routes every request with the same value to the same node while
+// it lives (runtime.WithAffinity), for sticky sessions.
 //
 // Failures of the gateway itself are answered with the same JSON body as
 // the mesh's: {"error": "...", "code": "..."}, code being unknown_service,
@@ -22,6 +24,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +37,11 @@ import (
 
 	meshrt "github.com/meshsplit/meshsplit/runtime"
 )
+
+// AffinityHeader carries an affinity key: requests with the same value go to
+// the same node of the service while it lives, and to the same other node
+// when it dies.
+const AffinityHeader = "Meshrpc-Affinity"
 
 // New returns a handler that serves the services node can reach. node is
 // typically a caller-only node joined to the mesh (Config.Listen empty);
@@ -89,12 +97,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case svc.HTTP:
 		// A path of the service's published handlers.
+	case len(svc.Methods) > 0 && method == "":
+		writeError(w, http.StatusNotFound, "unknown_method",
+			fmt.Sprintf("name a method of %s in the path, POST %s/<method>; it has %s", svc.Name, strings.TrimSuffix(r.URL.Path, "/"), strings.Join(methodNames(svc), ", ")))
+		return
 	case len(svc.Methods) > 0:
 		writeError(w, http.StatusNotFound, "unknown_method",
 			fmt.Sprintf("service %s has no method %q; it has %s", svc.Name, method, strings.Join(methodNames(svc), ", ")))
 		return
 	}
 	ctx := context.WithValue(r.Context(), targetKey{}, "/"+svc.Name+rest)
+	if key := r.Header.Get(AffinityHeader); key != "" {
+		ctx = meshrt.WithAffinity(ctx, key)
+	}
 	if v := r.Header.Get(meshrt.TimeoutHeader); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -295,13 +310,19 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, httpError{Error: msg, Code: code})
 }
 
+// writeJSON answers v as indented JSON, for people reading curl output
+// (so "<" and ">" stay as they are).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		body, _ = json.Marshal(httpError{Error: "encoding the answer: " + err.Error(), Code: "internal"})
+		body.Reset()
+		fmt.Fprintf(&body, "{\"error\": %q, \"code\": \"internal\"}\n", "encoding the answer: "+err.Error())
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body.Bytes())
 }

@@ -141,6 +141,8 @@ func TestGatewayRequests(t *testing.T) {
 			400, []string{`"code":"malformed"`, "parameters [sku qty]"}},
 		{"unknown field", "POST", "/inventory.Service/Reserve", `{"skew":"x"}`, nil,
 			400, []string{`"code":"malformed"`, `unknown field \"skew\"`}},
+		{"no method", "POST", "/inventory.Service", `{}`, nil,
+			404, []string{`"code": "unknown_method"`, `name a method of ` + inventoryName + ` in the path, POST /inventory.Service/<method>; it has Reserve, Slow`}},
 		{"unknown method", "POST", "/inventory.Service/Nope", `{}`, nil,
 			404, []string{`"code": "unknown_method"`, `has no method \"Nope\"; it has Reserve, Slow`}},
 		{"method needs POST", "GET", "/inventory.Service/Reserve", "", nil,
@@ -269,6 +271,25 @@ func TestGatewayRoundRobin(t *testing.T) {
 	}
 	if seen["a"] < 5 || seen["b"] < 5 {
 		t.Errorf("20 calls went %v, want both nodes used about evenly", seen)
+	}
+
+	// With an affinity key every call goes to one node.
+	for _, key := range []string{"cart-1", "cart-2", "cart-3"} {
+		nodes := map[string]int{}
+		for i := range 10 {
+			status, _, body := do(t, gw, "POST", "/inventory.Service/Reserve", fmt.Sprintf(`{"sku":"K%d","qty":1}`, i), map[string]string{AffinityHeader: key})
+			if status != 200 {
+				t.Fatalf("key %s, call %d: status %d, body %s", key, i, status, body)
+			}
+			var resp struct{ R0 reservation }
+			if err := json.Unmarshal([]byte(body), &resp); err != nil {
+				t.Fatal(err)
+			}
+			nodes[strings.Split(resp.R0.ID, "/")[0]]++
+		}
+		if len(nodes) != 1 {
+			t.Errorf("affinity key %s: 10 calls went %v, want one node", key, nodes)
+		}
 	}
 }
 
