@@ -320,7 +320,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		body.Reset()
-		fmt.Fprintf(&body, "{\"error\": %q, \"code\": \"internal\"}\n", "encoding the answer: "+err.Error())
+		b, _ := json.Marshal(httpError{Error: "encoding the answer: " + err.Error(), Code: "internal"}) // cannot fail: two strings
+		body.Write(append(b, '\n'))
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
