@@ -1,8 +1,11 @@
 package recursive
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	meshrt "github.com/meshsplit/meshsplit/runtime"
 )
@@ -65,5 +68,41 @@ func TestMeshCyclesAndDepth(t *testing.T) {
 	(&forestPlantRequest{}).UnmarshalMesh(d)
 	if err := d.Err(); err == nil || !strings.Contains(err.Error(), "nested deeper") {
 		t.Fatalf("decoder error %v, want the depth error", err)
+	}
+}
+
+// forest is an implementation whose Links answers with a cyclic graph.
+type forest struct{}
+
+func (forest) Plant(ctx context.Context, t *Tree) error { return nil }
+
+func (forest) Links(ctx context.Context, c Chain, g Graph) (Chain, Graph, error) {
+	cyclic := Graph{}
+	cyclic["self"] = cyclic
+	return c, cyclic, nil
+}
+
+// TestMeshCyclesOverTheWire calls through the generated client on the
+// runtime's loopback node: a cyclic argument and a cyclic result are call
+// errors (meshrt.ErrMalformed), and the node keeps serving.
+func TestMeshCyclesOverTheWire(t *testing.T) {
+	t.Setenv("MESHRPC_REMOTE", "recursive.Forest")
+	t.Setenv("MESHRPC_LOOPBACK", "1")
+	f, ok := meshForest(func() Forest { return forest{} })
+	if !ok {
+		t.Fatal("meshForest did not select the remote client")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tree := &Tree{Name: "root"}
+	tree.Parent = tree
+	if err := f.Plant(ctx, tree); !errors.Is(err, meshrt.ErrMalformed) {
+		t.Errorf("Plant(cyclic) = %v, want an error wrapping meshrt.ErrMalformed", err)
+	}
+	if _, _, err := f.Links(ctx, Chain{}, nil); !errors.Is(err, meshrt.ErrMalformed) {
+		t.Errorf("Links with a cyclic result = %v, want an error wrapping meshrt.ErrMalformed", err)
+	}
+	if err := f.Plant(ctx, &Tree{Name: "fine"}); err != nil {
+		t.Errorf("Plant after the failures: %v", err)
 	}
 }
