@@ -68,7 +68,8 @@ func Rules() []*Rule {
 	return []*Rule{
 		GenericRule,
 		ChanRule, FuncRule, InterfaceRule, JSONDashRule, MapKeyRule, NoContextRule, NoErrorRule,
-		OutParamRule, ParamWriteRule, RecursiveRule, UnexportedFieldRule, UnsafeRule,
+		OutParamRule, ParamWriteRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
+		UnexportedTypeRule, UnsafeRule, ZeroSizeRule,
 	}
 }
 
@@ -92,11 +93,9 @@ func applyRules(prog *Program, s *Seam) {
 			}
 		}
 		m.Findings = p.findings
-		if anchor := embedAnchor(prog, s, m); anchor.IsValid() {
+		if anchor := embedAnchor(s, m); anchor.IsValid() {
 			for _, f := range m.Findings {
-				if !prog.InModule(f.Pos) {
-					f.Pos = anchor // a method embedded from a dependency: point at the embedding
-				}
+				f.Pos = anchor // a method embedded from another package: point at the embedding
 			}
 		}
 		sortFindings(prog.Fset, m.Findings)
@@ -274,8 +273,8 @@ var UnexportedFieldRule = &Rule{
 		groups := map[string]*group{}
 		var c rootCounter
 		for _, r := range p.reached() {
-			if r.Field == nil || r.Field.Exported() || r.Field.Pkg() == p.Seam.Obj.Pkg() {
-				continue
+			if r.Field == nil || r.Field.Exported() || r.Field.Name() == "_" || r.Field.Pkg() == p.Seam.Obj.Pkg() {
+				continue // blank fields carry nothing
 			}
 			parent := strings.TrimSuffix(r.Path, "."+r.Field.Name())
 			g := groups[parent]
@@ -295,6 +294,81 @@ var UnexportedFieldRule = &Rule{
 		}
 		c.reportRest(p)
 	},
+}
+
+// UnexportedTypeRule reports unexported named types of another package:
+// the code generated in the interface's package cannot name them.
+var UnexportedTypeRule = typeRule("unexported-type",
+	"an unexported type of another package cannot be named by the code generated in the interface's package",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		n, ok := types.Unalias(r.Type).(*types.Named)
+		if !ok || !r.fresh() || n.Obj().Exported() || n.Obj().Pkg() == nil || n.Obj().Pkg() == p.Seam.Obj.Pkg() {
+			return ""
+		}
+		if r.Field != nil && !r.Field.Exported() && r.Field.Pkg() != p.Seam.Obj.Pkg() {
+			return "" // an unexported field of another package: unexported-field reports it
+		}
+		return fmt.Sprintf("%s is of type %s, unexported in package %s: generated code cannot name it; export the type", r.Path, n.Obj().Name(), n.Obj().Pkg().Path())
+	})
+
+// UnexportedMethodRule reports unexported methods embedded from another
+// package's interface: only that package's types can implement them, so
+// no generated client can.
+var UnexportedMethodRule = &Rule{
+	Name:     "unexported-method",
+	Doc:      "an unexported method of another package's interface cannot be implemented by a generated client",
+	Category: "shape",
+	Severity: Error,
+	run: func(p *Pass) {
+		fn := p.Method.Func
+		if fn.Exported() || fn.Pkg() == nil || fn.Pkg() == p.Seam.Obj.Pkg() {
+			return
+		}
+		p.Reportf(fn.Pos(), "%s is an unexported method of package %s: only that package's types can implement it, so no generated client can", fn.Name(), fn.Pkg().Path())
+	},
+}
+
+// ZeroSizeRule reports slices and maps of values that encode to no bytes
+// (struct{}, [0]T): a decoder could not bound their length.
+var ZeroSizeRule = typeRule("zero-size",
+	"slices of values that encode to no bytes (struct{}, [0]T) cannot be bounded by the decoder",
+	"types", Error,
+	func(p *Pass, r reached) string {
+		if !r.fresh() {
+			return ""
+		}
+		switch u := r.Type.Underlying().(type) {
+		case *types.Slice:
+			if wireEmpty(u.Elem()) {
+				return fmt.Sprintf("%s is a slice of %s, whose values encode to no bytes: the decoder could not bound its length; send a count instead", r.Path, p.typeString(u.Elem()))
+			}
+		case *types.Map:
+			if wireEmpty(u.Key()) && wireEmpty(u.Elem()) {
+				return fmt.Sprintf("%s is a map whose entries encode to no bytes: the decoder could not bound its length", r.Path)
+			}
+		}
+		return ""
+	})
+
+// wireEmpty reports whether values of t encode to no bytes: structs of such
+// fields (blank ones aside) and arrays of length 0 or of such elements.
+func wireEmpty(t types.Type) bool {
+	if n, ok := types.Unalias(t).(*types.Named); ok && isTime(n) {
+		return false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if f := u.Field(i); f.Name() != "_" && !wireEmpty(f.Type()) {
+				return false
+			}
+		}
+		return true
+	case *types.Array:
+		return u.Len() == 0 || wireEmpty(u.Elem())
+	}
+	return false
 }
 
 // ownerName spells the struct type that declares r.Field.
@@ -414,12 +488,13 @@ func implName(impl *Impl, method string) string {
 	return impl.Named.Obj().Name() + "." + method
 }
 
-// embedAnchor returns, for a method embedded from an interface declared
-// outside the module, the position of the embedded type in the seam's
-// declaration (the interface that brings the method in, directly or
-// through further embedding), or the seam's name; NoPos for other methods.
-func embedAnchor(prog *Program, s *Seam, m *Method) token.Pos {
-	if m.Embedded == nil || prog.InModule(m.Func.Pos()) {
+// embedAnchor returns, for a method embedded from an interface of another
+// package (a dependency's, or one the seam's readers would not look at),
+// the position of the embedded type in the seam's declaration (the
+// interface that brings the method in, directly or through further
+// embedding), or the seam's name; NoPos for other methods.
+func embedAnchor(s *Seam, m *Method) token.Pos {
+	if m.Embedded == nil || m.Func.Pkg() == s.Obj.Pkg() {
 		return token.NoPos
 	}
 	if s.Spec != nil {
