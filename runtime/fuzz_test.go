@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -67,9 +66,9 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("refusal without a known code or text: %+v", perr)
 		}
 		// The same bytes as a stream of frames.
-		r := bufio.NewReader(bytes.NewReader(data))
+		r := newFrameReader(bytes.NewReader(data))
 		for range 64 {
-			fr, err := readFrame(r, 1<<16)
+			fr, err := r.read(1 << 16)
 			if err != nil {
 				break
 			}

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"sync"
@@ -103,11 +102,11 @@ func (c *rpcConn) cancel(id uint64, pc *pendingCall) {
 // readLoop hands responses to their calls until the stream fails, then
 // fails every pending call with ErrConnLost.
 func (c *rpcConn) readLoop() {
-	r := bufio.NewReaderSize(c.st, 32<<10)
+	r := newFrameReader(c.st)
 	var err error
 	for {
 		var f frame
-		f, err = readFrame(r, c.p.n.cfg.MaxBody+64<<10)
+		f, err = r.read(c.p.n.cfg.MaxBody + 64<<10)
 		if err != nil {
 			var big *errFrameTooLarge
 			if errors.As(err, &big) {

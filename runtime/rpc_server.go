@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -18,9 +17,9 @@ import (
 func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 	fw := newFrameWriter(st, n.unflushed.doneN)
 	s := &rpcStream{n: n, p: p, fw: fw, calls: map[uint64]context.CancelFunc{}}
-	r := bufio.NewReaderSize(st, 32<<10)
+	r := newFrameReader(st)
 	for {
-		f, err := readFrame(r, n.cfg.MaxBody+64<<10)
+		f, err := r.read(n.cfg.MaxBody + 64<<10)
 		if err != nil {
 			var big *errFrameTooLarge
 			if errors.As(err, &big) && big.kind == frameRequest {
@@ -116,11 +115,11 @@ func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) 
 	if len(req.body) > n.cfg.MaxBody {
 		return call, &protoErr{codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", len(req.body), n.cfg.MaxBody)}
 	}
-	svc := (*n.served.Load())[req.service]
+	svc := (*n.served.Load())[string(req.service)]
 	if svc == nil {
 		return call, &protoErr{codeUnknownService, fmt.Sprintf("service %s is not published on node %s", req.service, n.addr)}
 	}
-	if req.method >= len(svc.desc.Methods) || svc.desc.Methods[req.method].Fingerprint != req.fingerprint {
+	if req.method >= len(svc.desc.Methods) || svc.desc.Methods[req.method].Fingerprint != string(req.fingerprint) {
 		return call, &protoErr{codeVersionSkew, skewText(svc.desc, req)}
 	}
 	md := &svc.desc.Methods[req.method]

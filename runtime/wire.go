@@ -87,12 +87,22 @@ func (e *errFrameTooLarge) Error() string {
 	return fmt.Sprintf("frame of %d bytes over the body limit", e.size)
 }
 
-// readFrame reads one frame from r. A frame whose payload exceeds max is
-// skipped and reported as *errFrameTooLarge; any other error means the
-// stream is unusable.
-func readFrame(r *bufio.Reader, max int) (frame, error) {
-	var hdr [frameHeaderLen]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+// frameReader reads frames from one stream.
+type frameReader struct {
+	r   *bufio.Reader
+	hdr [frameHeaderLen]byte
+}
+
+func newFrameReader(r io.Reader) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, 32<<10)}
+}
+
+// read reads one frame. A frame whose payload exceeds max is skipped and
+// reported as *errFrameTooLarge; any other error means the stream is
+// unusable.
+func (fr *frameReader) read(max int) (frame, error) {
+	r, hdr := fr.r, fr.hdr[:]
+	if _, err := io.ReadFull(r, hdr); err != nil {
 		return frame{}, err
 	}
 	n := int(binary.BigEndian.Uint32(hdr[:4]))
@@ -192,11 +202,11 @@ func (r *wireReader) bytes() []byte {
 
 func (r *wireReader) string() string { return string(r.bytes()) }
 
-// request is a decoded request payload.
+// request is a decoded request payload. Its byte slices alias the payload.
 type request struct {
-	service     string
+	service     []byte
 	method      int
-	fingerprint string
+	fingerprint []byte
 	timeout     int64 // nanoseconds, 0 for none
 	body        []byte
 }
@@ -215,9 +225,9 @@ func appendRequest(b []byte, service string, method int, fingerprint string, tim
 func parseRequest(p []byte) (request, error) {
 	r := wireReader{b: p}
 	var q request
-	q.service = string(r.bytes())
+	q.service = r.bytes()
 	m := r.uvarint()
-	q.fingerprint = string(r.bytes())
+	q.fingerprint = r.bytes()
 	t := r.uvarint()
 	if r.err != nil {
 		return request{}, fmt.Errorf("%w: request header: %v", ErrMalformed, r.err)
