@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	stdruntime "runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -305,5 +309,58 @@ func TestCloseAnnouncesLeaveSoCallersStopRouting(t *testing.T) {
 	}
 	if impls[0].calls.Load()-before != 50 {
 		t.Fatalf("the remaining node served %d of 50 calls", impls[0].calls.Load()-before)
+	}
+}
+
+func TestCloseLeavesNoGoroutineBehind(t *testing.T) {
+	before := goroutines()
+	func() {
+		cfg := testConfig()
+		a, err := NewNode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Publish(&greeterDesc, &greeterImpl{}); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Listen = ""
+		b, err := NewNode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := within(t, 10*time.Second)
+		if err := b.Join(ctx, a.Addr()); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Wait(ctx, greeterName); err != nil {
+			t.Fatal(err)
+		}
+		g := &greeterClient{b.Client(&greeterDesc)}
+		for range 20 {
+			if _, err := g.Greet(ctx, "x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := (&http.Client{Transport: b.Transport()}).Post("http://mesh/"+greeterName+"/Greet", "application/json", strings.NewReader(`{"name":"h"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err := b.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for goroutines() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			n := stdruntime.Stack(buf, true)
+			t.Fatalf("%d goroutines before, %d after Close:\n%s", before, goroutines(), buf[:n])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
