@@ -14,6 +14,7 @@
 // seams.go (seams, implementations, constructors), uses.go (call sites,
 // importers, conversions), satisfy.go (other interfaces an implementation
 // is used as), typewalk.go and writes.go (what the rules look at),
-// rules.go (the rules), score.go, lookup.go, report.go. docs/analyze.md
+// rules.go (the rule framework), typerules.go and methodrules.go (the
+// rules), score.go, lookup.go, report.go. docs/analyze.md
 // documents the rules, the score and the JSON schema.
 package analyze

@@ -27,14 +27,7 @@ func Run(prog *Program) *Report {
 	a.findCtors()
 	a.findUses()
 	a.findAlsoUsedAs()
-	rep := &Report{Program: prog, byName: a.seams}
-	for _, p := range prog.Packages {
-		for _, s := range a.order {
-			if s.Pkg == p {
-				rep.Seams = append(rep.Seams, s)
-			}
-		}
-	}
+	rep := &Report{Program: prog, Seams: append([]*Seam(nil), a.order...), byName: a.seams}
 	for _, s := range rep.Seams {
 		applyRules(prog, s)
 	}
