@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -62,7 +63,7 @@ func newHTTPSide(n *Node) *httpSide {
 		e.NoRoute(h.dispatch)
 	})
 	e := h.engine
-	h.srv = &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second, ErrorLog: nil}
+	h.srv = &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 	return h
 }
 
