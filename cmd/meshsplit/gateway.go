@@ -168,6 +168,10 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}()
 
 	reached, failures := joinNodes(ctx, node, flags.nodes, flags.wait)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "meshsplit gateway: interrupted while joining the mesh")
+		return exitFailure
+	}
 	if reached == 0 {
 		fmt.Fprintf(stderr, "meshsplit gateway: cannot reach any mesh node within -wait %v: %s; check the addresses, that the nodes run, and %s\n",
 			flags.wait, strings.Join(failures, "; "), meshrt.EnvClusterKey)

@@ -159,6 +159,16 @@ func TestGatewayUnreachable(t *testing.T) {
 	}
 }
 
+func TestGatewayInterruptedWhileJoining(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := serveGateway(ctx, []string{"-http", "127.0.0.1:0", "-nodes", closedPort(t)}, &stdout, &stderr, nil)
+	if code != exitFailure || stderr.String() != "meshsplit gateway: interrupted while joining the mesh\n" {
+		t.Errorf("exit %d, stderr %q; want exit 1 saying it was interrupted", code, stderr.String())
+	}
+}
+
 func TestGatewayHTTPInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
