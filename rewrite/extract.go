@@ -252,7 +252,15 @@ func (p *planner) errorsToRegister() []types.Object {
 		}
 	}
 	visit(own)
-	return out
+	// The package may be its test variant: leave out what test files
+	// declare, which the generated file cannot see.
+	kept := out[:0]
+	for _, obj := range out {
+		if !strings.HasSuffix(p.prog.Fset.Position(obj.Pos()).Filename, "_test.go") {
+			kept = append(kept, obj)
+		}
+	}
+	return kept
 }
 
 // writeGenerated plans writing a file meshsplit owns: refused when the file

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/modfile"
 )
 
 // This file holds the helpers of the end-to-end tests of extract and
@@ -38,20 +40,37 @@ func offlineEnv(t *testing.T) {
 	t.Setenv("MESHRPC_LOOPBACK", "")
 }
 
-// copyShop copies testdata/shop into a temporary directory, points its
-// replace directive at this checkout and gives it this checkout's go.sum
-// lines, so that it builds offline once extract adds the runtime.
+// copyShop copies testdata/shop into a temporary directory (see
+// copyModule).
 func copyShop(t *testing.T) string {
 	t.Helper()
+	return copyModule(t, filepath.Join(repoRoot(t), "testdata", "shop"))
+}
+
+// copyModule copies a module that replaces meshsplit with a relative path
+// into a temporary directory, points its replace directive at this
+// checkout and gives it this checkout's go.sum lines, so that it builds
+// offline once extract adds the runtime.
+func copyModule(t *testing.T, src string) string {
+	t.Helper()
 	root := repoRoot(t)
-	dst := filepath.Join(t.TempDir(), "shop")
-	copyTree(t, filepath.Join(root, "testdata", "shop"), dst)
+	dst := filepath.Join(t.TempDir(), filepath.Base(src))
+	copyTree(t, src, dst)
 	gomod := filepath.Join(dst, "go.mod")
 	data, err := os.ReadFile(gomod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data = bytes.ReplaceAll(data, []byte("=> ../.."), []byte("=> "+root))
+	f, err := modfile.Parse(gomod, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.AddReplace("github.com/meshsplit/meshsplit", "", root, ""); err != nil {
+		t.Fatal(err)
+	}
+	if data, err = f.Format(); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(gomod, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,5 @@
+module example.com/tally
+
+go 1.26
+
+replace github.com/meshsplit/meshsplit => ../../../..

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestVerifyNamesCauses extracts the tally fixture's Counter and checks
+// that verify finds the three tests that pass in process and fail remote,
+// and names each likely cause.
+func TestVerifyNamesCauses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: runs the fixture's tests twice")
+	}
+	offlineEnv(t)
+	mod := copyModule(t, "testdata/tally")
+	if code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "tally.Counter", "-w"); code != exitOK {
+		t.Fatalf("extract: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := meshsplit("verify", "-C", mod, "-iface", "tally.Counter")
+	if code != exitFailure {
+		t.Fatalf("verify: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"example.com/tally/tally  4 pass  1 pass, 3 FAIL  3",
+		"3 differ:",
+		"tally.TestCheckIdentity: local Pass, remote Fail",
+		"error identity: errBoom (tally/tally_test.go:10:5) is declared only in test code",
+		"tally.TestFill: local Pass, remote Fail",
+		"a write through a parameter the caller never sees (tally/tally.go:26:28): items ([]Item): (*memory).Fill writes into it",
+		"likely pointer aliasing: the implementation may keep a pointer",
+		"tally.TestTrackBump: local Pass, remote Fail",
+		"first failure: tally_test.go:",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "TestAdd:") {
+		t.Errorf("TestAdd passes both ways but is listed:\n%s", stdout)
+	}
+}
+
+func TestVerifyUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"verify"}, exitUsage, "-iface is required"},
+		{[]string{"verify", "-iface", "a.B", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{[]string{"verify", "-bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"verify", "-C", "/nonexistent/dir", "-iface", "a.B"}, exitFailure, "does not exist"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := meshsplit(tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("meshsplit %v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+	}
+}
