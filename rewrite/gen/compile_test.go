@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 )
+
+var genBench = flag.Bool("genbench", false, "also run the benchmarks of the modules TestGeneratedCodeCompilesAndRuns builds, and log them")
 
 // TestGeneratedCodeCompilesAndRuns writes the generated files into a copy of
 // the fixture module that requires this repository's runtime, then runs
@@ -26,6 +29,7 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 	}
 	checkModule(t, fixtureDir, "example.com/fixtures", loadCases(t, fixtureDir), func(mod, repo string) {
 		copyFile(t, "testdata/support/basic_e2e_test.go", filepath.Join(mod, "basic", "basic_e2e_test.go"))
+		copyFile(t, "testdata/support/basic_bench_test.go", filepath.Join(mod, "basic", "basic_bench_test.go"))
 		copyFile(t, "testdata/support/recursive_depth_test.go", filepath.Join(mod, "recursive", "recursive_depth_test.go"))
 		appendFile(t, filepath.Join(mod, "go.mod"), fmt.Sprintf("\nrequire github.com/meshsplit/meshsplit v0.0.0\n\nreplace github.com/meshsplit/meshsplit => %s\n", repo))
 	})
@@ -107,6 +111,9 @@ func TestMeshRoundTrip(t *testing.T) { meshfill.RoundTrip(t, %s) }
 
 	goCmd(t, mod, "vet", "./...")
 	out := goCmd(t, mod, "test", "-count=1", "./...")
+	if *genBench {
+		t.Log(goCmd(t, mod, "test", "-run=^$", "-bench=.", "-benchmem", "./..."))
+	}
 	for dir := range descs {
 		if !strings.Contains(out, "ok  \t"+modPath+"/"+filepath.ToSlash(dir)) {
 			t.Errorf("no passing test line for %s in:\n%s", dir, out)

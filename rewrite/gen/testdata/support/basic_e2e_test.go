@@ -76,6 +76,9 @@ func TestMeshEndToEnd(t *testing.T) {
 		t.Errorf("Stats = %d, %v, %v", total, by, err)
 	}
 	s.Touch(at, time.Hour)
+	if p, err := s.Locate(ctx, Point{Z: 1 + 2i, Z8: 3}); err != nil || p.Z != -2+1i || p.Z8 != 3i {
+		t.Errorf("Locate = %v, %v", p, err)
+	}
 
 	done, stop := context.WithCancel(ctx)
 	stop()

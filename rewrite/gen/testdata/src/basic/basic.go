@@ -23,6 +23,14 @@ type Store interface {
 	Stats(context.Context, string) (total int, by map[string]int, err error)
 	// Touch has no result at all.
 	Touch(when time.Time, every time.Duration)
+	// Locate returns complex numbers, which JSON cannot carry.
+	Locate(ctx context.Context, p Point) (Point, error)
+}
+
+// Point is a pair of complex numbers.
+type Point struct {
+	Z  complex128
+	Z8 complex64
 }
 
 // Order is a model with every kind of field.
@@ -36,7 +44,6 @@ type Order struct {
 	Raw    []byte
 	At     time.Time
 	Grid   [2][2]int8
-	Z      complex128
 	F32    float32
 	Kind   Kind
 	status status

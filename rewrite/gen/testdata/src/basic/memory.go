@@ -70,3 +70,8 @@ func (m *Memory) Stats(ctx context.Context, prefix string) (int, map[string]int,
 
 // Touch records when.
 func (m *Memory) Touch(when time.Time, every time.Duration) { m.touched = when.Add(every) }
+
+// Locate rotates p by a quarter turn.
+func (m *Memory) Locate(ctx context.Context, p Point) (Point, error) {
+	return Point{Z: p.Z * 1i, Z8: p.Z8 * 1i}, nil
+}
