@@ -103,7 +103,7 @@ func (c *Config) Validate() error {
 		name string
 		bad  bool
 	}{
-		{"MaxBody must be positive", c.MaxBody <= 0},
+		{"MaxBody must be between 1 byte and 1 GiB", c.MaxBody <= 0 || c.MaxBody > 1<<30},
 		{"DialTimeout must be positive", c.DialTimeout <= 0},
 		{"KeepAlive must be positive", c.KeepAlive <= 0},
 		{"LivenessTimeout must be positive", c.LivenessTimeout <= 0},

@@ -3,7 +3,10 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,25 +129,7 @@ func TestNodeFailingBeforeSendIsRetriedElsewhere(t *testing.T) {
 	srv, impl := serveGreeter(t, testConfig(), "live")
 	caller, g := callerOf(t, testConfig(), srv.Addr())
 
-	// Plant a peer whose connection is already dead but which routing still
-	// lists, as in the moment between a crash and its detection.
-	a, b := net.Pipe()
-	sess, err := yamux.Client(a, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	sess.Close()
-	dead := newPeer(caller, "00-dead", "127.0.0.1:1", caller.id, sess)
-	info := peerInfo{Version: 1, Services: []ServiceInfo{serviceInfoOf(greeterName, &greeterDesc)}}
-	dead.info.Store(&info)
-	caller.mu.Lock()
-	caller.peers[dead.id] = dead
-	caller.rebuildRoutesLocked()
-	caller.mu.Unlock()
-	if len(caller.nodesFor(greeterName)) != 2 {
-		t.Fatal("the dead peer is not routed to")
-	}
+	dead := plantDeadPeer(t, caller)
 
 	// Find keys the dead peer owns, so that affinity sends them there first.
 	ctx := within(t, 10*time.Second)
@@ -242,5 +227,78 @@ func TestSeedNamesAreResolved(t *testing.T) {
 	caller := startNode(t, cfg)
 	if err := caller.Wait(within(t, 10*time.Second), greeterName); err != nil {
 		t.Fatalf("seed given by name: %v", err)
+	}
+}
+
+func TestTransportRetriesANodeItCannotReach(t *testing.T) {
+	srv, impl := serveGreeter(t, testConfig(), "live")
+	caller, _ := callerOf(t, testConfig(), srv.Addr())
+	plantDeadPeer(t, caller)
+	client := &http.Client{Transport: caller.Transport()}
+	for i := range 10 {
+		resp, err := client.Post("http://mesh/"+greeterName+"/Whoami", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "live") {
+			t.Fatalf("request %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	if impl.calls.Load() != 10 {
+		t.Fatalf("the live node served %d of 10 requests", impl.calls.Load())
+	}
+}
+
+// plantDeadPeer adds to n's routing a peer serving the greeter whose
+// connection is already dead, as in the moment between a crash and its
+// detection.
+func plantDeadPeer(t *testing.T, n *Node) *peer {
+	t.Helper()
+	a, b := net.Pipe()
+	sess, err := yamux.Client(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	sess.Close()
+	dead := newPeer(n, "00-dead", "127.0.0.1:1", n.id, sess)
+	info := peerInfo{Version: 1, Services: []ServiceInfo{serviceInfoOf(greeterName, &greeterDesc)}}
+	dead.info.Store(&info)
+	n.mu.Lock()
+	n.peers[dead.id] = dead
+	n.rebuildRoutesLocked()
+	n.mu.Unlock()
+	if len(n.nodesFor(greeterName)) < 2 {
+		t.Fatal("the dead peer is not routed to")
+	}
+	return dead
+}
+
+func TestDroppedSeedIsRedialedWhenItComesBack(t *testing.T) {
+	first, _ := serveGreeter(t, testConfig(), "first")
+	addr := first.Addr()
+	cfg := testConfig()
+	cfg.Listen = ""
+	cfg.Seeds = []string{addr}
+	caller := startNode(t, cfg)
+	g := &greeterClient{caller.Client(&greeterDesc)}
+	ctx := within(t, 20*time.Second)
+	if tag, err := g.Whoami(ctx); err != nil || tag != "first" {
+		t.Fatalf("Whoami = %q, %v", tag, err)
+	}
+
+	first.kill()
+	waitFor(t, 10*time.Second, "the caller to drop the dead seed", func() bool { return len(caller.nodesFor(greeterName)) == 0 })
+	// A new process takes the seed's address.
+	again := testConfig()
+	again.Listen = addr
+	serveGreeter(t, again, "second")
+	if err := caller.Wait(ctx, greeterName); err != nil {
+		t.Fatalf("the caller did not redial the seed: %v", err)
+	}
+	if tag, err := g.Whoami(ctx); err != nil || tag != "second" {
+		t.Fatalf("Whoami after the restart = %q, %v", tag, err)
 	}
 }

@@ -307,25 +307,54 @@ func (t *meshTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, &CallError{Service: service, Op: "route", Err: fmt.Errorf("%w: no live node serves it", ErrUnavailable)}
 	}
-	var p *peer
-	if key, ok := req.Context().Value(affinityKey{}).(string); ok {
-		p = rendezvous(nodes, key)
-	} else {
-		t.mu.Lock()
-		t.rr++
-		p = nodes[t.rr%uint64(len(nodes))]
-		t.mu.Unlock()
+	var tried []*peer
+	for {
+		cands := nodes
+		if len(tried) > 0 {
+			cands = without(nodes, tried)
+		}
+		var p *peer
+		if key, ok := req.Context().Value(affinityKey{}).(string); ok {
+			p = rendezvous(cands, key)
+		} else {
+			t.mu.Lock()
+			t.rr++
+			p = cands[t.rr%uint64(len(cands))]
+			t.mu.Unlock()
+		}
+		out := req.Clone(req.Context())
+		if len(tried) > 0 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, &CallError{Service: service, Op: "http", Err: fmt.Errorf("%w: replaying the request body: %v", ErrUnavailable, err)}
+			}
+			out.Body = body
+		}
+		out.URL.Scheme = "http"
+		out.URL.Host = p.id + meshHostSuffix
+		out.Host = p.id + meshHostSuffix
+		resp, err := t.base.RoundTrip(out)
+		if err == nil {
+			return resp, nil
+		}
+		var de *dialError
+		if !errors.As(err, &de) {
+			return nil, &CallError{Service: service, Node: p.name(), Op: "http", Err: fmt.Errorf("%w: %v", ErrConnLost, err)}
+		}
+		// Not sent: another node may take it, if the body can be sent again.
+		tried = append(tried, p)
+		replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+		if !replayable || len(tried) >= len(nodes) {
+			return nil, &CallError{Service: service, Node: p.name(), Op: "http", Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
+		}
 	}
-	out := req.Clone(req.Context())
-	out.URL.Scheme = "http"
-	out.URL.Host = p.id + meshHostSuffix
-	out.Host = p.id + meshHostSuffix
-	resp, err := t.base.RoundTrip(out)
-	if err != nil {
-		return nil, &CallError{Service: service, Node: p.name(), Op: "http", Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
-	}
-	return resp, nil
 }
+
+// dialError is a failure to open an HTTP stream to a peer: nothing was sent.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
 
 // serviceForPath returns the longest live service name prefixing path.
 func (n *Node) serviceForPath(path string) string {
@@ -349,7 +378,11 @@ func (n *Node) dialHTTP(ctx context.Context, network, addr string) (net.Conn, er
 	p := n.peers[id]
 	n.mu.Unlock()
 	if p == nil {
-		return nil, fmt.Errorf("peer %s is gone", id)
+		return nil, &dialError{fmt.Errorf("peer %s is gone", id)}
 	}
-	return p.openStream(streamHTTP)
+	st, err := p.openStream(streamHTTP)
+	if err != nil {
+		return nil, &dialError{fmt.Errorf("opening a stream to %s: %w", p.name(), err)}
+	}
+	return st, nil
 }
