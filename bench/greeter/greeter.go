@@ -2,7 +2,13 @@
 // method (a ~20-byte string in and out) and one that echoes a ~4 KB document.
 // The handler logic lives here once; the gRPC, meshsplit and direct stacks
 // all end up calling the implementation that New returns.
+//
+// service_mesh.go is meshsplit's generated mesh code for Service (what
+// meshsplit extract writes); go generate refreshes it with the generator of
+// this checkout.
 package greeter
+
+//go:generate go test . -run TestMeshCodeIsGenerated -update
 
 import (
 	"context"
