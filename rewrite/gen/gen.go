@@ -211,6 +211,9 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	refuse := func(err error) error {
 		return &Refusal{Pos: g.in.Fset.Position(fn.Pos()), Reason: err.Error()}
 	}
+	if fn.Name() == "c" {
+		return nil, refuse(fmt.Errorf("%s: the generated client keeps its connection in a field named c, which a method cannot share; rename the method", where))
+	}
 	if !fn.Exported() && fn.Pkg() != g.in.Pkg {
 		return nil, refuse(fmt.Errorf("%s: unexported method of package %s, which no other package can implement", where, fn.Pkg().Path()))
 	}

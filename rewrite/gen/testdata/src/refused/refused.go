@@ -67,3 +67,8 @@ type Taken interface {
 
 // TakenMeshClient is declared by hand.
 type TakenMeshClient struct{}
+
+// Conn has a method named like the client's field.
+type Conn interface {
+	c(ctx context.Context) error
+}
