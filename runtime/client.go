@@ -13,6 +13,7 @@ type Client struct {
 	n      *Node
 	desc   *ServiceDesc
 	target string // service name on the wire: desc.Name, or a loopback instance
+	via    string // for a loopback client: the id of the only peer to call
 	errs   *errorRegistry
 	err    error // configuration error, returned by every call
 	rr     atomic.Uint64
@@ -204,6 +205,9 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 	}()
 	for {
 		nodes := c.n.nodesFor(c.target)
+		if c.via != "" {
+			nodes = c.n.peerByID(c.via)
+		}
 		if len(tried) > 0 {
 			nodes = without(nodes, tried)
 		}
@@ -217,7 +221,7 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 			return nil, &CallError{Service: c.desc.Name, Op: "send", Err: fmt.Errorf("%w: every node failed before the request was sent; last: %v", ErrUnavailable, lastErr)}
 		}
 		ch := c.n.changes()
-		if len(c.n.nodesFor(c.target)) > 0 {
+		if len(c.n.nodesFor(c.target)) > 0 || (c.via != "" && len(c.n.peerByID(c.via)) > 0) {
 			continue
 		}
 		if timer == nil {
@@ -281,4 +285,14 @@ func mixHash(key, id string) uint64 {
 	h ^= h >> 27
 	h *= 0x94d049bb133111eb
 	return h ^ h>>31
+}
+
+// peerByID returns the live peer with that id, as a one-element list.
+func (n *Node) peerByID(id string) []*peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if p := n.peers[id]; p != nil {
+		return []*peer{p}
+	}
+	return nil
 }

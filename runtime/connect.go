@@ -94,9 +94,10 @@ var loopback = sync.OnceValues(func() (*loopbackPair, error) {
 var loopbackSeq atomic.Uint64
 
 // connectLoopback publishes local() under an instance name of its own (two
-// constructors called in one test process keep two implementations) and
-// returns a client bound to that instance. The instance is unpublished
-// when the client is garbage.
+// constructors called in one test process keep two implementations; the
+// instances are not gossiped) and returns a client bound to that instance on
+// the loopback server node. The instance is unpublished when the client is
+// garbage.
 func connectLoopback(desc *ServiceDesc, local func() any) (*Client, error) {
 	if local == nil {
 		return nil, fmt.Errorf("%s=1 but Connect of %s got no local constructor", EnvLoopback, desc.Name)
@@ -106,15 +107,11 @@ func connectLoopback(desc *ServiceDesc, local func() any) (*Client, error) {
 		return nil, err
 	}
 	name := fmt.Sprintf("%s#%d", desc.Name, loopbackSeq.Add(1))
-	if err := pair.server.publish(name, desc, local()); err != nil {
+	if err := pair.server.publish(name, desc, local(), true); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := pair.client.Wait(ctx, name); err != nil {
-		return nil, fmt.Errorf("loopback: %w", err)
-	}
 	c := pair.client.newClient(desc, name)
+	c.via = pair.server.ID()
 	stdruntime.AddCleanup(c, func(name string) { pair.server.unpublish(name) }, name)
 	return c, nil
 }

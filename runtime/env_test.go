@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	stdruntime "runtime"
@@ -213,9 +214,23 @@ func runChild(t *testing.T, mode string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(pair.client.nodesFor(ga.c.target)) != 1 || pair.server.Addr() == "" {
+		if ga.c.via != pair.server.ID() || len(pair.client.peerByID(pair.server.ID())) != 1 {
 			t.Fatal("loopback did not go through a peer connection")
 		}
+		// Many constructors: each gets its own instance, at once.
+		for i := range 300 {
+			impl := &greeterImpl{tag: fmt.Sprint(i)}
+			g := &greeterClient{Connect(&greeterDesc, func() any { return impl })}
+			if tag, err := g.Whoami(ctx); err != nil || tag != fmt.Sprint(i) {
+				t.Fatalf("instance %d: %q, %v", i, tag, err)
+			}
+		}
+		// An instance whose client is garbage is unpublished.
+		served := func() int { return len(*pair.server.served.Load()) }
+		waitFor(t, 10*time.Second, "unreachable loopback instances to be unpublished", func() bool {
+			stdruntime.GC()
+			return served() <= 2+10
+		})
 	}
 }
 

@@ -42,8 +42,10 @@ func serviceInfoOf(name string, desc *ServiceDesc) ServiceInfo {
 func (n *Node) selfInfoLocked() peerInfo {
 	info := peerInfo{Version: n.version}
 	names := make([]string, 0, len(n.services))
-	for name := range n.services {
-		names = append(names, name)
+	for name, s := range n.services {
+		if !s.hidden {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	for _, name := range names {

@@ -71,6 +71,7 @@ type localService struct {
 	impl   any
 	errs   *errorRegistry
 	public ServiceInfo
+	hidden bool // a loopback instance, not announced
 }
 
 // NewNode validates cfg, starts listening (unless cfg.Listen is empty) and
@@ -164,19 +165,20 @@ func advertiseAddr(a net.Addr) string {
 // node under desc.Name, on the fast path and as POST /<service>/<method>
 // with JSON bodies. Publishing a name again replaces the implementation.
 func (n *Node) Publish(desc *ServiceDesc, impl any) error {
-	return n.publish(desc.Name, desc, impl)
+	return n.publish(desc.Name, desc, impl, false)
 }
 
-// publish registers impl under name (desc.Name, or a per-instance name for
-// loopback clients).
-func (n *Node) publish(name string, desc *ServiceDesc, impl any) error {
+// publish registers impl under name: desc.Name, or a per-instance name for
+// a loopback client, which is hidden (not announced by gossip: the loopback
+// client is bound to this node).
+func (n *Node) publish(name string, desc *ServiceDesc, impl any, hidden bool) error {
 	if err := checkDesc(desc); err != nil {
 		return err
 	}
 	if impl == nil {
 		return fmt.Errorf("meshrpc: publishing %s: nil implementation", name)
 	}
-	s := &localService{desc: desc, impl: impl, errs: newErrorRegistry(desc.Errors), public: serviceInfoOf(name, desc)}
+	s := &localService{desc: desc, impl: impl, errs: newErrorRegistry(desc.Errors), public: serviceInfoOf(name, desc), hidden: hidden}
 	n.mu.Lock()
 	if n.closing {
 		n.mu.Unlock()
@@ -188,6 +190,10 @@ func (n *Node) publish(name string, desc *ServiceDesc, impl any) error {
 		next[k] = v
 	}
 	n.served.Store(&next)
+	if hidden {
+		n.mu.Unlock()
+		return nil
+	}
 	n.version++
 	n.notifyLocked()
 	n.mu.Unlock()
@@ -196,7 +202,7 @@ func (n *Node) publish(name string, desc *ServiceDesc, impl any) error {
 	return nil
 }
 
-// unpublish stops serving a loopback instance.
+// unpublish stops serving a hidden loopback instance.
 func (n *Node) unpublish(name string) {
 	n.mu.Lock()
 	if _, ok := n.services[name]; !ok || n.closing {
@@ -209,10 +215,7 @@ func (n *Node) unpublish(name string) {
 		next[k] = v
 	}
 	n.served.Store(&next)
-	n.version++
-	n.notifyLocked()
 	n.mu.Unlock()
-	n.pushGossip()
 }
 
 // PublishHTTP serves h under /<service>/... on every node's HTTP path (the
