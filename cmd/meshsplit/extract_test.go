@@ -68,6 +68,8 @@ func TestExtractShopEndToEnd(t *testing.T) {
 		}
 	}
 
+	t.Run("service in its own process", func(t *testing.T) { runMultiProcess(t, built) })
+
 	// Revert in the reverse order: the tree is byte for byte the original.
 	for i := len(shopSeams) - 1; i >= 0; i-- {
 		code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", shopSeams[i], "-revert", "-w")
