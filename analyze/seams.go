@@ -20,6 +20,9 @@ func Run(prog *Program) *Report {
 		ctors:     map[string][]*Constructor{},
 		concretes: map[string]*concrete{},
 		byMethod:  map[string][]*concrete{},
+
+		seamByObj:  map[*types.TypeName]*Seam{},
+		ctorsByObj: map[*types.Func][]*Constructor{},
 	}
 	a.findSeams()
 	a.findConcretes()
@@ -48,6 +51,30 @@ type analysis struct {
 	byMethod map[string][]*concrete
 	// mentions holds the packages that mention a seam or an implementation.
 	mentions map[*packages.Package]bool
+	// seamByObj and ctorsByObj memoize seamOf and ctorsOfFunc: the walk of
+	// every package asks them for every call and conversion.
+	seamByObj  map[*types.TypeName]*Seam
+	ctorsByObj map[*types.Func][]*Constructor
+}
+
+// seamOf returns the seam tn names, or nil.
+func (a *analysis) seamOf(tn *types.TypeName) *Seam {
+	s, ok := a.seamByObj[tn]
+	if !ok {
+		s = a.seams[typeKey(tn)]
+		a.seamByObj[tn] = s
+	}
+	return s
+}
+
+// ctorsOfFunc returns the constructors fn is, if any.
+func (a *analysis) ctorsOfFunc(fn *types.Func) []*Constructor {
+	cs, ok := a.ctorsByObj[fn]
+	if !ok {
+		cs = a.ctors[funcKey(fn)]
+		a.ctorsByObj[fn] = cs
+	}
+	return cs
 }
 
 // A concrete is a named non-interface, non-generic type of the module.

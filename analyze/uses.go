@@ -15,8 +15,14 @@ import (
 func (a *analysis) findUses() {
 	a.mentions = map[*packages.Package]bool{}
 	importers := map[*Seam]map[*packages.Package]*Importer{}
+	reach := a.reachesSeams()
+	known := map[*types.TypeName]int8{} // see typeNames
 	for _, p := range a.prog.Packages {
+		if !reach(p.Types) {
+			continue // it cannot name a seam, an implementation or a constructor
+		}
 		w := &useWalker{a: a, pkg: p, info: p.TypesInfo, importers: importers}
+		w.typeNames(known)
 		for _, f := range p.Syntax {
 			ast.Walk(w.visitor(false, nil), f)
 		}
@@ -34,6 +40,45 @@ func (a *analysis) findUses() {
 		}
 		sort.SliceStable(s.Conversions, func(i, j int) bool { return posLess(a.prog.Fset, s.Conversions[i].Pos, s.Conversions[j].Pos) })
 	}
+}
+
+// reachesSeams returns a function reporting whether a package declares or
+// (transitively) imports a package that declares a seam, an
+// implementation or a constructor: only such a package can refer to one.
+// For packages loaded from export data, types.Package.Imports lists the
+// packages their exported API refers to, which is what matters here.
+func (a *analysis) reachesSeams() func(*types.Package) bool {
+	interesting := map[string]bool{}
+	for _, s := range a.order {
+		interesting[s.Obj.Pkg().Path()] = true
+		for _, impl := range s.Impls {
+			interesting[impl.Named.Obj().Pkg().Path()] = true
+		}
+		for _, c := range s.Ctors {
+			interesting[c.Func.Pkg().Path()] = true
+		}
+	}
+	memo := map[*types.Package]bool{}
+	var reach func(*types.Package) bool
+	reach = func(p *types.Package) bool {
+		if p == nil {
+			return false
+		}
+		if r, ok := memo[p]; ok {
+			return r
+		}
+		memo[p] = false // an import cycle (only in broken code) ends here
+		r := interesting[p.Path()]
+		for _, imp := range p.Imports() {
+			if r {
+				break
+			}
+			r = reach(imp)
+		}
+		memo[p] = r
+		return r
+	}
+	return reach
 }
 
 // sortSites sorts sites by position.
@@ -78,8 +123,6 @@ func (v *useVisitor) Visit(n ast.Node) ast.Visitor {
 		return w.visitor(v.inLoop, sig)
 	case *ast.ForStmt, *ast.RangeStmt:
 		return w.visitor(true, v.sig)
-	case *ast.Ident:
-		w.ident(n)
 	case *ast.CallExpr:
 		w.call(n, v.inLoop)
 	case *ast.AssignStmt:
@@ -111,20 +154,43 @@ func (v *useVisitor) Visit(n ast.Node) ast.Visitor {
 	return v
 }
 
-// ident counts a reference to a seam's name or an implementation's name.
-func (w *useWalker) ident(id *ast.Ident) {
-	tn, ok := w.info.Uses[id].(*types.TypeName)
-	if !ok {
-		return
-	}
-	key := typeKey(tn)
-	if s := w.a.seams[key]; s != nil {
-		w.a.mentions[w.pkg] = true
-		if imp := w.importer(s); imp != nil {
-			imp.Refs++
+// typeNames counts the references to seams' names (per importer) and
+// notes whether the package names a seam or an implementation. It ranges
+// over the package's Uses once rather than looking up every identifier.
+func (w *useWalker) typeNames(known map[*types.TypeName]int8) {
+	const (
+		unknown = iota
+		other
+		seam
+		impl
+	)
+	for _, obj := range w.info.Uses {
+		tn, ok := obj.(*types.TypeName)
+		if !ok {
+			continue
 		}
-	} else if w.a.concretes[key] != nil && len(w.a.concretes[key].impls) > 0 {
-		w.a.mentions[w.pkg] = true
+		kind, ok := known[tn]
+		if !ok {
+			key := typeKey(tn)
+			switch {
+			case w.a.seams[key] != nil:
+				kind = seam
+			case w.a.concretes[key] != nil && len(w.a.concretes[key].impls) > 0:
+				kind = impl
+			default:
+				kind = other
+			}
+			known[tn] = kind
+		}
+		switch kind {
+		case seam:
+			w.a.mentions[w.pkg] = true
+			if imp := w.importer(w.a.seamOf(tn)); imp != nil {
+				imp.Refs++
+			}
+		case impl:
+			w.a.mentions[w.pkg] = true
+		}
 	}
 }
 
@@ -201,7 +267,7 @@ func (w *useWalker) ctorCall(obj types.Object, site func() *Site) {
 	if !ok {
 		return
 	}
-	for _, c := range w.a.ctors[funcKey(fn)] {
+	for _, c := range w.a.ctorsOfFunc(fn) {
 		c.Calls = append(c.Calls, site())
 		w.a.mentions[w.pkg] = true
 	}
@@ -214,7 +280,7 @@ func (w *useWalker) methodCall(sel *types.Selection, site func() *Site) {
 	if n == nil {
 		return
 	}
-	s := w.a.seams[typeKey(n.Obj())]
+	s := w.a.seamOf(n.Obj())
 	if s == nil {
 		return
 	}
@@ -283,7 +349,7 @@ func (w *useWalker) convert(target types.Type, e ast.Expr, kind ConversionKind) 
 	if !ok {
 		return
 	}
-	s := w.a.seams[typeKey(n.Obj())]
+	s := w.a.seamOf(n.Obj())
 	if s == nil {
 		return
 	}
