@@ -330,6 +330,30 @@ func (d *Decoder) Len() int {
 	return int(v) - 1
 }
 
+// Elems reads a length like Len, for a slice or map whose elements take at
+// least minSize bytes each on the wire (generated code knows it from the
+// element type): a length whose elements could not fit in the bytes left is
+// an error. It keeps what a malformed message makes the receiver allocate in
+// proportion to the message, whatever the size of the elements in memory.
+func (d *Decoder) Elems(minSize int) int {
+	v := d.Uint()
+	if d.err != nil {
+		return -1
+	}
+	if v == 0 {
+		return -1
+	}
+	left := uint64(len(d.buf) - d.off)
+	if minSize < 1 {
+		minSize = 1
+	}
+	if v-1 > left/uint64(minSize) {
+		d.fail("length", fmt.Errorf("%w: %d elements of at least %d bytes exceed the %d bytes left", errMalformed, v-1, minSize, left))
+		return -1
+	}
+	return int(v) - 1
+}
+
 // Present reads whether a pointer is set.
 func (d *Decoder) Present() bool { return d.Bool() }
 

@@ -133,6 +133,7 @@ func TestDecoderErrors(t *testing.T) {
 		{"huge length", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, func(d *Decoder) { d.Len() }, "exceeds"},
 		{"max length", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, func(d *Decoder) { d.Len() }, "exceeds"},
 		{"huge bytes", []byte{0x80, 0x80, 0x04}, func(d *Decoder) { d.ByteSlice() }, "exceeds"},
+		{"elements too big for what is left", []byte{4, 0, 0, 0, 0, 0}, func(d *Decoder) { d.Elems(2) }, "exceed"},
 		{"bad nanoseconds", append(binaryOf(func(e *Encoder) { e.Int(0); e.Uint(1e9) }), 0), func(d *Decoder) { d.Time() }, "nanoseconds"},
 		{"bad zone kind", append(binaryOf(func(e *Encoder) { e.Int(0); e.Uint(0) }), 7), func(d *Decoder) { d.Time() }, "zone kind"},
 		{"bad offset", binaryOf(func(e *Encoder) { e.Int(0); e.Uint(0); e.buf = append(e.buf, zoneLocal); e.Int(90000) }), func(d *Decoder) { d.Time() }, "offset"},
@@ -365,6 +366,39 @@ func TestDepthLimit(t *testing.T) {
 			e.Reset()
 			if e.Err() != nil || !e.Enter() {
 				t.Fatal("Reset did not clear the depth error")
+			}
+		})
+	}
+}
+
+// TestElems checks the bound of Elems against the bytes left.
+func TestElems(t *testing.T) {
+	tests := []struct {
+		name    string
+		n       int // encoded length, -1 for nil
+		left    int // bytes after the length
+		minSize int
+		ok      bool
+	}{
+		{"nil", -1, 0, 8, true},
+		{"empty", 0, 0, 8, true},
+		{"fits exactly", 3, 24, 8, true},
+		{"one byte short", 3, 23, 8, false},
+		{"min size below one counts as one", 5, 5, 0, true},
+		{"more than the bytes left", 6, 5, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e Encoder
+			e.Len(tt.n)
+			e.buf = append(e.buf, make([]byte, tt.left)...)
+			d := NewDecoder(e.Bytes())
+			got := d.Elems(tt.minSize)
+			if (d.Err() == nil) != tt.ok {
+				t.Fatalf("Elems(%d) error %v, want ok=%v", tt.minSize, d.Err(), tt.ok)
+			}
+			if tt.ok && got != tt.n {
+				t.Fatalf("Elems(%d) = %d, want %d", tt.minSize, got, tt.n)
 			}
 		})
 	}

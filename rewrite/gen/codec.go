@@ -280,7 +280,7 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 			fmt.Fprintf(w, "%s = d.ByteSlice()\n", x.val())
 			return
 		}
-		fmt.Fprintf(w, "if n%s := d.Len(); n%s >= 0 {\n%s = make(%s, n%s)\n", d, d, x.val(), c.typeString(u), d)
+		fmt.Fprintf(w, "if n%s := %s; n%s >= 0 {\n%s = make(%s, n%s)\n", d, lenCall(minWire(u.Elem())), d, x.val(), c.typeString(u), d)
 		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
 		c.decode(w, x.index("i"+d), u.Elem(), depth+1)
 		w.WriteString("}\n}\n")
@@ -289,7 +289,7 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 		c.decode(w, x.index("i"+d), u.Elem(), depth+1)
 		w.WriteString("}\n")
 	case *types.Map:
-		fmt.Fprintf(w, "if n%s := d.Len(); n%s >= 0 {\n%s = make(%s, n%s)\n", d, d, x.val(), c.typeString(u), d)
+		fmt.Fprintf(w, "if n%s := %s; n%s >= 0 {\n%s = make(%s, n%s)\n", d, lenCall(minWire(u.Key())+minWire(u.Elem())), d, x.val(), c.typeString(u), d)
 		fmt.Fprintf(w, "for range n%s {\n", d)
 		fmt.Fprintf(w, "var k%s %s\n", d, c.typeString(u.Key()))
 		c.decode(w, expr{s: "k" + d}, u.Key(), depth+1)
@@ -306,6 +306,53 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 	default:
 		panic(fmt.Sprintf("gen: type %s passed the checker", t))
 	}
+}
+
+// lenCall returns the decoder call that reads the length of a slice or map
+// whose elements take at least size bytes on the wire: Elems bounds the
+// length by the bytes left, so that a malformed message cannot make the
+// receiver allocate more than a real one of its size would.
+func lenCall(size int64) string {
+	if size <= 1 {
+		return "d.Len()"
+	}
+	return "d.Elems(" + strconv.FormatInt(size, 10) + ")"
+}
+
+// maxMinWire caps minWire: beyond it the bound is loose but still linear.
+const maxMinWire = 1 << 20
+
+// minWire returns the fewest bytes a value of t takes on the wire, capped
+// at maxMinWire.
+func minWire(t types.Type) int64 {
+	t = types.Unalias(t)
+	if isTime(t) {
+		return 3 // seconds, nanoseconds, zone kind
+	}
+	if n, ok := t.(*types.Named); ok && underlyingIsTime(n) {
+		return 3
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsFloat != 0:
+			return 8
+		case u.Info()&types.IsComplex != 0:
+			return 16
+		}
+		return 1
+	case *types.Array:
+		return min(u.Len()*minWire(u.Elem()), maxMinWire)
+	case *types.Struct:
+		var sum int64
+		for i := range u.NumFields() {
+			if f := u.Field(i); f.Name() != "_" {
+				sum = min(sum+minWire(f.Type()), maxMinWire)
+			}
+		}
+		return sum
+	}
+	return 1 // pointers, slices, maps: their presence or length
 }
 
 // writeHelpers writes the functions of every helper created so far and of

@@ -19,7 +19,8 @@ import (
 // random values, that MarshalMesh then UnmarshalMesh gives a deeply equal
 // value (nil and empty slices and maps, nil pointers, zones, extreme
 // integers, fields tagged json:"-" and unexported fields of the package
-// included), and that every truncation of the encoding is reported.
+// included), that every truncation of the encoding is reported, and that
+// corrupted encodings do not panic.
 func RoundTrip(t *testing.T, descs ...*meshrt.ServiceDesc) {
 	t.Helper()
 	for _, desc := range descs {
@@ -53,6 +54,13 @@ func roundTrip(t *testing.T, what string, newMsg func() meshrt.Message, seed int
 	out.MarshalMesh(&again)
 	if len(again.Bytes()) != len(e.Bytes()) {
 		t.Fatalf("%s, seed %d: re-encoding is %d bytes, first encoding %d", what, seed, len(again.Bytes()), len(e.Bytes()))
+	}
+	// Corrupted encodings decode to something or to an error, never a
+	// panic nor a runaway allocation (Len and Elems bound lengths).
+	for i := range min(len(e.Bytes()), 32) {
+		bad := append([]byte(nil), e.Bytes()...)
+		bad[f.rng.IntN(len(bad))] ^= byte(1 + i)
+		newMsg().UnmarshalMesh(meshrt.NewDecoder(bad))
 	}
 	if seed < 10 {
 		for n := range len(e.Bytes()) {
