@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,9 +28,10 @@ import (
 // module requires), copied without tests and testdata to a temporary
 // directory with a go.mod that requires the dependency versions this
 // module pins, so that it loads offline; the patterns are ./... (about 180
-// packages). Each iteration runs the bare load
-// and load+analyze one after the other; the reported ratios compare their
-// wall time, their sampled peak heap and their allocated bytes.
+// packages). Each iteration runs the bare load and load+analyze one after
+// the other, in alternating order. Reported: the mean time and sampled
+// peak heap of each, the median of the per-iteration time and peak
+// ratios, and the ratio of allocated bytes.
 func BenchmarkAnalyze(b *testing.B) {
 	dir := xtoolsCopy(b)
 	env := append(os.Environ(), "GOWORK=off", "GOPROXY=off", "GOSUMDB=off", "GOFLAGS=-mod=mod")
@@ -55,20 +57,40 @@ func BenchmarkAnalyze(b *testing.B) {
 	b.Logf("%d packages, %d seams", bare(), full())
 
 	var load, analyze phaseStats
+	var timeRatios, peakRatios []float64
 	b.ResetTimer()
-	for range b.N {
-		load.add(measure(func() { bare() }))
-		analyze.add(measure(func() { full() }))
+	for i := range b.N {
+		// Alternate the order, so that neither phase always runs in the
+		// other's wake (garbage left behind, the go command's caches).
+		var l, a phaseStats
+		if i%2 == 0 {
+			l, a = measure(func() { bare() }), measure(func() { full() })
+		} else {
+			a, l = measure(func() { full() }), measure(func() { bare() })
+		}
+		load.add(l)
+		analyze.add(a)
+		timeRatios = append(timeRatios, a.secs/l.secs)
+		peakRatios = append(peakRatios, float64(a.peak)/float64(l.peak))
 	}
 	b.StopTimer()
 	n := float64(b.N)
 	b.ReportMetric(load.secs/n*1000, "load-ms")
 	b.ReportMetric(analyze.secs/n*1000, "analyze-ms")
-	b.ReportMetric(analyze.secs/load.secs, "time-ratio")
+	b.ReportMetric(median(timeRatios), "time-ratio")
 	b.ReportMetric(float64(load.peak)/n/(1<<20), "load-peak-MB")
 	b.ReportMetric(float64(analyze.peak)/n/(1<<20), "analyze-peak-MB")
-	b.ReportMetric(float64(analyze.peak)/float64(load.peak), "peak-ratio")
+	b.ReportMetric(median(peakRatios), "peak-ratio")
 	b.ReportMetric(float64(analyze.alloc)/float64(load.alloc), "alloc-ratio")
+}
+
+// median returns the median of xs (which it sorts).
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
 
 // phaseStats accumulates the measurements of one phase over iterations.
