@@ -214,7 +214,7 @@ func serviceDecodeDoc(d *meshrt.Decoder, v *Doc) {
 			v.Tags[i0] = d.String()
 		}
 	}
-	if n0 := d.Len(); n0 >= 0 {
+	if n0 := d.Elems(2); n0 >= 0 {
 		v.Attrs = make(map[string]string, n0)
 		for range n0 {
 			var k0 string
@@ -224,7 +224,7 @@ func serviceDecodeDoc(d *meshrt.Decoder, v *Doc) {
 			v.Attrs[k0] = v0
 		}
 	}
-	if n0 := d.Len(); n0 >= 0 {
+	if n0 := d.Elems(11); n0 >= 0 {
 		v.Lines = make([]Line, n0)
 		for i0 := range v.Lines {
 			serviceDecodeLine(d, &v.Lines[i0])
