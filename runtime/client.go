@@ -194,8 +194,9 @@ func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Mess
 }
 
 // pick chooses the node for a call among the live nodes serving the
-// service, skipping those already tried. With no candidate it waits for the
-// mesh to change, up to RouteWait and the call's deadline.
+// service, skipping those already tried. With no candidate, a node started
+// less than RouteWait ago waits for the mesh to change (within the call's
+// deadline); an older one fails at once with ErrUnavailable.
 func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer, error) {
 	var timer *time.Timer
 	defer func() {
@@ -225,14 +226,21 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 			continue
 		}
 		if timer == nil {
-			timer = time.NewTimer(c.n.cfg.RouteWait)
+			// Only a node that is still forming its mesh waits for a route;
+			// later, a service with no live node fails at once.
+			wait := time.Until(c.n.started.Add(c.n.cfg.RouteWait))
+			if wait <= 0 {
+				return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no live node serves it", ErrUnavailable)}
+			}
+			timer = time.NewTimer(wait)
 		}
 		select {
 		case <-ch:
 		case <-timer.C:
-			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no node serves it (waited %v)", ErrUnavailable, c.n.cfg.RouteWait)}
+			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no node serves it (waited %v after the node started)", ErrUnavailable, c.n.cfg.RouteWait)}
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			// Both hold: errors.Is(err, ctx.Err()) and errors.Is(err, ErrUnavailable).
+			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w while waiting for a node that serves it: %w", ctx.Err(), ErrUnavailable)}
 		case <-c.n.closed:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: ErrNodeClosed}
 		}

@@ -57,9 +57,10 @@ type Config struct {
 	// ReconnectMin and ReconnectMax bound the backoff between dials of a
 	// lost peer.
 	ReconnectMin, ReconnectMax time.Duration
-	// RouteWait is how long a call waits for a node that serves its service
-	// when none is known (the mesh may still be forming), within the call's
-	// own deadline.
+	// RouteWait is how long after the node's start a call waits for a node
+	// that serves its service when none is known (the mesh is still
+	// forming), within the call's own deadline. After that, a call to a
+	// service with no live node fails at once with ErrUnavailable.
 	RouteWait time.Duration
 	// StreamsPerPeer is the number of fast-path streams a caller opens to
 	// each peer; calls are multiplexed over them.

@@ -72,6 +72,9 @@ type loopbackPair struct {
 
 var loopback = sync.OnceValues(func() (*loopbackPair, error) {
 	cfg := DefaultConfig()
+	if env, err := ConfigFromEnv(); err == nil {
+		cfg.Logger, cfg.MaxBody = env.Logger, env.MaxBody // MESHRPC_DEBUG, MESHRPC_MAX_BODY
+	}
 	cfg.Listen = "127.0.0.1:0"
 	server, err := NewNode(cfg)
 	if err != nil {

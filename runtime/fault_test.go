@@ -302,3 +302,31 @@ func TestDroppedSeedIsRedialedWhenItComesBack(t *testing.T) {
 		t.Fatalf("Whoami after the restart = %q, %v", tag, err)
 	}
 }
+
+func TestNoNodeFailsAtOnceAfterStartUp(t *testing.T) {
+	c := testConfig()
+	c.Listen = ""
+	c.RouteWait = time.Hour
+	young := startNode(t, c)
+	g := &greeterClient{young.Client(&greeterDesc)}
+	// A young node waits for a route, within the call's deadline: the error
+	// says both what ended the call and what was missing.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := g.Greet(ctx, "x")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("young node, no route: %v, want DeadlineExceeded and ErrUnavailable", err)
+	}
+	// Once the start-up window is over, no route means failing at once.
+	old := startNode(t, c)
+	old.started = time.Now().Add(-2 * time.Hour)
+	g = &greeterClient{old.Client(&greeterDesc)}
+	start := time.Now()
+	_, err = g.Greet(within(t, time.Hour), "x")
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("settled node, no route: %v, want ErrUnavailable at once", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("settled node took %v to report no route", took)
+	}
+}

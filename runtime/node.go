@@ -29,6 +29,9 @@ type Node struct {
 	addr string // advertised address, empty for a caller-only node
 	log  *slog.Logger
 	ln   net.Listener
+	// started is when NewNode ran: calls wait for a route only during the
+	// first RouteWait.
+	started time.Time
 
 	// base is the parent of every server-side call context; it ends when
 	// Close gives up draining.
@@ -84,6 +87,7 @@ func NewNode(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg:       cfg,
 		id:        newNodeID(),
+		started:   time.Now(),
 		log:       cfg.Logger,
 		closed:    make(chan struct{}),
 		services:  map[string]*localService{},
