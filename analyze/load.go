@@ -125,7 +125,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	}
 	pkgs, err := packages.Load(pcfg, patterns...)
 	if err != nil {
-		return nil, fmt.Errorf("loading %s in %s: %s", strings.Join(patterns, " "), dir, firstLine(err.Error()))
+		return nil, fmt.Errorf("loading %s in %s: %w", strings.Join(patterns, " "), dir, goCommandError{err})
 	}
 	prog := &Program{Config: cfg, Root: root, Module: modPath, dir: abs}
 	prog.Packages = prog.modulePackages(pkgs)
@@ -226,7 +226,7 @@ func (prog *Program) collectErrors(pkgs []*packages.Package) []LoadError {
 				}
 				continue
 			}
-			le := LoadError{Pos: prog.relPos(e.Pos), Msg: hint(e.Msg)}
+			le := LoadError{Pos: prog.relPos(e.Pos), Msg: hint(oneLine(e.Msg))}
 			if le.Pos == "" && e.Kind == packages.ListError && p.PkgPath != "" && !strings.Contains(le.Msg, p.PkgPath) {
 				le.Msg = "package " + p.PkgPath + ": " + le.Msg
 			}
@@ -381,10 +381,23 @@ func atoi(s string) (int, bool) {
 	return n, true
 }
 
-// firstLine returns the first line of s.
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+// oneLine joins the lines of a message, each trimmed, with spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
+
+// goCommandError is a go/packages error shown on one line, without the
+// "err: exit status 1: stderr:" framing of the go command's failures.
+type goCommandError struct{ err error }
+
+// Error returns the go command's own message on one line.
+func (e goCommandError) Error() string {
+	msg := e.err.Error()
+	if i := strings.Index(msg, "stderr: "); i >= 0 && strings.HasPrefix(msg, "err: ") {
+		msg = msg[i+len("stderr: "):]
+	}
+	return oneLine(msg)
+}
+
+// Unwrap returns the error of go/packages.
+func (e goCommandError) Unwrap() error { return e.err }

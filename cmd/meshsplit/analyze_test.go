@@ -77,6 +77,12 @@ func TestAnalyzeInputs(t *testing.T) {
 			stderr: `^meshsplit analyze: no go.mod in .* or any parent: analyze works on a Go module; run 'go mod init' there or pass -C with a module's directory\n$`,
 		},
 		{
+			name:   "malformed go.mod",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n\nfoo bar\n", "good/g.go": seamSrc},
+			code:   1,
+			stderr: `^meshsplit analyze: loading \./\.\.\. in .*: go: errors parsing go.mod: .*go.mod:5: unknown directive: foo\n$`,
+		},
+		{
 			name:   "empty module",
 			files:  map[string]string{"go.mod": "module ex.com/empty\n\ngo 1.26\n"},
 			code:   1,
