@@ -112,7 +112,13 @@ func (p *planner) writeService(ctors []switchedCtor) error {
 	if ctor != nil {
 		what += ", built with " + ctor.Name
 	}
-	if err := p.writeGenerated(filepath.Join(dir, "main.go"), main, what); err != nil {
+	mainPath := filepath.Join(dir, "main.go")
+	if old, err := os.ReadFile(mainPath); err == nil && svcDepsDecl(old) != svcDepsDecl(main) {
+		if _, err := os.Stat(filepath.Join(dir, "deps.go")); err == nil {
+			p.manual(p.plan.Rel(filepath.Join(dir, "deps.go")), "the fields of svcDeps change (see the diff of main.go): update deps to match")
+		}
+	}
+	if err := p.writeGenerated(mainPath, main, what); err != nil {
 		return err
 	}
 	if len(ctors) > 1 {
@@ -370,8 +376,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 		fmt.Fprintf(&b, "\t\"errors\"\n")
 	}
 	fmt.Fprintf(&b, ")\n\n")
-	fmt.Fprintf(&b, "// deps builds what %s needs besides the mesh services: the fields of\n", cmdName)
-	fmt.Fprintf(&b, "// svcDeps (see main.go). meshsplit extract created this file once and never\n// overwrites it: it is yours.\n")
+	b.WriteString(commentLines(fmt.Sprintf("deps builds what %s needs besides the mesh services: the fields of svcDeps (see main.go). meshsplit extract created this file once and never overwrites it: it is yours.", cmdName)))
 	fmt.Fprintf(&b, "func deps(ctx context.Context) (svcDeps, error) {\n")
 	if len(missing) > 0 {
 		fmt.Fprintf(&b, "\treturn svcDeps{}, errors.New(%q)\n}\n", "cmd/"+cmdName+"/deps.go does not build "+strings.Join(missing, ", ")+" yet: fill in deps")
@@ -383,6 +388,19 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 		return nil, nil, fmt.Errorf("formatting the deps.go of %s: %w", p.seam.Name, err)
 	}
 	return main, deps, nil
+}
+
+// svcDepsDecl returns the declaration of svcDeps in a service main.
+func svcDepsDecl(src []byte) string {
+	i := bytes.Index(src, []byte("type svcDeps struct {"))
+	if i < 0 {
+		return ""
+	}
+	j := bytes.Index(src[i:], []byte("\n}\n"))
+	if j < 0 {
+		return string(src[i:])
+	}
+	return string(src[i : i+j])
 }
 
 // commentLines wraps text into // comment lines of at most 76 characters.
