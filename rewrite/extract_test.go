@@ -136,7 +136,7 @@ func TestRefusals(t *testing.T) {
 			name:  "ambiguous name",
 			iface: "store.Store",
 			files: map[string]string{
-				"store/store.go":   "package store\n\ntype Store interface {\n\tGet(id string) (string, error)\n}\n",
+				"store/store.go":    "package store\n\ntype Store interface {\n\tGet(id string) (string, error)\n}\n",
 				"v2/store/store.go": "package store\n\ntype Store interface {\n\tGet(id string) (string, error)\n}\n",
 			},
 			err: "store.Store is ambiguous: it matches example.com/m/store.Store, example.com/m/v2/store.Store",
