@@ -563,22 +563,22 @@ func (n *Node) Close(ctx context.Context) error {
 }
 
 // callCounter counts calls in progress; wait returns when none is left.
-// After close, add refuses new calls.
+// After close, add refuses new calls. add and done are lock-free: they run
+// on every call.
 type callCounter struct {
+	n      atomic.Int64
+	closed atomic.Bool
 	mu     sync.Mutex
-	n      int
-	closed bool
 	idle   chan struct{} // closed when n drops to zero, nil when nobody waits
 }
 
 // add counts a new call; it returns false once the counter is closed.
 func (c *callCounter) add() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+	c.n.Add(1)
+	if c.closed.Load() {
+		c.done()
 		return false
 	}
-	c.n++
 	return true
 }
 
@@ -586,34 +586,28 @@ func (c *callCounter) add() bool {
 func (c *callCounter) done() { c.doneN(1) }
 
 // addN counts k more, even after close.
-func (c *callCounter) addN(k int) {
-	c.mu.Lock()
-	c.n += k
-	c.mu.Unlock()
-}
+func (c *callCounter) addN(k int) { c.n.Add(int64(k)) }
 
 // doneN ends k counted items.
 func (c *callCounter) doneN(k int) {
+	if c.n.Add(-int64(k)) != 0 {
+		return
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n -= k
-	if c.n == 0 && c.idle != nil {
+	if c.idle != nil && c.n.Load() == 0 {
 		close(c.idle)
 		c.idle = nil
 	}
+	c.mu.Unlock()
 }
 
 // close makes add refuse new calls.
-func (c *callCounter) close() {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-}
+func (c *callCounter) close() { c.closed.Store(true) }
 
 // wait returns once no call is in progress.
 func (c *callCounter) wait() {
 	c.mu.Lock()
-	if c.n == 0 {
+	if c.n.Load() == 0 {
 		c.mu.Unlock()
 		return
 	}
