@@ -114,9 +114,12 @@ func Remote(service string) bool {
 	return s.matches(service)
 }
 
-// CheckEnv reports a malformed MESHRPC_REMOTE or an invalid mesh
-// configuration (MESHRPC_LISTEN, MESHRPC_CLUSTER_NODES, ...). Mains call it
-// at start-up to fail early with a message naming the variable.
+// CheckEnv reports a malformed MESHRPC_REMOTE and, when MESHRPC_REMOTE is
+// set, an invalid mesh configuration (MESHRPC_LISTEN, MESHRPC_CLUSTER_NODES,
+// MESHRPC_TLS_*, ...): what every remote call would otherwise fail with.
+// Mains call it at start-up to fail early with a message naming the
+// variable. A process that serves services gets the same errors from
+// DefaultNode.
 func CheckEnv() error {
 	if err := remoteFromEnv().err; err != nil {
 		return err
