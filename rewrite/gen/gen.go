@@ -82,7 +82,6 @@ func Generate(in Input) (*File, error) {
 type generator struct {
 	in      Input
 	path    string // of the generated file
-	named   *types.Named
 	iface   *types.Interface
 	methods []*method
 	imports *importSet
@@ -162,7 +161,6 @@ func newGenerator(in Input) (*generator, error) {
 	g := &generator{
 		in:    in,
 		path:  filepath.Join(filepath.Dir(pos.Filename), FileName(name)),
-		named: named,
 		iface: iface,
 	}
 	g.imports = newImportSet(in.Fset, in.Pkg, g.path)
@@ -218,14 +216,15 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		return nil, refuse(fmt.Errorf("%s: unexported method of package %s, which no other package can implement", where, fn.Pkg().Path()))
 	}
 	m := &method{
-		fn:     fn,
-		sig:    sig,
-		index:  index,
-		fp:     fingerprint(signatureText(fn.Name(), sig)),
-		req:    g.prefix + fn.Name() + "Request",
-		resp:   g.prefix + fn.Name() + "Response",
-		invoke: g.prefix + fn.Name() + "Invoke",
+		fn:    fn,
+		sig:   sig,
+		index: index,
+		fp:    fingerprint(signatureText(fn.Name(), sig)),
 	}
+	// Method "get" and method "Get" would give the same names: the second
+	// gets a numeric suffix.
+	base := g.codec.names.unique(g.prefix + upperFirst(fn.Name()))
+	m.req, m.resp, m.invoke = base+"Request", base+"Response", base+"Invoke"
 	chk := &checker{self: g.in.Pkg}
 
 	reqFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}

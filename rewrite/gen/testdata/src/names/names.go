@@ -16,3 +16,9 @@ type Fields interface {
 	Same(ctx context.Context, id string, Id int) (ID bool, err error)
 	Out(ctx context.Context, o *int) (O int, err error)
 }
+
+// cases has methods whose names differ only in case.
+type cases interface {
+	get(ctx context.Context) (int, error)
+	Get(ctx context.Context) (int, error)
+}
