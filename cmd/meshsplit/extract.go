@@ -16,23 +16,24 @@ import (
 // diff of extracting one interface, and applies it with -w.
 func runExtract(args []string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	iface := fs.String("iface", "", "the interface to extract: `pkg.Iface` (pkg: an import path, a package name or a path suffix)")
 	dir := fs.String("C", ".", "the module's `dir`ectory")
 	write := fs.Bool("w", false, "write the changes (all or nothing) instead of only showing them")
 	revert := fs.Bool("revert", false, "undo the extraction: restore the constructors and remove what extract generated")
 	force := fs.Bool("force", false, "touch files even when they have uncommitted changes")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Without -w, prints the plan and a unified diff and writes nothing.")
-		fs.PrintDefaults()
-	}
+	var flagErr bytes.Buffer
+	fs.SetOutput(&flagErr)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			fmt.Fprintln(stdout, "Usage: meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]")
+			fmt.Fprintln(stdout, "Without -w, prints the plan and a unified diff and writes nothing.")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "meshsplit extract: %v; run 'meshsplit extract -h' for the flags\n", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

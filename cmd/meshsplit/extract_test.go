@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,4 +80,63 @@ func TestExtractShopEndToEnd(t *testing.T) {
 	}
 	sameTree(t, original, snapshot(t, shop))
 	_ = extracted
+}
+
+func TestExtractUsage(t *testing.T) {
+	shop := filepath.Join(repoRoot(t), "testdata", "shop")
+	tests := []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{[]string{"extract"}, exitUsage, "-iface is required"},
+		{[]string{"extract", "-iface", "a.B", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{[]string{"extract", "-bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"extract", "-C", "/nonexistent/dir", "-iface", "a.B"}, exitFailure, "directory /nonexistent/dir does not exist"},
+		{[]string{"extract", "-C", shop, "-iface", "Service"}, exitFailure, `"Service" is not of the form pkg.Iface`},
+		{[]string{"extract", "-C", shop, "-iface", "inventory.Servic"}, exitFailure, "did you mean example.com/shop/inventory.Service?"},
+		{[]string{"extract", "-C", shop, "-iface", "notify.Bus", "-force"}, exitFailure, "notify/notify.go:"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := meshsplit(tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("meshsplit %v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+		if strings.Count(stderr, "\n") > 1 && tt.code == exitUsage {
+			t.Errorf("meshsplit %v: a usage error takes one line, got:\n%s", tt.args, stderr)
+		}
+		if strings.Contains(stderr, "goroutine ") || strings.Contains(stdout+stderr, "panic") {
+			t.Errorf("meshsplit %v: a stack trace:\n%s", tt.args, stderr)
+		}
+	}
+}
+
+func TestExtractJSON(t *testing.T) {
+	shop := filepath.Join(repoRoot(t), "testdata", "shop")
+	code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", "inventory.Service", "-json", "-force")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var plan struct {
+		Seam    string `json:"seam"`
+		Refused bool   `json:"refused"`
+		Written bool   `json:"written"`
+		Actions []struct{ Kind, Pos, Message string }
+		Files   []struct{ Path, Kind, Diff string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatalf("%v:\n%s", err, stdout)
+	}
+	if plan.Seam != "example.com/shop/inventory.Service" || plan.Refused || plan.Written || len(plan.Files) == 0 {
+		t.Errorf("plan = %+v", plan)
+	}
+	for _, f := range plan.Files {
+		if !strings.HasPrefix(f.Diff, "--- ") || strings.HasPrefix(f.Path, "/") {
+			t.Errorf("file %s (%s): diff %.40q, want a relative path and a unified diff", f.Path, f.Kind, f.Diff)
+		}
+	}
+	code, stdout, _ = meshsplit("extract", "-C", shop, "-iface", "notify.Bus", "-json", "-force")
+	if code != exitFailure || !strings.Contains(stdout, `"refused": true`) {
+		t.Errorf("refused plan as JSON: exit %d\n%s", code, stdout)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -13,20 +14,21 @@ import (
 // interface in process and remote over loopback, side by side.
 func runVerify(args []string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	iface := fs.String("iface", "", "the extracted interface: `pkg.Iface`")
 	dir := fs.String("C", ".", "the module's `dir`ectory")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: meshsplit verify -iface pkg.Iface [-C dir]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Builds, vets and runs the module's tests with the interface in process and")
-		fmt.Fprintln(stderr, "with MESHRPC_REMOTE=<iface> MESHRPC_LOOPBACK=1; exit 1 when they differ.")
-		fs.PrintDefaults()
-	}
+	var flagErr bytes.Buffer
+	fs.SetOutput(&flagErr)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
+			fmt.Fprintln(stdout, "Usage: meshsplit verify -iface pkg.Iface [-C dir]")
+			fmt.Fprintln(stdout, "Builds, vets and runs the module's tests with the interface in process and")
+			fmt.Fprintln(stdout, "with MESHRPC_REMOTE=<iface> MESHRPC_LOOPBACK=1; exit 1 when they differ.")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "meshsplit verify: %v; run 'meshsplit verify -h' for the flags\n", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
