@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -206,5 +208,52 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestCancellationStorm mixes completed, cancelled and timed-out calls on
+// shared streams: every call must end with its own result or its own
+// context's error, and the server must end every call.
+func TestCancellationStorm(t *testing.T) {
+	srv, _ := serveGreeter(t, testConfig(), "a")
+	_, g := callerOf(t, testConfig(), srv.Addr())
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 150 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+(i*7+w)%5)*time.Millisecond)
+				if i%3 == 0 {
+					cancel() // cancelled before or while sending
+				}
+				name := fmt.Sprintf("w%d-%d", w, i)
+				var err error
+				if i%2 == 0 {
+					var got string
+					got, err = g.Greet(ctx, name)
+					if err == nil && got != "hello "+name {
+						err = fmt.Errorf("Greet(%s) = %q: a response went to the wrong call", name, got)
+					}
+				} else {
+					err = g.Sleep(ctx, time.Duration(i%4)*time.Millisecond)
+				}
+				cancel()
+				if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waitFor(t, 5*time.Second, "the server to end every call", func() bool { return srv.inflightCount() == 0 })
+	if got, err := g.Greet(within(t, 5*time.Second), "after"); err != nil || got != "hello after" {
+		t.Fatalf("Greet after the storm = %q, %v", got, err)
 	}
 }

@@ -122,7 +122,8 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 	var timeout time.Duration
 	if dl, ok := ctx.Deadline(); ok {
 		if timeout = time.Until(dl); timeout <= 0 {
-			return ctx.Err()
+			// The deadline passed; ctx.Err may lag behind its timer.
+			return context.DeadlineExceeded
 		}
 	}
 	var hdrBuf [128]byte

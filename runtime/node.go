@@ -525,9 +525,11 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.ln != nil {
 		n.ln.Close()
 	}
+	var leaves sync.WaitGroup
 	for _, p := range peers {
-		n.sendLeave(p)
+		leaves.Go(func() { n.sendLeave(p) })
 	}
+	leaves.Wait()
 	n.clientCalls.close()
 	drained := make(chan struct{})
 	go func() {
