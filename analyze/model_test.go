@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"context"
 	"go/types"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -143,6 +145,60 @@ func TestLookup(t *testing.T) {
 				t.Fatalf("Lookup(%q): %v", tt.name, err)
 			case s.Name != tt.want:
 				t.Fatalf("Lookup(%q) = %s, want %s", tt.name, s.Name, tt.want)
+			}
+		})
+	}
+}
+
+// TestModelWithTests loads the model fixture with its tests: the package
+// store then appears as its test variant ("store [store.test]") while app
+// imports the plain one, so seams, implementations and constructors must be
+// matched across the two identities of each type.
+func TestModelWithTests(t *testing.T) {
+	prog, err := Load(context.Background(), Config{Dir: filepath.Join("testdata", "src"), Patterns: []string{"./model/..."}, Tests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.Errors) > 0 {
+		t.Fatalf("errors: %v", prog.Errors)
+	}
+	rep := Run(prog)
+	tests := []struct {
+		name string
+		want seamFacts
+	}{
+		{"fixtures/model/store.Reader", seamFacts{
+			methods:     []string{"Get 2/1"},
+			impls:       []string{"store.fake also:", "*store.mem also:store.Store,io.Closer"},
+			ctors:       []string{"NewMem concrete 0 model/app/app.go:28:12"},
+			importers:   []string{"fixtures/model/app 1/1"},
+			conversions: []string{"model/app/app.go:32:23 assignment *store.mem", "model/store/store_test.go:14:17 assignment store.fake"},
+		}},
+		{"fixtures/model/store.Sink", seamFacts{
+			methods:   []string{"Write 0/0"},
+			impls:     []string{"*store.Buffer also:", "store.Discard also:"},
+			ctors:     []string{"sink iface 0 "},
+			importers: []string{"fixtures/model/app 6/0", "fixtures/model/app_test 1/0"},
+			conversions: []string{
+				"model/app/app.go:19:23 field store.Discard",
+				"model/app/app.go:34:6 argument *store.Buffer",
+				"model/app/app.go:35:24 element *store.Buffer",
+				"model/app/app.go:37:8 send store.Discard",
+				"model/app/app.go:38:17 conversion store.Discard",
+				"model/app/app.go:45:33 return *store.Buffer",
+				"model/app/app_test.go:15:24 assignment store.Discard",
+			},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := rep.Lookup(tt.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := factsOf(rep, s)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
 		})
 	}
