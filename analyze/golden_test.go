@@ -77,3 +77,22 @@ func lineDiff(want, got string) string {
 	}
 	return out.String()
 }
+
+// TestDeterministic loads and analyzes testdata/shop twice, with tests, and
+// expects byte-identical JSON: go/packages parses files in parallel, so
+// nothing may depend on the order of token.Pos values or of maps.
+func TestDeterministic(t *testing.T) {
+	var outs [2]bytes.Buffer
+	for i := range outs {
+		prog, err := Load(context.Background(), Config{Dir: filepath.Join("..", "testdata", "shop"), Tests: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Run(prog).WriteJSON(&outs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
+		t.Errorf("two analyses of testdata/shop differ:\n%s", lineDiff(outs[0].String(), outs[1].String()))
+	}
+}
