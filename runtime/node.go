@@ -381,16 +381,17 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 }
 
 // addPeer registers p and returns the session kept for its id: p, or an
-// older one (nil when the node is closing). When a session to the same peer
-// exists already (both sides dialed), both sides keep the connection dialed
-// by the smaller id; a second connection dialed by the same side loses.
+// older one (nil when the node is closing). When a live session to the same
+// peer exists already (both sides dialed), both sides keep the connection
+// dialed by the smaller id; a second connection dialed by the same side
+// loses. A session already closed always gives way.
 func (n *Node) addPeer(p *peer) *peer {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closing {
 		return nil
 	}
-	if old := n.peers[p.id]; old != nil {
+	if old := n.peers[p.id]; old != nil && !old.sess.IsClosed() {
 		winner := min(n.id, p.id)
 		if old.dialer == p.dialer || p.dialer != winner {
 			return old
