@@ -381,12 +381,25 @@ func (n *Node) seedLoop(seeds []string) {
 	defer n.bg.Done()
 	t := time.NewTicker(n.cfg.ResolveInterval)
 	defer t.Stop()
+	resolved := map[string]bool{} // addresses the seeds stood for last time
 	for {
+		now := map[string]bool{}
 		for _, s := range seeds {
 			for _, a := range n.resolve(s) {
+				now[a] = true
 				n.ensureTarget(a, targetSeed)
 			}
 		}
+		// An address a name no longer resolves to is kept only while
+		// gossip mentions it.
+		n.mu.Lock()
+		for a := range resolved {
+			if t := n.targets[a]; t != nil && !now[a] && t.kind == targetSeed && !n.joined[a] {
+				t.kind, t.mentioned = targetGossip, time.Now()
+			}
+		}
+		n.mu.Unlock()
+		resolved = now
 		select {
 		case <-t.C:
 		case <-n.closed:

@@ -47,6 +47,7 @@ type Node struct {
 	targets   map[string]*target       // addresses kept dialed, by address
 	left      map[string]time.Time     // ids that announced leaving, and when
 	selfAddrs map[string]bool          // addresses that turned out to reach this node
+	joined    map[string]bool          // addresses given to Join, dialed for the node's life
 	changed   chan struct{}            // closed and replaced on every change
 	pushCh    chan struct{}            // asks the gossip loop to tell every peer
 	closing   bool
@@ -96,6 +97,7 @@ func NewNode(cfg Config) (*Node, error) {
 		targets:   map[string]*target{},
 		left:      map[string]time.Time{},
 		selfAddrs: map[string]bool{},
+		joined:    map[string]bool{},
 		changed:   make(chan struct{}),
 		pushCh:    make(chan struct{}, 1),
 	}
@@ -471,6 +473,9 @@ func (n *Node) Join(ctx context.Context, addrs ...string) error {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			return fmt.Errorf("meshrpc: join %q: want host:port: %w", a, err)
 		}
+		n.mu.Lock()
+		n.joined[a] = true
+		n.mu.Unlock()
 		t := n.ensureTarget(a, targetSeed)
 		if err := n.waitTarget(ctx, t); err != nil {
 			return fmt.Errorf("meshrpc: join %s: %w", a, err)
