@@ -252,6 +252,9 @@ func (prog *Program) splitPos(line string) LoadError {
 
 // hint appends what to do to the go command's errors that do not say it.
 func hint(msg string) string {
+	if strings.Contains(msg, "outside main module") {
+		return msg + ": analyze one module at a time; pass -C with that module's directory"
+	}
 	if strings.Contains(msg, "build constraints exclude all Go files") {
 		return msg + ": pass -tags with the package's build tags (for cgo files: CGO_ENABLED=1 and a C compiler)"
 	}
@@ -264,7 +267,7 @@ func (prog *Program) nothingLoaded(patterns []string) error {
 		return fmt.Errorf("%s", prog.Errors[0].String())
 	}
 	if len(prog.Config.Patterns) > 0 {
-		return fmt.Errorf("pattern %s matched no packages of module %s: check the patterns, relative to %s", strings.Join(patterns, " "), prog.Module, prog.dir)
+		return fmt.Errorf("pattern %s matched no packages of module %s (dependencies and the standard library are not analyzed): check the patterns, relative to %s", strings.Join(patterns, " "), prog.Module, prog.dir)
 	}
 	file := firstGoFile(prog.dir)
 	if file == "" {

@@ -38,6 +38,7 @@ func TestAnalyzeInputs(t *testing.T) {
 	tests := []struct {
 		name   string
 		files  map[string]string // module files; nil: no directory at all
+		sub    string            // -C names this folder of the tree ("" = its root)
 		args   []string          // after -C dir
 		env    map[string]string
 		code   int
@@ -94,6 +95,21 @@ func TestAnalyzeInputs(t *testing.T) {
 			args:   []string{"./nope/..."},
 			code:   1,
 			stderr: `^meshsplit analyze: .*nope.*no such file or directory\n$`,
+		},
+		{
+			name:   "pattern names the standard library",
+			files:  map[string]string{"go.mod": "module ex.com/m\n\ngo 1.26\n", "good/g.go": seamSrc},
+			args:   []string{"fmt"},
+			code:   1,
+			stderr: `^meshsplit analyze: pattern fmt matched no packages of module ex.com/m \(dependencies and the standard library are not analyzed\): check the patterns, relative to .*\n$`,
+		},
+		{
+			name:   "pattern outside the module",
+			files:  map[string]string{"m/go.mod": "module ex.com/m\n\ngo 1.26\n", "m/good/g.go": seamSrc, "other/o.go": "package other\n"},
+			sub:    "m",
+			args:   []string{"../other"},
+			code:   1,
+			stderr: `^meshsplit analyze: .*outside main module.*: analyze one module at a time; pass -C with that module's directory\n$`,
 		},
 		{
 			name:   "pattern names a missing package",
@@ -221,7 +237,7 @@ func (r *repo) Create(ctx context.Context, o *Order, m map[string]int) error {
 			}
 			dir := filepath.Join(t.TempDir(), "nope")
 			if tt.files != nil {
-				dir = writeTree(t, tt.files)
+				dir = filepath.Join(writeTree(t, tt.files), tt.sub)
 			}
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"analyze", "-C", dir}, tt.args...)
