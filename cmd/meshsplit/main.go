@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	meshsplit analyze [-C dir] [-tags list] [-test] [-json] [patterns...]
+//	meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]
 //	meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]
 //	meshsplit verify  -iface pkg.Iface [-C dir]
 //	meshsplit gateway -http :8282 -nodes host:port[,host:port...]
