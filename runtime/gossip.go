@@ -161,8 +161,8 @@ func (n *Node) receiveGossip(p *peer, st net.Conn) {
 		n.log.Warn("gossip message over the limit; ignored", "peer", p.id, "bytes", size)
 		return
 	}
-	data := make([]byte, size)
-	if _, err := io.ReadFull(st, data); err != nil {
+	data, err := io.ReadAll(io.LimitReader(st, int64(size)))
+	if err != nil || len(data) != int(size) {
 		return
 	}
 	var m gossipMsg

@@ -117,12 +117,24 @@ func (fr *frameReader) read(max int) (frame, error) {
 		}
 		return frame{}, &errFrameTooLarge{kind: f.kind, id: f.id, size: size}
 	}
-	f.buf = getBuf(size)
-	f.payload = (*f.buf)[:size]
-	if _, err := io.ReadFull(r, f.payload); err != nil {
-		putBuf(f.buf)
-		return frame{}, err
+	// The buffer grows as the bytes arrive, so a header announcing a large
+	// frame costs memory only once the frame is really there.
+	f.buf = getBuf(min(size, 64<<10))
+	b := (*f.buf)[:0]
+	for len(b) < size {
+		if len(b) == cap(b) {
+			b = append(b, make([]byte, min(cap(b), size-len(b)))...)[:len(b)]
+		}
+		chunk := b[len(b):min(cap(b), size)]
+		if _, err := io.ReadFull(r, chunk); err != nil {
+			*f.buf = b
+			putBuf(f.buf)
+			return frame{}, err
+		}
+		b = b[:len(b)+len(chunk)]
 	}
+	*f.buf = b
+	f.payload = b
 	return f, nil
 }
 
