@@ -20,6 +20,10 @@ type Report struct {
 	// Seams lists every named interface declared in the loaded module,
 	// ranked best extraction candidate first (see Seam.Score).
 	Seams []*Seam
+	// Notes says what the analysis could not do fully although the
+	// packages type-check (a tool it relies on failed on some package);
+	// empty when the report is complete.
+	Notes []string
 
 	byName map[string]*Seam // Seam.Name -> Seam
 }

@@ -160,6 +160,7 @@ type (
 		Version int         `json:"version"`
 		Module  string      `json:"module"`
 		Errors  []jsonError `json:"errors"`
+		Notes   []string    `json:"notes"`
 		Seams   []jsonSeam  `json:"seams"`
 	}
 	jsonError struct {
@@ -229,7 +230,7 @@ type (
 // WriteJSON writes the report as indented JSON (schema in docs/analyze.md).
 func (r *Report) WriteJSON(w io.Writer) error {
 	pos := r.Program.Position
-	out := jsonReport{Version: SchemaVersion, Module: r.Program.Module, Errors: []jsonError{}, Seams: []jsonSeam{}}
+	out := jsonReport{Version: SchemaVersion, Module: r.Program.Module, Errors: []jsonError{}, Notes: append([]string{}, r.Notes...), Seams: []jsonSeam{}}
 	for _, e := range r.Program.Errors {
 		out.Errors = append(out.Errors, jsonError{Pos: e.Pos, Message: e.Msg})
 	}

@@ -30,7 +30,7 @@ func Run(prog *Program) *Report {
 	a.findCtors()
 	a.findUses()
 	a.findAlsoUsedAs()
-	rep := &Report{Program: prog, Seams: append([]*Seam(nil), a.order...), byName: a.seams}
+	rep := &Report{Program: prog, Seams: append([]*Seam(nil), a.order...), Notes: a.notes, byName: a.seams}
 	for _, s := range rep.Seams {
 		applyRules(prog, s)
 	}
@@ -49,6 +49,8 @@ type analysis struct {
 	concretes map[string]*concrete
 	// byMethod indexes concretes by the names of their methods.
 	byMethod map[string][]*concrete
+	// notes collects what could not be analyzed fully (Report.Notes).
+	notes []string
 	// mentions holds the packages that mention a seam or an implementation.
 	mentions map[*packages.Package]bool
 	// seamByObj and ctorsByObj memoize seamOf and ctorsOfFunc: the walk of

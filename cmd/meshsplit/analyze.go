@@ -74,6 +74,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)
 		return exitFailure
 	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stderr, "meshsplit analyze: note: %s\n", n)
+	}
 	if len(prog.Errors) > 0 {
 		for _, e := range prog.Errors {
 			fmt.Fprintln(stderr, e.String())
