@@ -279,6 +279,18 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	return m, nil
 }
 
+// outParams returns m's pointer parameters, whose pointees go back to the
+// caller.
+func (m *method) outParams() []*param {
+	var out []*param
+	for _, p := range m.params {
+		if p.out {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // sendsArgs reports whether m's request carries any parameter: whether it
 // has parameters besides context.Context ones.
 func (m *method) sendsArgs() bool {
@@ -607,16 +619,26 @@ func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	if m.hasErr {
 		lhs = append(lhs, "err")
 	}
+	outs := m.outParams()
+	if len(outs) > 0 {
+		// Pointer parameters go back only when the call changed them, so
+		// that a caller sharing a value the method only reads is not
+		// written to (in process, it would not be).
+		fmt.Fprintf(w, "var before, after %s.Encoder\nin.MarshalMesh(&before)\n", g.rt)
+	}
 	call := fmt.Sprintf("svc.%s(%s)", m.fn.Name(), strings.Join(args, ", "))
 	if len(lhs) > 0 {
 		fmt.Fprintf(w, "%s = %s\n", strings.Join(lhs, ", "), call)
 	} else {
 		w.WriteString(call + "\n")
 	}
-	for _, p := range m.params {
-		if p.out {
+	if len(outs) > 0 {
+		bytesPkg := g.imports.use("bytes", "bytes")
+		fmt.Fprintf(w, "in.MarshalMesh(&after)\nif after.Err() != nil || !%s.Equal(before.Bytes(), after.Bytes()) {\n", bytesPkg)
+		for _, p := range outs {
 			fmt.Fprintf(w, "out.%s = in.%s\n", p.outField, p.field)
 		}
+		w.WriteString("}\n")
 	}
 	if m.hasErr {
 		w.WriteString("return out, err\n}\n")

@@ -99,7 +99,7 @@ func (s nameSet) unique(name string) string {
 // locals are the identifiers that generated function bodies declare
 // (receivers, parameters, loop variables); an import may not take them, and
 // a type of the package that they would shadow in a body is refused.
-var locals = []string{"c", "ctx", "d", "e", "err", "impl", "in", "local", "m", "n", "out", "req", "resp", "svc", "v"}
+var locals = []string{"after", "before", "c", "ctx", "d", "e", "err", "impl", "in", "local", "m", "n", "out", "req", "resp", "svc", "v"}
 
 // isLocal reports whether name is one of locals or a numbered loop variable
 // (i0, k1, v2, n3...).

@@ -76,6 +76,9 @@ func TestMeshEndToEnd(t *testing.T) {
 		t.Errorf("Stats = %d, %v, %v", total, by, err)
 	}
 	s.Touch(at, time.Hour)
+	if total, err := s.Total(ctx, &Order{Items: []Item{{Qty: 2, Price: 1.5}}}); err != nil || total != 3 {
+		t.Errorf("Total = %v, %v", total, err)
+	}
 	if p, err := s.Locate(ctx, Point{Z: 1 + 2i, Z8: 3}); err != nil || p.Z != -2+1i || p.Z8 != 3i {
 		t.Errorf("Locate = %v, %v", p, err)
 	}
@@ -84,5 +87,39 @@ func TestMeshEndToEnd(t *testing.T) {
 	stop()
 	if _, err := s.Get(done, 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("Get with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// TestMeshInvokeReturnsOnlyChangedPointees calls the handlers directly: a
+// pointer parameter the method only reads does not go back to the caller
+// (who may share it with other goroutines), one it writes through does.
+func TestMeshInvokeReturnsOnlyChangedPointees(t *testing.T) {
+	method := func(name string) int {
+		for i, m := range StoreMeshDesc.Methods {
+			if m.Name == name {
+				return i
+			}
+		}
+		t.Fatalf("no method %s", name)
+		return -1
+	}
+	impl := NewStore()
+	ctx := context.Background()
+	order := &Order{Items: []Item{{Qty: 1, Price: 2}}, Meta: map[string]string{"a": "b"}}
+
+	out, err := StoreMeshDesc.Methods[method("Total")].Invoke(ctx, impl, &storeTotalRequest{O: order})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := out.(*storeTotalResponse); resp.O != nil || resp.R0 != 2 {
+		t.Errorf("Total: response %+v, want no pointee back and 2", resp)
+	}
+
+	out, err = StoreMeshDesc.Methods[method("Create")].Invoke(ctx, impl, &storeCreateRequest{O: order})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := out.(*storeCreateResponse); resp.O == nil || resp.O.ID != 1 {
+		t.Errorf("Create: response %+v, want the order back with its ID", resp)
 	}
 }

@@ -23,6 +23,8 @@ type Store interface {
 	Stats(context.Context, string) (total int, by map[string]int, err error)
 	// Touch has no result at all.
 	Touch(when time.Time, every time.Duration)
+	// Total only reads the order its pointer parameter points to.
+	Total(ctx context.Context, o *Order) (float64, error)
 	// Locate returns complex numbers, which JSON cannot carry.
 	Locate(ctx context.Context, p Point) (Point, error)
 }

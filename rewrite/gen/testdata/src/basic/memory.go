@@ -75,3 +75,12 @@ func (m *Memory) Touch(when time.Time, every time.Duration) { m.touched = when.A
 func (m *Memory) Locate(ctx context.Context, p Point) (Point, error) {
 	return Point{Z: p.Z * 1i, Z8: p.Z8 * 1i}, nil
 }
+
+// Total adds up the prices of o's items; it does not change o.
+func (m *Memory) Total(ctx context.Context, o *Order) (float64, error) {
+	var sum float64
+	for _, it := range o.Items {
+		sum += it.Price * float64(it.Qty)
+	}
+	return sum, nil
+}
