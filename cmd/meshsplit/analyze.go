@@ -81,7 +81,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		for _, e := range prog.Errors {
 			fmt.Fprintln(stderr, e.String())
 		}
-		fmt.Fprintf(stderr, "meshsplit analyze: %d load or type errors (above); the report covers what could be analyzed; fix them and run again\n", len(prog.Errors))
+		what := fmt.Sprintf("%d load or type errors (above)", len(prog.Errors))
+		if len(prog.Errors) == 1 {
+			what = "1 load or type error (above)"
+		}
+		fmt.Fprintf(stderr, "meshsplit analyze: %s; the report covers what could be analyzed; fix them and run again\n", what)
 		return exitFailure
 	}
 	return exitOK
