@@ -13,7 +13,10 @@ import (
 	"time"
 )
 
-var genBench = flag.Bool("genbench", false, "also run the benchmarks of the modules TestGeneratedCodeCompilesAndRuns builds, and log them")
+var (
+	genBench = flag.Bool("genbench", false, "also run the benchmarks of the modules TestGeneratedCodeCompilesAndRuns builds, and log them")
+	genRace  = flag.Bool("genrace", false, "run the tests of the modules TestGeneratedCodeCompilesAndRuns builds with -race")
+)
 
 // TestGeneratedCodeCompilesAndRuns writes the generated files into a copy of
 // the fixture module that requires this repository's runtime, then runs
@@ -110,7 +113,11 @@ func TestMeshRoundTrip(t *testing.T) { meshfill.RoundTrip(t, %s) }
 	}
 
 	goCmd(t, mod, "vet", "./...")
-	out := goCmd(t, mod, "test", "-count=1", "./...")
+	args := []string{"test", "-count=1"}
+	if *genRace {
+		args = append(args, "-race")
+	}
+	out := goCmd(t, mod, append(args, "./...")...)
 	if *genBench {
 		t.Log(goCmd(t, mod, "test", "-run=^$", "-bench=.", "-benchmem", "./..."))
 	}
