@@ -6,6 +6,7 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/packages"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // A paramWrite is the first write an implementation makes through a
@@ -63,7 +64,7 @@ func paramWrites(p *Pass, pointers bool) []paramWrite {
 				continue
 			}
 			v := fn.Signature().Params().At(i)
-			if at := firstWrite(fd.pkg.TypesInfo, fd.decl.Body, v); at.IsValid() {
+			if at := firstWrite(p.Prog, fd.pkg.TypesInfo, fd.decl.Body, v); at.IsValid() {
 				out = append(out, paramWrite{param: param, label: varLabel(param, "parameter", i), impl: implName(impl, p.Method.Name), at: at})
 				break
 			}
@@ -89,12 +90,36 @@ func implMethod(prog *Program, impl *Impl, m *Method) (funcDecl, *types.Func) {
 	return prog.funcDecls()[fn.Origin()], fn
 }
 
+// maxCallDepth bounds how deep firstWrite follows a parameter into the
+// module's functions it is passed to.
+const maxCallDepth = 4
+
 // firstWrite returns the position of the first statement of body that
 // writes through v where v's owner could see it: an assignment or ++/--
 // through a dereference, a field of a pointee, a slice or map element; a
-// delete, clear or copy into such a place; or a pointer-receiver method
-// called on it.
-func firstWrite(info *types.Info, body *ast.BlockStmt, v *types.Var) token.Pos {
+// delete, clear or copy into such a place; a pointer-receiver method called
+// on it (followed into the method when the module declares it, taken as a
+// write otherwise); or a call of a module function that writes through the
+// argument it is given (up to maxCallDepth calls deep). Calls into other
+// modules are not followed and not taken as writes.
+func firstWrite(prog *Program, info *types.Info, body *ast.BlockStmt, v *types.Var) token.Pos {
+	s := &writeScan{decls: prog.funcDecls(), active: map[*types.Var]bool{}}
+	return s.first(info, body, v, 0)
+}
+
+// A writeScan is one search of firstWrite.
+type writeScan struct {
+	decls  map[*types.Func]funcDecl
+	active map[*types.Var]bool // variables being scanned: recursion ends there
+}
+
+// first scans body for a write through v, depth calls deep.
+func (s *writeScan) first(info *types.Info, body *ast.BlockStmt, v *types.Var, depth int) token.Pos {
+	if body == nil || s.active[v] {
+		return token.NoPos
+	}
+	s.active[v] = true
+	defer delete(s.active, v)
 	var at token.Pos
 	visible := func(e ast.Expr) bool {
 		root, indirect := rootOf(info, e)
@@ -118,7 +143,7 @@ func firstWrite(info *types.Info, body *ast.BlockStmt, v *types.Var) token.Pos {
 				at = n.Pos()
 			}
 		case *ast.CallExpr:
-			if writesInCall(info, n, v, visible) {
+			if s.writesInCall(info, n, v, visible, depth) {
 				at = n.Pos()
 			}
 		}
@@ -128,44 +153,80 @@ func firstWrite(info *types.Info, body *ast.BlockStmt, v *types.Var) token.Pos {
 }
 
 // writesInCall reports whether call writes through v: delete, clear or
-// copy into it, or a pointer-receiver method called on it.
-func writesInCall(info *types.Info, call *ast.CallExpr, v *types.Var, visible func(ast.Expr) bool) bool {
+// copy into it, a pointer-receiver method called on it, or a module
+// function given it (or what it points to) that writes through it.
+func (s *writeScan) writesInCall(info *types.Info, call *ast.CallExpr, v *types.Var, visible func(ast.Expr) bool, depth int) bool {
 	fun := ast.Unparen(call.Fun)
 	if id, ok := fun.(*ast.Ident); ok && len(call.Args) > 0 {
 		if b, ok := info.Uses[id].(*types.Builtin); ok {
 			switch b.Name() {
 			case "delete", "clear", "copy":
-				root, indirect := rootOf(info, call.Args[0])
-				switch underOf(info, call.Args[0]).(type) {
-				case *types.Map, *types.Slice:
-					indirect = true // the builtin writes into the shared backing store
+				return s.shares(info, call.Args[0], v)
+			}
+			return false
+		}
+	}
+	callee := typeutil.StaticCallee(info, call)
+	if sel, ok := fun.(*ast.SelectorExpr); ok {
+		if m, ok := info.Selections[sel]; ok && m.Kind() == types.MethodVal && s.shares(info, sel.X, v) {
+			if recv := m.Obj().(*types.Func).Signature().Recv(); recv != nil {
+				if _, ptrRecv := recv.Type().(*types.Pointer); ptrRecv {
+					fd, fn := s.declOf(callee)
+					if fd.decl == nil {
+						return true // a method we cannot read: assume it writes
+					}
+					if depth < maxCallDepth && s.first(fd.pkg.TypesInfo, fd.decl.Body, fn.Signature().Recv(), depth+1).IsValid() {
+						return true
+					}
 				}
-				return root != nil && info.Uses[root] == v && indirect
 			}
 		}
+	}
+	fd, fn := s.declOf(callee)
+	if fd.decl == nil || depth >= maxCallDepth {
 		return false
 	}
-	sel, ok := fun.(*ast.SelectorExpr)
-	if !ok {
+	params := fn.Signature().Params()
+	for i, arg := range call.Args {
+		if fn.Signature().Variadic() && i >= params.Len()-1 {
+			break // a variadic argument lands in a fresh slice
+		}
+		if i < params.Len() && s.shares(info, arg, v) {
+			if s.first(fd.pkg.TypesInfo, fd.decl.Body, params.At(i), depth+1).IsValid() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shares reports whether e is (or points into) what v shares with its
+// owner: v itself when it is a pointer, slice or map, something reached
+// from v through one, or the address of such a place.
+func (s *writeScan) shares(info *types.Info, e ast.Expr, v *types.Var) bool {
+	e = ast.Unparen(e)
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		root, indirect := rootOf(info, u.X)
+		return root != nil && info.Uses[root] == v && indirect
+	}
+	root, indirect := rootOf(info, e)
+	if root == nil || info.Uses[root] != v {
 		return false
 	}
-	s, ok := info.Selections[sel]
-	if !ok || s.Kind() != types.MethodVal {
-		return false
-	}
-	recv := s.Obj().(*types.Func).Signature().Recv()
-	if recv == nil {
-		return false
-	}
-	if _, ptrRecv := recv.Type().(*types.Pointer); !ptrRecv {
-		return false
-	}
-	if visible(sel.X) {
+	switch underOf(info, e).(type) {
+	case *types.Pointer, *types.Slice, *types.Map:
 		return true
 	}
-	root, _ := rootOf(info, sel.X)
-	_, xIsPtr := underOf(info, sel.X).(*types.Pointer)
-	return root != nil && info.Uses[root] == v && xIsPtr
+	return indirect
+}
+
+// declOf returns the module declaration of a static callee, or nothing.
+func (s *writeScan) declOf(callee *types.Func) (funcDecl, *types.Func) {
+	if callee == nil {
+		return funcDecl{}, nil
+	}
+	origin := callee.Origin()
+	return s.decls[origin], origin
 }
 
 // rootOf returns the variable an lvalue-like expression starts from
