@@ -8,10 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +174,47 @@ func nodeTLS(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) *tls.C
 		ClientCAs:    pool,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		MinVersion:   tls.VersionTLS13,
+	}
+}
+
+func TestTLSFromEnvironmentFiles(t *testing.T) {
+	ca, caKey := newCA(t)
+	cfg := nodeTLS(t, ca, caKey)
+	dir := t.TempDir()
+	keyDER, err := x509.MarshalECPrivateKey(cfg.Certificates[0].PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"cert.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cfg.Certificates[0].Certificate[0]}),
+		"key.pem":  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		"ca.pem":   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}),
+		"junk.pem": []byte("not a certificate"),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := func(ca string) func(string) string {
+		vars := map[string]string{
+			EnvListen:  "127.0.0.1:0",
+			EnvTLSCert: filepath.Join(dir, "cert.pem"),
+			EnvTLSKey:  filepath.Join(dir, "key.pem"),
+			EnvTLSCA:   filepath.Join(dir, ca),
+		}
+		return func(k string) string { return vars[k] }
+	}
+	if _, err := configFrom(env("junk.pem")); err == nil || !strings.Contains(err.Error(), EnvTLSCA) {
+		t.Fatalf("a CA file without a certificate: %v, want an error naming %s", err, EnvTLSCA)
+	}
+	c, err := configFrom(env("ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := serveGreeter(t, c, "env-tls")
+	_, g := callerOf(t, c, srv.Addr())
+	if got, err := g.Greet(within(t, 5*time.Second), "pem"); err != nil || got != "hello pem" {
+		t.Fatalf("Greet over TLS from PEM files = %q, %v", got, err)
 	}
 }
