@@ -149,6 +149,9 @@ func (p *planner) refusal(pos, format string, args ...any) {
 func (p *planner) refuse() {
 	for _, e := range p.prog.Errors {
 		pos, msg := e.Pos, e.Msg
+		if p.inGeneratedFile(pos) {
+			continue // stale generated code: this plan regenerates it, and -w type-checks the result
+		}
 		if strings.Contains(msg, "go.sum") || strings.Contains(msg, "go mod tidy") {
 			msg += " (run 'go mod tidy' after an extraction)"
 		}
@@ -172,6 +175,26 @@ func (p *planner) refuse() {
 			}
 		}
 	}
+}
+
+// inGeneratedFile reports whether a "file:line:col" position lies in a file
+// meshsplit generated.
+func (p *planner) inGeneratedFile(pos string) bool {
+	file := pos
+	for range 2 {
+		if i := strings.LastIndexByte(file, ':'); i > 0 {
+			file = file[:i]
+		}
+	}
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(p.prog.Root, filepath.FromSlash(file))
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	_, ours := generatedBy(src)
+	return ours
 }
 
 // extract plans the extraction.

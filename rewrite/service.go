@@ -340,7 +340,15 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 	fmt.Fprintf(&b, "\tif %s.Remote(%s.Name) {\n\t\treturn fmt.Errorf(\"MESHRPC_REMOTE selects %%s, the service this process serves: list only the services it calls\", %s.Name)\n\t}\n", rt, desc, desc)
 	fmt.Fprintf(&b, "\tctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)\n\tdefer stop()\n")
 	fmt.Fprintf(&b, "\tnode, err := %s.DefaultNode()\n\tif err != nil {\n\t\treturn fmt.Errorf(\"mesh node: %%w\", err)\n\t}\n", rt)
-	fmt.Fprintf(&b, "\td, err := deps(ctx)\n\tif err != nil {\n\t\treturn fmt.Errorf(\"deps.go: %%w\", err)\n\t}\n")
+	usesDeps := false
+	for _, pr := range params {
+		usesDeps = usesDeps || pr.Field != ""
+	}
+	if usesDeps {
+		fmt.Fprintf(&b, "\td, err := deps(ctx)\n\tif err != nil {\n\t\treturn fmt.Errorf(\"deps.go: %%w\", err)\n\t}\n")
+	} else {
+		fmt.Fprintf(&b, "\tif _, err := deps(ctx); err != nil {\n\t\treturn fmt.Errorf(\"deps.go: %%w\", err)\n\t}\n")
+	}
 	if ctor != nil {
 		var args []string
 		for _, pr := range params {

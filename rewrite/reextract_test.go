@@ -1,0 +1,91 @@
+package rewrite
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReextractAfterInterfaceChange extracts an interface with -w, adds a
+// method to it, and expects the next plan to regenerate the mesh file and
+// leave the switched constructor alone; then -revert gives the original
+// bytes of the edited tree back.
+func TestReextractAfterInterfaceChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks a module with the runtime twice")
+	}
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
+		t.Setenv(k, v)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store", "store.go")
+	const before = "package store\n\nimport \"context\"\n\n// Store stores strings.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return id, nil }\n\nfunc (mem) Put(ctx context.Context, id string) error { return nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n"
+	writeFiles(t, map[string]string{
+		filepath.Join(dir, "go.mod"): "module example.com/m\n\ngo 1.26\n\nreplace github.com/meshsplit/meshsplit => " + repo + "\n",
+		filepath.Join(dir, "go.sum"): string(sum),
+		store:                        before,
+	})
+	ctx := context.Background()
+	extract := func(revert bool) *Plan {
+		t.Helper()
+		p, err := Extract(ctx, Options{Dir: dir, Iface: "store.Store", Revert: revert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Refused() {
+			t.Fatalf("refused: %v", p.Refusals)
+		}
+		return p
+	}
+	if err := extract(false).Apply(ctx, Writer{}); err != nil {
+		t.Fatal(err)
+	}
+	original := map[string]string{store: before}
+
+	// The interface gains Put: only the generated file changes.
+	src, _ := os.ReadFile(store)
+	edited := strings.Replace(string(src), "\tGet(ctx context.Context, id string) (string, error)\n}", "\tGet(ctx context.Context, id string) (string, error)\n\t// Put stores id.\n\tPut(ctx context.Context, id string) error\n}", 1)
+	writeFiles(t, map[string]string{store: edited})
+	original[store] = strings.Replace(before, "\tGet(ctx context.Context, id string) (string, error)\n}", "\tGet(ctx context.Context, id string) (string, error)\n\t// Put stores id.\n\tPut(ctx context.Context, id string) error\n}", 1)
+	p := extract(false)
+	var changed []string
+	for _, c := range p.Changes {
+		changed = append(changed, p.Rel(c.Path))
+	}
+	if strings.Join(changed, " ") != "store/store_mesh.go" {
+		t.Fatalf("after the interface changed, the plan changes %v, want only store/store_mesh.go", changed)
+	}
+	if !strings.Contains(string(p.Changes[0].New), "func (c *StoreMeshClient) Put(") {
+		t.Error("the regenerated file has no Put")
+	}
+	if err := p.Apply(ctx, Writer{}); err != nil {
+		t.Fatal(err)
+	}
+	if p := extract(false); len(p.Changes) != 0 {
+		t.Fatalf("third run plans %d changes, want none", len(p.Changes))
+	}
+
+	// Revert: the edited interface, with the original constructor.
+	if err := extract(true).Apply(ctx, Writer{}); err != nil {
+		t.Fatal(err)
+	}
+	wantFiles(t, original)
+	for _, gone := range []string{"store/store_mesh.go", "cmd/store-svc"} {
+		if _, err := os.Stat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s left behind after -revert", gone)
+		}
+	}
+	if mod, _ := os.ReadFile(filepath.Join(dir, "go.mod")); strings.Contains(string(mod), "require") {
+		t.Errorf("go.mod still requires meshsplit:\n%s", mod)
+	}
+}
