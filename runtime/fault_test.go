@@ -330,3 +330,14 @@ func TestNoNodeFailsAtOnceAfterStartUp(t *testing.T) {
 		t.Fatalf("settled node took %v to report no route", took)
 	}
 }
+
+func TestJoinOfANodeThatDialedUsFirstReturns(t *testing.T) {
+	a, _ := serveGreeter(t, testConfig(), "a")
+	cfg := testConfig()
+	cfg.Seeds = []string{a.Addr()}
+	b, _ := serveGreeter(t, cfg, "b")
+	waitFor(t, 5*time.Second, "b to connect to a", func() bool { return len(a.nodesFor(greeterName)) == 1 })
+	if err := a.Join(within(t, 5*time.Second), b.Addr()); err != nil {
+		t.Fatalf("Join of a node already connected: %v", err)
+	}
+}

@@ -308,11 +308,7 @@ func (n *Node) keepDialed(t *target) {
 		if err == nil {
 			n.mu.Lock()
 			t.peerID = p.id
-			select {
-			case <-t.connected:
-			default:
-				close(t.connected)
-			}
+			t.markConnected()
 			n.mu.Unlock()
 			backoff = n.cfg.ReconnectMin
 			continue
@@ -322,11 +318,7 @@ func (n *Node) keepDialed(t *target) {
 			n.mu.Lock()
 			n.selfAddrs[t.addr] = true
 			t.self = true
-			select {
-			case <-t.connected:
-			default:
-				close(t.connected)
-			}
+			t.markConnected()
 			n.mu.Unlock()
 			return
 		}
@@ -346,6 +338,15 @@ func (n *Node) keepDialed(t *target) {
 	}
 }
 
+// markConnected releases Join's wait for t. n.mu must be held.
+func (t *target) markConnected() {
+	select {
+	case <-t.connected:
+	default:
+		close(t.connected)
+	}
+}
+
 // targetState reports whether t has a live session (and a channel closed at
 // the next change), or whether the node should stop dialing it.
 func (n *Node) targetState(t *target) (changes <-chan struct{}, live, stop bool) {
@@ -356,6 +357,7 @@ func (n *Node) targetState(t *target) (changes <-chan struct{}, live, stop bool)
 	}
 	if t.peerID != "" {
 		if _, ok := n.peers[t.peerID]; ok {
+			t.markConnected()
 			return n.changed, true, false
 		}
 		if _, left := n.left[t.peerID]; left && t.kind == targetGossip {
@@ -364,7 +366,9 @@ func (n *Node) targetState(t *target) (changes <-chan struct{}, live, stop bool)
 	}
 	for _, p := range n.peers {
 		if p.addr == t.addr {
+			// The node at this address dialed us first: as good as a dial.
 			t.peerID = p.id
+			t.markConnected()
 			return n.changed, true, false
 		}
 	}
