@@ -42,7 +42,9 @@ type reached struct {
 func (r reached) fresh() bool { return !r.Cycle && !r.Seen }
 
 // walkSignature returns every type reachable from sig's parameters and
-// results, each named type walked once (so recursive types terminate).
+// results, each named type entered once (so recursive types terminate;
+// named interfaces, channels and functions, never entered, are returned
+// wherever they are met).
 // Channels, functions and interfaces are reported but not entered; nor are
 // time.Time (which the codec carries whole) and the unexported fields of
 // another package's types (which no codec outside that package can reach).
@@ -85,6 +87,14 @@ func (w *typeWalker) walk(r reached) {
 		return // only generic interfaces have them; the generic rule reports those
 	}
 	if n, ok := t.(*types.Named); ok {
+		switch n.Underlying().(type) {
+		case *types.Interface, *types.Chan, *types.Signature:
+			// Not entered, so never a cycle; judged at every place it is
+			// met, since it is fine in some (a context.Context parameter)
+			// and not in others (a context.Context field).
+			w.out = append(w.out, r)
+			return
+		}
 		if w.onStack[n] {
 			r.Cycle = true
 			w.out = append(w.out, r)

@@ -19,4 +19,12 @@ type Store interface {
 	Describe(ctx context.Context, s fmt.Stringer) error // want "interface: s is an interface value \\(fmt.Stringer\\)"
 	Fail(ctx context.Context, cause error) error        // want "interface: cause is an interface value \\(error\\)"
 	Check(ctx context.Context) error
+	Nested(ctx context.Context, r Request) error // want "interface: r.Ctx is an interface value \\(context.Context\\)" "interface: r.Err is an interface value \\(error\\)"
+}
+
+// Request carries a context and an error as fields: only a parameter may be
+// a context, only a result an error.
+type Request struct {
+	Ctx context.Context
+	Err error
 }
