@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"strings"
 )
 
 // This file holds the error side of the runtime: the errors a call can fail
@@ -72,7 +73,8 @@ func (e *CallError) Error() string {
 	if e.Node != "" {
 		s += " on node " + e.Node
 	}
-	return s + ": " + e.Err.Error()
+	// The runtime's sentinels start with "meshrpc: " too; say it once.
+	return s + ": " + strings.TrimPrefix(e.Err.Error(), "meshrpc: ")
 }
 
 // Unwrap returns the cause.
