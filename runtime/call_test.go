@@ -20,7 +20,8 @@ func TestCallRoundTrip(t *testing.T) {
 	if err != nil || got != "hello Max" {
 		t.Fatalf("Greet = %q, %v; want hello Max, nil", got, err)
 	}
-	for _, data := range [][]byte{nil, {}, bytes.Repeat([]byte("x"), 100_000)} {
+	// Up to near the default 16 MiB limit: many yamux windows per message.
+	for _, data := range [][]byte{nil, {}, bytes.Repeat([]byte("x"), 100_000), bytes.Repeat([]byte("0123456789"), 1_200_000)} {
 		out, err := g.Echo(ctx, data)
 		if err != nil {
 			t.Fatalf("Echo(%d bytes): %v", len(data), err)
