@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // shopSeams are the remotable interfaces of testdata/shop, in an order where
@@ -29,6 +30,7 @@ func TestExtractShopEndToEnd(t *testing.T) {
 		t.Skip("slow: builds and tests the example shop several times")
 	}
 	offlineEnv(t)
+	begin := time.Now()
 	shop := copyShop(t)
 	original := snapshot(t, shop)
 
@@ -54,32 +56,43 @@ func TestExtractShopEndToEnd(t *testing.T) {
 			t.Fatalf("second extract %s: exit %d\n%s%s", seam, code, stdout, stderr)
 		}
 	}
-	extracted := snapshot(t, shop)
+	t.Logf("extract -w of %d interfaces, each checked idempotent: %v", len(shopSeams), time.Since(begin).Round(time.Second))
 
-	// Build, vet and test a copy (the go command edits go.mod and go.sum).
+	// Build, vet and test a copy (the go command edits go.mod and go.sum),
+	// while the reverts run on the original: they share nothing.
 	built := filepath.Join(t.TempDir(), "shop")
 	copyTree(t, shop, built)
-	goCmd(t, built, nil, "build", "./...")
-	goCmd(t, built, nil, "vet", "./...")
-	local := goCmd(t, built, nil, "test", "-count=1", "./...")
-	remote := goCmd(t, built, []string{"MESHRPC_REMOTE=*", "MESHRPC_LOOPBACK=1"}, "test", "-count=1", "./...")
-	for _, out := range []string{local, remote} {
-		if strings.Contains(out, "FAIL") || !strings.Contains(out, "ok  \texample.com/shop/orders") {
-			t.Fatalf("shop tests:\n%s", out)
-		}
-	}
-
-	t.Run("service in its own process", func(t *testing.T) { runMultiProcess(t, built) })
-
-	// Revert in the reverse order: the tree is byte for byte the original.
-	for i := len(shopSeams) - 1; i >= 0; i-- {
-		code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", shopSeams[i], "-revert", "-w")
-		if code != exitOK {
-			t.Fatalf("extract -revert -w %s: exit %d\n%s%s", shopSeams[i], code, stdout, stderr)
-		}
-	}
-	sameTree(t, original, snapshot(t, shop))
-	_ = extracted
+	t.Run("split", func(t *testing.T) {
+		t.Run("build, vet and test local and remote", func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			goCmd(t, built, nil, "build", "./...")
+			goCmd(t, built, nil, "vet", "./...")
+			local := goCmd(t, built, nil, "test", "-count=1", "./...")
+			remote := goCmd(t, built, []string{"MESHRPC_REMOTE=*", "MESHRPC_LOOPBACK=1"}, "test", "-count=1", "./...")
+			for _, out := range []string{local, remote} {
+				if strings.Contains(out, "FAIL") || !strings.Contains(out, "ok  \texample.com/shop/orders") {
+					t.Fatalf("shop tests:\n%s", out)
+				}
+			}
+			t.Logf("build, vet, tests local and remote: %v", time.Since(start).Round(time.Second))
+			runMultiProcess(t, built)
+		})
+		t.Run("revert", func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			// Revert in the reverse order: the tree is byte for byte the
+			// original.
+			for i := len(shopSeams) - 1; i >= 0; i-- {
+				code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", shopSeams[i], "-revert", "-w")
+				if code != exitOK {
+					t.Fatalf("extract -revert -w %s: exit %d\n%s%s", shopSeams[i], code, stdout, stderr)
+				}
+			}
+			sameTree(t, original, snapshot(t, shop))
+			t.Logf("revert of %d interfaces: %v", len(shopSeams), time.Since(start).Round(time.Second))
+		})
+	})
 }
 
 func TestExtractUsage(t *testing.T) {

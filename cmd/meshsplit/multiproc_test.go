@@ -37,6 +37,7 @@ func deps(ctx context.Context) (svcDeps, error) {
 // checks that the shop's stock comes from the service, then kills the
 // service and expects a prompt, clear error from the shop instead of a hang.
 func runMultiProcess(t *testing.T, built string) {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(built, "cmd", "inventory-svc", "deps.go"), []byte(serviceDeps), 0o644); err != nil {
 		t.Fatal(err)
 	}
