@@ -647,7 +647,7 @@ func (p *planner) collect() error {
 		}
 		p.action(c.Kind(), p.plan.Rel(c.Path), "")
 	}
-	p.plan.Actions = dropEmpty(p.plan.Actions, changes, p)
+	p.plan.Actions = p.fileActions(changes)
 
 	if p.opts.Force || len(changes) == 0 {
 		return nil
@@ -669,9 +669,12 @@ func (p *planner) collect() error {
 	return nil
 }
 
-// dropEmpty removes the "generate" actions of files whose content does not
-// change and gives the plain file actions a message.
-func dropEmpty(actions []Step, changes []FileChange, p *planner) []Step {
+// fileActions returns the plan's actions with the "generate" and "remove"
+// actions of files whose content does not change dropped, the others named
+// after what happens to their file (create or change), and a message given
+// to plain file actions; file actions first, then the edits, then go.mod.
+func (p *planner) fileActions(changes []FileChange) []Step {
+	actions := p.plan.Actions
 	changed := map[string]string{}
 	for _, c := range changes {
 		changed[p.plan.Rel(c.Path)] = c.Kind()

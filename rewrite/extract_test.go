@@ -245,3 +245,35 @@ func TestWrapKeepsUntouchedBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestUnexportedInterface plans an unexported interface: its constructor is
+// switched, no service command is generated (package main could not name
+// the interface), and the plan says so.
+func TestUnexportedInterface(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, map[string]string{
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.26\n",
+		filepath.Join(dir, "store/store.go"): "package store\n\ntype store interface {\n\tGet(id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(id string) (string, error) { return id, nil }\n\nfunc newStore() store { return mem{} }\n",
+	})
+	p, err := Extract(context.Background(), Options{Dir: dir, Iface: "store.store"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Refused() {
+		t.Fatalf("refused: %v", p.Refusals)
+	}
+	var paths []string
+	for _, c := range p.Changes {
+		paths = append(paths, p.Rel(c.Path))
+	}
+	if got := strings.Join(paths, " "); got != "go.mod store/store.go store/store_mesh.go" {
+		t.Errorf("changes %s, want go.mod and the two files of package store", got)
+	}
+	var manual []string
+	for _, m := range p.Manual {
+		manual = append(manual, m.String())
+	}
+	if !strings.Contains(strings.Join(manual, "\n"), "store/store.go:3: store is unexported: no service command") {
+		t.Errorf("manual steps lack the service command's absence:\n%s", strings.Join(manual, "\n"))
+	}
+}

@@ -101,6 +101,10 @@ func firstCtor(ctors []switchedCtor) *switchedCtor {
 // writeService plans cmd/<name>-svc/main.go and, when it does not exist
 // yet, cmd/<name>-svc/deps.go.
 func (p *planner) writeService(ctors []switchedCtor) error {
+	if !token.IsExported(p.ifaceName()) {
+		p.manual(p.pos(p.seam.Spec.Pos()), "%s is unexported: no service command is generated, since package main cannot name it", p.ifaceName())
+		return nil
+	}
 	dir := p.serviceDir()
 	ctor := firstCtor(ctors)
 	main, deps, err := p.serviceSource(ctor)
