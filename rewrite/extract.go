@@ -207,7 +207,9 @@ func (p *planner) extract() error {
 	if err != nil {
 		return err
 	}
-	if err := p.writeSwitchFile(wrapped > 0); err != nil {
+	// Mesh<Iface> serves the wrapped sites, and is what the user calls when
+	// no constructor or site switches yet.
+	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0); err != nil {
 		return err
 	}
 	if err := p.writeService(rewritten); err != nil {
