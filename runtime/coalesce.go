@@ -98,8 +98,13 @@ func (c *coalescingConn) flush() {
 			c.mu.Unlock()
 			_, err := c.Conn.Write(out)
 			c.mu.Lock()
+			// The buffer being written becomes the next spare, unless it
+			// grew too large to keep. Either way the old spare, now c.buf,
+			// must never be handed out twice.
 			if cap(out) <= 1<<20 {
 				c.spare = out[:0]
+			} else {
+				c.spare = nil
 			}
 			if err != nil {
 				c.err = err

@@ -213,8 +213,13 @@ func (fw *frameWriter) queue(parts ...[]byte) error {
 		_, err := fw.w.Write(out)
 		fw.report(k)
 		fw.mu.Lock()
+		// The buffer just written becomes the next spare, unless it grew
+		// too large to keep. Either way the old spare, now fw.buf, must
+		// never be handed out twice.
 		if cap(out) <= 1<<20 {
 			fw.spare = out[:0]
+		} else {
+			fw.spare = nil
 		}
 		if err != nil && fw.err == nil {
 			fw.err = err
