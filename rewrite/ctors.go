@@ -19,16 +19,18 @@ import (
 // plan: the service main builds the implementation with it.
 type switchedCtor struct {
 	Name string
-	Func *types.Func // the constructor as loaded (before this plan)
+	Pkg  *types.Package // the constructor's package
+	Func *types.Func    // the constructor as loaded (before this plan)
 	// Params are the constructor's parameters.
 	Params *types.Tuple
 	// WithError is set when the constructor returns an error too.
 	WithError bool
 }
 
-// switchConstructors gives every constructor of the interface's package
-// that returns the interface (or an implementation, when every caller uses
-// it as the interface) the mesh switch. It returns the switched
+// switchConstructors gives the mesh switch to every constructor that
+// returns the interface (or an implementation, when every caller uses it as
+// the interface) and is declared in the interface's package or in a package
+// that declares an implementation (a factory elsewhere calls one of those). It returns the switched
 // constructors, those switched by an earlier run included, by position.
 func (p *planner) switchConstructors() ([]switchedCtor, error) {
 	var out []switchedCtor
@@ -39,9 +41,12 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 		if p.skipFile(path) {
 			continue // tests build what they like; generated code is ours
 		}
-		if c.Pkg.Types.Path() != p.pkgPath() {
-			p.manual(at, "%s builds a %s outside package %s and is not rewritten: make it return %s.%s(v) by hand if it should switch too",
-				name, p.ifaceName(), p.seam.Obj.Pkg().Name(), p.seam.Obj.Pkg().Name(), wrapName(p.ifaceName()))
+		outside := c.Pkg.Types.Path() != p.pkgPath()
+		if outside && !p.declaresImpl(c.Pkg.Types.Path()) {
+			continue // a factory that calls some constructor: that one switches
+		}
+		if outside && !token.IsExported(p.ifaceName()) {
+			p.manual(at, "%s builds the unexported %s outside package %s: it cannot be switched from there", name, p.ifaceName(), p.seam.Obj.Pkg().Name())
 			continue
 		}
 		df, err := p.file(path)
@@ -58,7 +63,8 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 		res := sig.Results()
 		withError := res.Len() == 2 && c.Result == 0 && isErrorType(res.At(1).Type())
 		if isSwitch(df.funcDecl(name), localName(name)) {
-			out = append(out, switchedCtor{Name: name, Func: c.Func, Params: sig.Params(), WithError: withError})
+			out = append(out, switchedCtor{Name: name, Pkg: c.Pkg.Types, Func: c.Func, Params: sig.Params(), WithError: withError})
+			p.exportedSwitch = p.exportedSwitch || outside
 			continue
 		}
 		if !(res.Len() == 1 && c.Result == 0) && !withError {
@@ -86,22 +92,33 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 				types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), p.ifaceName(), p.ifaceName())
 		}
 		s := ctorSwitch{Name: name, Local: localName(name), Switch: gen.SwitchName(p.ifaceName()), Iface: p.ifaceName(), WithError: withError}
+		if outside {
+			// mesh<Iface> is unexported: call the exported Switch<Iface> of
+			// the switch file through the interface's package.
+			q := df.importName(p.pkgPath(), p.seam.Obj.Pkg().Name())
+			if q == "" {
+				q = p.seam.Obj.Pkg().Name()
+				df.addImport(p.pkgPath())
+			}
+			s.Switch, s.Iface = q+"."+switchExportName(p.ifaceName()), q+"."+p.ifaceName()
+			p.exportedSwitch = true
+		}
 		if _, err := addSwitch(df.file, df.funcDecl(name), s); err != nil {
 			return nil, fmt.Errorf("%s: %w", at, err)
 		}
 		p.action("constructor", at, "%s returns the mesh client when MESHRPC_REMOTE selects %s; its original body becomes %s%s",
 			name, p.ifaceName(), s.Local, change)
-		out = append(out, switchedCtor{Name: name, Func: c.Func, Params: sig.Params(), WithError: withError})
+		out = append(out, switchedCtor{Name: name, Pkg: c.Pkg.Types, Func: c.Func, Params: sig.Params(), WithError: withError})
 	}
 	return out, nil
 }
 
-// unswitchConstructors plans giving every switched constructor of the
-// interface's package its original form back.
+// unswitchConstructors plans giving every switched constructor its
+// original form back.
 func (p *planner) unswitchConstructors() error {
 	for _, c := range p.seam.Ctors {
 		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
-		if p.skipFile(path) || c.Pkg.Types.Path() != p.pkgPath() {
+		if p.skipFile(path) {
 			continue
 		}
 		name := c.Func.Name()
@@ -114,9 +131,25 @@ func (p *planner) unswitchConstructors() error {
 			continue
 		}
 		removeSwitch(df.file, w, l)
+		if c.Pkg.Types.Path() != p.pkgPath() {
+			if q := df.importName(p.pkgPath(), p.seam.Obj.Pkg().Name()); q != "" {
+				df.removeImport(p.pkgPath(), q) // if this plan added it
+			}
+		}
 		p.action("constructor", p.pos(c.Decl.Pos()), "%s gets its original body back from %s", name, localName(name))
 	}
 	return nil
+}
+
+// declaresImpl reports whether the package at path declares an
+// implementation of the interface.
+func (p *planner) declaresImpl(path string) bool {
+	for _, impl := range p.seam.Impls {
+		if obj := impl.Named.Obj(); obj.Pkg() != nil && obj.Pkg().Path() == path && !strings.HasSuffix(p.prog.Fset.Position(obj.Pos()).Filename, "_test.go") {
+			return true
+		}
+	}
+	return false
 }
 
 // takesIface reports whether a signature has a parameter of type iface.

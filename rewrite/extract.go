@@ -109,6 +109,10 @@ type planner struct {
 	seam *analyze.Seam
 	plan *Plan
 
+	// exportedSwitch is set when a constructor outside the interface's
+	// package switches: the switch file then exports Switch<Iface>.
+	exportedSwitch bool
+
 	files   map[string]*dstFile // files edited in place, by absolute path
 	writes  map[string][]byte   // files written whole (generated or created)
 	removes map[string]bool     // files removed
@@ -209,7 +213,7 @@ func (p *planner) extract() error {
 	}
 	// Mesh<Iface> serves the wrapped sites, and is what the user calls when
 	// no constructor or site switches yet.
-	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0); err != nil {
+	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0, p.exportedSwitch); err != nil {
 		return err
 	}
 	if err := p.writeService(rewritten); err != nil {

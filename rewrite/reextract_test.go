@@ -89,3 +89,68 @@ func TestReextractAfterInterfaceChange(t *testing.T) {
 		t.Errorf("go.mod still requires meshsplit:\n%s", mod)
 	}
 }
+
+// TestConstructorOutsideThePackage extracts an interface whose only
+// implementation and constructor live in a subpackage: the constructor
+// switches through the exported Switch<Iface>, the result type-checks, the
+// service command builds it, and -revert gives the original bytes back.
+func TestConstructorOutsideThePackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks a module with the runtime twice")
+	}
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
+		t.Setenv(k, v)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	original := map[string]string{
+		filepath.Join(dir, "go.mod"):            "module example.com/m\n\ngo 1.26\n\nreplace github.com/meshsplit/meshsplit => " + repo + "\n",
+		filepath.Join(dir, "go.sum"):            string(sum),
+		filepath.Join(dir, "store", "store.go"): "// Package store declares the Store seam.\npackage store\n\nimport \"context\"\n\n// Store stores strings.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n",
+		// The implementation and its constructor live in a subpackage.
+		filepath.Join(dir, "store", "memstore", "memstore.go"): "// Package memstore keeps a Store in memory.\npackage memstore\n\nimport (\n\t\"context\"\n\n\t\"example.com/m/store\"\n)\n\ntype mem struct{ prefix string }\n\nfunc (m mem) Get(ctx context.Context, id string) (string, error) { return m.prefix + id, nil }\n\n// New returns an in-memory Store.\nfunc New(prefix string) store.Store { return mem{prefix: prefix} }\n",
+	}
+	writeFiles(t, original)
+	ctx := context.Background()
+	p, err := Extract(ctx, Options{Dir: dir, Iface: "store.Store"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Refused() {
+		t.Fatalf("refused: %v", p.Refusals)
+	}
+	if err := p.Apply(ctx, Writer{}); err != nil {
+		t.Fatal(err)
+	}
+	mem, _ := os.ReadFile(filepath.Join(dir, "store", "memstore", "memstore.go"))
+	sw, _ := os.ReadFile(filepath.Join(dir, "store", switchFileName("Store")))
+	svc, _ := os.ReadFile(filepath.Join(dir, "cmd", "store-svc", "main.go"))
+	for _, c := range []struct{ file, src, want string }{
+		{"memstore.go", string(mem), "if remote, ok := store.SwitchStore(func() store.Store {\n\t\treturn newLocal(prefix)\n\t}); ok {"},
+		{"memstore.go", string(mem), "// newLocal is the original New, unchanged.\nfunc newLocal(prefix string) store.Store {"},
+		{"store_mesh_switch.go", string(sw), "func SwitchStore(local func() Store) (Store, bool) { return meshStore(local) }"},
+		{"cmd/store-svc/main.go", string(svc), "impl := memstore.New(d.Prefix)"},
+	} {
+		if !strings.Contains(c.src, c.want) {
+			t.Errorf("%s lacks %q:\n%s", c.file, c.want, c.src)
+		}
+	}
+	if p, err := Extract(ctx, Options{Dir: dir, Iface: "store.Store"}); err != nil || len(p.Changes) != 0 {
+		t.Fatalf("second run: %v, %d changes", err, len(p.Changes))
+	}
+	p, err = Extract(ctx, Options{Dir: dir, Iface: "store.Store", Revert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Apply(ctx, Writer{}); err != nil {
+		t.Fatal(err)
+	}
+	wantFiles(t, original)
+}

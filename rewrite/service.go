@@ -58,27 +58,43 @@ func wrapName(iface string) string {
 	return "meshWrap" + strings.ToUpper(iface[:1]) + iface[1:]
 }
 
+// switchExportName returns the name of the exported form of mesh<Iface>,
+// which constructors outside the interface's package call.
+func switchExportName(iface string) string { return "Switch" + iface }
+
 // writeSwitchFile plans the file with Mesh<Iface>, which wrapped conversion
-// sites call, or its removal when no site needs it any more.
-func (p *planner) writeSwitchFile(needed bool) error {
+// sites call, and (exported set) Switch<Iface>, which constructors outside
+// the interface's package call; or its removal when nothing needs it.
+func (p *planner) writeSwitchFile(wrap, exported bool) error {
 	path := filepath.Join(p.pkgDir(), switchFileName(p.ifaceName()))
-	if !needed {
+	if !wrap && !exported {
 		return p.removeGenerated(path)
 	}
 	name, fn, sw := p.ifaceName(), wrapName(p.ifaceName()), gen.SwitchName(p.ifaceName())
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s\n\npackage %s\n\n", GeneratedHeader, p.seam.Obj.Pkg().Name())
-	fmt.Fprintf(&b, "// %s returns impl itself while %s runs in process, and the mesh\n", fn, name)
-	fmt.Fprintf(&b, "// client of %s when MESHRPC_REMOTE selects it (under MESHRPC_LOOPBACK=1, a\n", name)
-	fmt.Fprintf(&b, "// client of impl served on an in-process node). meshsplit extract wraps\n")
-	fmt.Fprintf(&b, "// in it the values that become a %s where no constructor builds one.\n", name)
-	fmt.Fprintf(&b, "func %s(impl %s) %s {\n", fn, name, name)
-	fmt.Fprintf(&b, "\tif remote, ok := %s(func() %s { return impl }); ok {\n\t\treturn remote\n\t}\n\treturn impl\n}\n", sw, name)
+	fmt.Fprintf(&b, "%s\n\npackage %s\n", GeneratedHeader, p.seam.Obj.Pkg().Name())
+	var what []string
+	if wrap {
+		fmt.Fprintf(&b, "\n// %s returns impl itself while %s runs in process, and the mesh\n", fn, name)
+		fmt.Fprintf(&b, "// client of %s when MESHRPC_REMOTE selects it (under MESHRPC_LOOPBACK=1, a\n", name)
+		fmt.Fprintf(&b, "// client of impl served on an in-process node). meshsplit extract wraps\n")
+		fmt.Fprintf(&b, "// in it the values that become a %s where no constructor builds one.\n", name)
+		fmt.Fprintf(&b, "func %s(impl %s) %s {\n", fn, name, name)
+		fmt.Fprintf(&b, "\tif remote, ok := %s(func() %s { return impl }); ok {\n\t\treturn remote\n\t}\n\treturn impl\n}\n", sw, name)
+		what = append(what, fn+", which the wrapped values call")
+	}
+	if exported {
+		ex := switchExportName(name)
+		fmt.Fprintf(&b, "\n// %s is %s for the constructors of %s outside this package:\n", ex, sw, name)
+		fmt.Fprintf(&b, "// it returns the mesh client and true when MESHRPC_REMOTE selects %s, and\n// nil and false otherwise.\n", name)
+		fmt.Fprintf(&b, "func %s(local func() %s) (%s, bool) { return %s(local) }\n", ex, name, name, sw)
+		what = append(what, ex+", which the constructors outside the package call")
+	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		return fmt.Errorf("formatting %s: %w", switchFileName(name), err)
 	}
-	return p.writeGenerated(path, src, fmt.Sprintf("generated: %s, which the wrapped values call", fn))
+	return p.writeGenerated(path, src, "generated: "+strings.Join(what, "; "))
 }
 
 // A svcParam is one parameter of the constructor the service calls.
@@ -181,7 +197,7 @@ func (p *planner) switchedNow() ([]switchedCtor, error) {
 	var out []switchedCtor
 	for _, c := range p.seam.Ctors {
 		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
-		if p.skipFile(path) || c.Pkg.Types.Path() != p.pkgPath() {
+		if p.skipFile(path) {
 			continue
 		}
 		df, err := p.file(path)
@@ -190,7 +206,7 @@ func (p *planner) switchedNow() ([]switchedCtor, error) {
 		}
 		if df != nil && isSwitch(df.funcDecl(c.Func.Name()), localName(c.Func.Name())) {
 			res := c.Func.Signature().Results()
-			out = append(out, switchedCtor{Name: c.Func.Name(), Func: c.Func, Params: c.Func.Signature().Params(),
+			out = append(out, switchedCtor{Name: c.Func.Name(), Pkg: c.Pkg.Types, Func: c.Func, Params: c.Func.Signature().Params(),
 				WithError: res.Len() == 2 && isErrorType(res.At(1).Type())})
 		}
 	}
@@ -324,7 +340,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 	fmt.Fprintf(&b, "%s\n\n", GeneratedHeader)
 	doc := fmt.Sprintf("Command %s serves %s on the mesh. ", cmdName, p.seam.Name)
 	if ctor != nil {
-		doc += fmt.Sprintf("It builds the implementation with %s.%s", pkg, ctor.Name)
+		doc += fmt.Sprintf("It builds the implementation with %s.%s", ctor.Pkg.Name(), ctor.Name)
 	} else {
 		doc += "It serves the implementation that deps (in deps.go) builds"
 	}
@@ -358,9 +374,10 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 		for _, pr := range params {
 			args = append(args, pr.Expr)
 		}
-		call := fmt.Sprintf("%s.%s(%s)", pkg, ctor.Name, strings.Join(args, ", "))
+		cq := imps.qualifier(ctor.Pkg)
+		call := fmt.Sprintf("%s.%s(%s)", cq, ctor.Name, strings.Join(args, ", "))
 		if ctor.WithError {
-			fmt.Fprintf(&b, "\timpl, err := %s\n\tif err != nil {\n\t\treturn fmt.Errorf(\"%s.%s: %%w\", err)\n\t}\n", call, pkg, ctor.Name)
+			fmt.Fprintf(&b, "\timpl, err := %s\n\tif err != nil {\n\t\treturn fmt.Errorf(\"%s.%s: %%w\", err)\n\t}\n", call, cq, ctor.Name)
 		} else {
 			fmt.Fprintf(&b, "\timpl := %s\n", call)
 		}
