@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -88,7 +89,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if dir == "" {
 		dir = "."
 	}
-	prog, err := analyze.Load(ctx, analyze.Config{Dir: dir, Tests: true, Env: opts.Env})
+	// The whole module, whatever directory inside it opts.Dir names.
+	prog, err := analyze.Load(ctx, analyze.Config{Dir: moduleRoot(dir), Tests: true, Env: opts.Env})
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +134,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	return report, nil
+}
+
+// moduleRoot returns the directory of the go.mod that governs dir, or dir
+// itself when there is none (analyze.Load then says what is wrong).
+func moduleRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
 }
 
 // cleanEnv returns env without the mesh switches, so that the local run is
