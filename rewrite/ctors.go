@@ -207,7 +207,7 @@ func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) strin
 		if t != nil && types.IsInterface(t) && types.AssignableTo(iface, t) {
 			return ""
 		}
-		return fmt.Sprintf("where %s is expected", types.TypeString(t, types.RelativeTo(pkg.Types)))
+		return fmt.Sprintf("where %s is expected", types.TypeString(t, func(p *types.Package) string { return p.Name() }))
 	}
 	switch pn := path[i].(type) {
 	case *ast.AssignStmt:

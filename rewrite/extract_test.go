@@ -277,3 +277,41 @@ func TestUnexportedInterface(t *testing.T) {
 		t.Errorf("manual steps lack the service command's absence:\n%s", strings.Join(manual, "\n"))
 	}
 }
+
+// TestConcreteConstructor checks the rule for a constructor that returns
+// the implementation: its result becomes the interface only when every
+// caller uses it as the interface, else a manual step says where not.
+func TestConcreteConstructor(t *testing.T) {
+	const lib = "package store\n\n// Service stores.\ntype Service interface {\n\tGet(id string) (string, error)\n}\n\n// Store is the in-memory Service.\ntype Store struct{ n int }\n\nfunc (s *Store) Get(id string) (string, error) { return id, nil }\n\n// Len is not part of Service.\nfunc (s *Store) Len() int { return s.n }\n\n// NewStore returns a Store.\nfunc NewStore() *Store { return &Store{} }\n"
+	tests := []struct {
+		name, use string
+		want      string // in the constructor action, or in a manual step
+	}{
+		{"assigned to an interface variable", "var s store.Service = store.NewStore()\n\t_ = s", "its result type changes from *Store to Service"},
+		{"variable used through interface methods", "s := store.NewStore()\n\ts.Get(\"a\")\n\tuse(s)", "its result type changes from *Store to Service"},
+		{"a method the interface lacks", "s := store.NewStore()\n\t_ = s.Len()", "app/app.go:7 uses it as *Store (through the variable s at app.go:8: its method Len is not one of Service's)"},
+		{"passed where *Store is expected", "keep(store.NewStore())", "app/app.go:7 uses it as *Store (where *store.Store is expected)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, map[string]string{
+				filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.26\n",
+				filepath.Join(dir, "store/store.go"): lib,
+				filepath.Join(dir, "app/app.go"): "package app\n\nimport \"example.com/m/store\"\n\n// Run uses the store.\nfunc Run() {\n\t" + tt.use + "\n}\n\n" +
+					"func use(s store.Service) {}\n\nfunc keep(s *store.Store) {}\n",
+			})
+			p, err := Extract(context.Background(), Options{Dir: dir, Iface: "store.Service"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all []string
+			for _, s := range append(p.Actions, p.Manual...) {
+				all = append(all, s.String())
+			}
+			if !strings.Contains(strings.Join(all, "\n"), tt.want) {
+				t.Errorf("plan lacks %q:\n%s", tt.want, strings.Join(all, "\n"))
+			}
+		})
+	}
+}
