@@ -24,9 +24,12 @@ package meshsplit_test
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -318,18 +321,54 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shopBefore := treeDigest(t, filepath.Join(root, "testdata", "shop"))
 	w := &walkthrough{t: t, root: root, tmp: tmp, env: walkthroughEnv(), shells: map[string]*shell{}, procs: map[string]*process{}}
 	t.Cleanup(w.close)
+	completed := true
 	for _, s := range steps {
 		if !w.run(s) {
-			return // later steps depend on this one
+			completed = false
+			break // later steps depend on this one
 		}
 	}
+	if shopBefore != treeDigest(t, filepath.Join(root, "testdata", "shop")) {
+		t.Error("the walkthrough changed testdata/shop: it must work on a copy")
+	}
 	for name, p := range w.procs {
-		if !p.exited() {
+		if completed && !p.exited() {
 			t.Errorf("process %s (README.md:%d) is still running at the end of the walkthrough: the README should stop it", name, p.line)
 		}
 	}
+}
+
+// treeDigest returns a SHA-256 over the names, modes and contents of the
+// files under dir.
+func treeDigest(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v\n", path, info.Mode())
+		if d.Type().IsRegular() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%d\n", len(data))
+			h.Write(data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("reading %s: %v", dir, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // freeAddr returns a 127.0.0.1 address with a port nobody listens on.
