@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -146,6 +147,54 @@ func TestNodeFailingBeforeSendIsRetriedElsewhere(t *testing.T) {
 	}
 	if sent == 0 || impl.calls.Load() != int64(sent) {
 		t.Fatalf("the live node served %d calls, want %d", impl.calls.Load(), sent)
+	}
+}
+
+// TestNodeFailingAfterSendIsNotRetried is the other half of the retry rule:
+// once the request was written, a node that dies returns ErrConnLost to the
+// caller, and the call is never sent to another node (no silent duplicate).
+func TestNodeFailingAfterSendIsNotRetried(t *testing.T) {
+	nodes, impls := cluster(t, 2, testConfig())
+	_, g := callerOf(t, testConfig(), nodes[0].Addr())
+	caller := g.c.n
+	waitFor(t, 10*time.Second, "the caller to see 2 nodes", func() bool { return len(caller.nodesFor(greeterName)) == 2 })
+
+	// A key that routes to node 1, so that the call lands there.
+	key := ""
+	for k := 0; key == "" && k < 1000; k++ {
+		if cand := fmt.Sprintf("key-%d", k); rendezvous(caller.nodesFor(greeterName), cand).id == nodes[1].ID() {
+			key = cand
+		}
+	}
+	if key == "" {
+		t.Fatal("no key routes to node 1")
+	}
+	impls[1].started = make(chan struct{}, 1)
+	ctx := within(t, 10*time.Second)
+	errc := make(chan error, 1)
+	go func() { errc <- g.Sleep(WithAffinity(ctx, key), time.Minute) }()
+	select {
+	case <-impls[1].started: // the request was written and the method runs
+	case <-ctx.Done():
+		t.Fatal("the call never reached node 1")
+	}
+	nodes[1].kill()
+
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		t.Fatalf("the call did not return after its node died (the other node ran %d calls)", impls[0].calls.Load())
+	}
+	var ce *CallError
+	if !errors.Is(err, ErrConnLost) || !errors.As(err, &ce) || ce.Node != nodes[1].Addr() {
+		t.Fatalf("call whose node died after the request was sent: %v, want a *CallError on %s wrapping ErrConnLost", err, nodes[1].Addr())
+	}
+	if got := impls[0].calls.Load(); got != 0 {
+		t.Fatalf("the call was retried on the other node (%d calls there): a silent duplicate", got)
+	}
+	if got := impls[1].calls.Load(); got != 1 {
+		t.Fatalf("node 1 ran the method %d times, want once", got)
 	}
 }
 
