@@ -33,6 +33,8 @@ type Config struct {
 	// Seeds are host:port addresses dialed at start and whenever the link
 	// to them drops; names are re-resolved every ResolveInterval.
 	Seeds []string
+	// Resolver looks up the host names of Seeds. Nil: net.DefaultResolver.
+	Resolver *net.Resolver
 	// ClusterKey, when set, must be known to every peer: each side proves it
 	// with an HMAC over the other's nonce before anything else is served.
 	ClusterKey []byte

@@ -421,7 +421,11 @@ func (n *Node) resolve(seed string) []string {
 	}
 	ctx, cancel := context.WithTimeout(n.base, n.cfg.DialTimeout)
 	defer cancel()
-	ips, err := net.DefaultResolver.LookupHost(ctx, host)
+	r := n.cfg.Resolver
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	ips, err := r.LookupHost(ctx, host)
 	if err != nil || len(ips) == 0 {
 		n.log.Debug("resolving seed failed", "seed", seed, "err", err)
 		return []string{seed}
