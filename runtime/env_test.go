@@ -141,20 +141,36 @@ func TestEnvSwitchInAChildProcess(t *testing.T) {
 		return
 	}
 	tests := []struct {
-		mode string
-		env  []string
+		name   string
+		mode   string
+		env    []string
+		want   []string // in the child's output (stderr carries the logs)
+		absent []string // not in it
 	}{
-		{"malformed", []string{EnvRemote + "=inventory"}},
-		{"loopback", []string{EnvRemote + "=greet.Greeter", EnvLoopback + "=1"}},
-		{"unselected", []string{EnvRemote + "=other.Service"}},
+		{"malformed", "malformed", []string{EnvRemote + "=inventory"}, nil, nil},
+		{"loopback", "loopback", []string{EnvRemote + "=greet.Greeter", EnvLoopback + "=1"}, nil, nil},
+		{"unselected", "unselected", []string{EnvRemote + "=other.Service"}, nil, nil},
+		{"debug logs", "serve", []string{EnvDebug + "=1", EnvListen + "=127.0.0.1:0"},
+			[]string{"level=DEBUG", `msg="node started"`, `msg="peer connected"`, `msg=published`, `msg="node closed"`}, nil},
+		{"quiet by default", "serve", []string{EnvDebug + "=", EnvListen + "=127.0.0.1:0"}, nil, []string{"level="}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.mode, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestEnvSwitchInAChildProcess$", "-test.count=1")
 			cmd.Env = append(os.Environ(), append(tc.env, "MESHRPC_TEST_CHILD="+tc.mode)...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("child %s: %v\n%s", tc.mode, err, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("child %s: output lacks %s:\n%s", tc.mode, w, out)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(string(out), a) {
+					t.Errorf("child %s: output contains %s:\n%s", tc.mode, a, out)
+				}
 			}
 		})
 	}
@@ -174,6 +190,23 @@ func runChild(t *testing.T, mode string) {
 		_, err := g.Greet(ctx, "x")
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), EnvRemote) {
 			t.Fatalf("call with a malformed %s: %v", EnvRemote, err)
+		}
+	case "serve":
+		// The process-wide node from the environment (MESHRPC_DEBUG decides
+		// whether it logs), serving a call from another node.
+		n, err := DefaultNode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Publish(&greeterDesc, &greeterImpl{}); err != nil {
+			t.Fatal(err)
+		}
+		_, g := callerOf(t, testConfig(), n.Addr())
+		if got, err := g.Greet(ctx, "x"); err != nil || got != "hello x" {
+			t.Fatalf("Greet = %q, %v", got, err)
+		}
+		if err := n.Close(ctx); err != nil {
+			t.Fatal(err)
 		}
 	case "unselected":
 		if Remote(greeterName) {
