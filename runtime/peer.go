@@ -26,6 +26,7 @@ type peer struct {
 
 	gossipWake chan struct{} // wakes gossipSender
 
+	openMu  sync.Mutex // held while opening a fast-path stream
 	mu      sync.Mutex
 	conns   []*rpcConn // fast-path streams this side opened
 	next    atomic.Uint32
@@ -133,22 +134,36 @@ func (p *peer) openStream(kind byte) (*yamux.Stream, error) {
 // rpcConn returns a fast-path stream to the peer, opening one when fewer
 // than StreamsPerPeer are open. Streams are picked round robin.
 func (p *peer) rpcConn() (*rpcConn, error) {
-	p.mu.Lock()
-	if len(p.conns) < p.n.cfg.StreamsPerPeer {
-		p.mu.Unlock()
-		st, err := p.openStream(streamRPC)
-		if err != nil {
-			return nil, fmt.Errorf("%w: opening a stream to %s: %v", ErrUnavailable, p.name(), err)
-		}
-		c := newRPCConn(p, st)
-		p.mu.Lock()
-		p.conns = append(p.conns, c)
-		p.mu.Unlock()
+	if c := p.pickConn(); c != nil {
 		return c, nil
 	}
-	c := p.conns[int(p.next.Add(1))%len(p.conns)]
+	// One opener at a time, so that concurrent first calls open
+	// StreamsPerPeer streams, not one each.
+	p.openMu.Lock()
+	defer p.openMu.Unlock()
+	if c := p.pickConn(); c != nil {
+		return c, nil
+	}
+	st, err := p.openStream(streamRPC)
+	if err != nil {
+		return nil, fmt.Errorf("%w: opening a stream to %s: %v", ErrUnavailable, p.name(), err)
+	}
+	c := newRPCConn(p, st)
+	p.mu.Lock()
+	p.conns = append(p.conns, c)
 	p.mu.Unlock()
 	return c, nil
+}
+
+// pickConn returns the next open stream round robin, or nil when fewer than
+// StreamsPerPeer are open.
+func (p *peer) pickConn() *rpcConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.conns) < p.n.cfg.StreamsPerPeer {
+		return nil
+	}
+	return p.conns[int(p.next.Add(1))%len(p.conns)]
 }
 
 // dropConn forgets a broken fast-path stream.
