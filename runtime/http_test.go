@@ -59,6 +59,7 @@ func TestHTTPPath(t *testing.T) {
 		{"bad timeout", mesh, "POST", "/" + greeterName + "/Sleep", `{"d":1}`, map[string]string{TimeoutHeader: "soon"}, 400, []string{TimeoutHeader}},
 		{"GET on a method", mesh, "GET", "/" + greeterName + "/Greet", "", nil, 405, []string{"POST"}},
 		{"legacy handler", mesh, "GET", "/legacy/orders/list", "", nil, 200, []string{"orders: /list"}},
+		{"no pprof", direct, "GET", "/debug/pprof/", "", nil, 404, []string{`"code":"unknown_service"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
