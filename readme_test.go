@@ -71,9 +71,10 @@ type step struct {
 // command is one "$ " line (with its here-document) and the output shown
 // below it.
 type command struct {
-	line   int // line of the "$ " in README.md
-	text   string
-	output []string
+	line    int // line of the "$ " in README.md
+	text    string
+	output  []string
+	outLine int // line of output[0] in README.md
 }
 
 var directiveRE = regexp.MustCompile(`^<!--\s*check\s+(.*?)\s*-->\s*$`)
@@ -135,6 +136,9 @@ func parseReadme(text string) ([]step, error) {
 				return nil, fmt.Errorf("README.md:%d: output before the first \"$ \" command", i+1)
 			}
 			last := &s.commands[len(s.commands)-1]
+			if len(last.output) == 0 {
+				last.outLine = i + 1
+			}
 			last.output = append(last.output, line)
 		}
 		if i == len(lines) {
@@ -171,18 +175,36 @@ func normalize(lines []string) []string {
 // stands for any number of lines of got. With prefix, got may go on after
 // want ends.
 func matchLines(want, got []string, prefix bool) bool {
-	if len(want) == 0 {
-		return prefix || len(got) == 0
+	// ok[j]: want[i:] matches got[j:], for i going down from len(want).
+	ok := make([]bool, len(got)+1)
+	for j := range ok {
+		ok[j] = prefix || j == len(got)
 	}
-	if want[0] == "..." {
-		for skip := 0; skip <= len(got); skip++ {
-			if matchLines(want[1:], got[skip:], prefix) {
-				return true
+	for i := len(want) - 1; i >= 0; i-- {
+		next := ok
+		ok = make([]bool, len(got)+1)
+		for j := len(got); j >= 0; j-- {
+			if want[i] == "..." {
+				// skip no line of got, or one and stay on the "..."
+				ok[j] = next[j] || (j < len(got) && ok[j+1])
+			} else {
+				ok[j] = j < len(got) && got[j] == want[i] && next[j+1]
 			}
 		}
-		return false
 	}
-	return len(got) > 0 && got[0] == want[0] && matchLines(want[1:], got[1:], prefix)
+	return ok[0]
+}
+
+// firstMismatch returns the index of the first line of want that got
+// cannot match: the end of the longest beginning of want that matches a
+// beginning of got. It returns len(want) when want is a beginning of got.
+func firstMismatch(want, got []string) int {
+	for k := len(want); k > 0; k-- {
+		if matchLines(want[:k], got, true) {
+			return k
+		}
+	}
+	return 0
 }
 
 func TestMatchLines(t *testing.T) {
@@ -205,10 +227,53 @@ func TestMatchLines(t *testing.T) {
 		{"dots cannot reorder", []string{"b", "...", "a"}, []string{"a", "b"}, false, false},
 		{"two gaps", []string{"a", "...", "c", "...", "e"}, []string{"a", "b", "c", "d", "e"}, false, true},
 		{"two gaps, missing middle", []string{"a", "...", "x", "...", "e"}, []string{"a", "b", "c", "d", "e"}, false, false},
+		{"only dots", []string{"..."}, nil, false, true},
+		{"want after got ends", []string{"a", "...", "b"}, []string{"a"}, true, false},
+		{"many gaps over many lines", manyGaps(12), manyLines(2000), false, true},
+		{"many gaps, last line wrong", append(manyGaps(12), "nope"), manyLines(2000), false, false},
 	}
 	for _, tt := range tests {
 		if got := matchLines(tt.want, tt.got, tt.prefix); got != tt.match {
-			t.Errorf("%s: matchLines(%q, %q, %v) = %v, want %v", tt.name, tt.want, tt.got, tt.prefix, got, tt.match)
+			t.Errorf("%s: matchLines(%d lines, %d lines, prefix %v) = %v, want %v", tt.name, len(tt.want), len(tt.got), tt.prefix, got, tt.match)
+		}
+	}
+}
+
+// manyLines returns n numbered lines; manyGaps a pattern of n+1 "..."
+// lines with every 100th line between them, which backtracking would take
+// ages to reject.
+func manyLines(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprint("line ", i))
+	}
+	return out
+}
+
+func manyGaps(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, "...", fmt.Sprint("line ", i*100))
+	}
+	return append(out, "...")
+}
+
+func TestFirstMismatch(t *testing.T) {
+	got := []string{"a", "b", "c", "d"}
+	tests := []struct {
+		want []string
+		idx  int
+	}{
+		{[]string{"a", "b"}, 2},
+		{[]string{"a", "x", "c"}, 1},
+		{[]string{"x"}, 0},
+		{[]string{"a", "...", "d", "e"}, 3},
+		{[]string{"a", "...", "c", "x", "d"}, 3},
+		{nil, 0},
+	}
+	for _, tt := range tests {
+		if idx := firstMismatch(tt.want, got); idx != tt.idx {
+			t.Errorf("firstMismatch(%q, %q) = %d, want %d", tt.want, got, idx, tt.idx)
 		}
 	}
 }
@@ -371,6 +436,16 @@ func treeDigest(t *testing.T, dir string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// difference says where the output shown in the README stops matching got.
+func (c command) difference(got []string) string {
+	want, g := normalize(c.output), normalize(got)
+	i := firstMismatch(want, g)
+	if i == len(want) {
+		return fmt.Sprintf("the README shows %d line(s) and the command printed more", len(c.output))
+	}
+	return fmt.Sprintf("first line of the README that the output does not match: README.md:%d: %s", c.outLine+i, c.output[i])
+}
+
 // freeAddr returns a 127.0.0.1 address with a port nobody listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -446,7 +521,7 @@ func (w *walkthrough) run(s step) bool {
 				return false
 			}
 			if want := normalize(c.output); !matchLines(want, normalize(got), false) {
-				mismatch = fmt.Sprintf("README.md:%d: $ %s\n--- the README shows:\n%s\n--- the command printed:\n%s", c.line, c.text, strings.Join(c.output, "\n"), strings.Join(got, "\n"))
+				mismatch = fmt.Sprintf("README.md:%d: $ %s\n%s\n--- the command printed:\n%s", c.line, c.text, c.difference(got), strings.Join(got, "\n"))
 				break
 			}
 		}
@@ -476,7 +551,7 @@ func (w *walkthrough) run(s step) bool {
 	w.procs[s.start] = p
 	want := normalize(c.output)
 	if err := p.waitOutput(func(got []string) bool { return matchLines(want, normalize(got), true) }, startTimeout); err != nil {
-		t.Errorf("README.md:%d: $ %s: %v\n--- the README shows:\n%s\n--- the command printed:\n%s", c.line, c.text, err, strings.Join(c.output, "\n"), p.output())
+		t.Errorf("README.md:%d: $ %s: %v\n%s\n--- the command printed:\n%s", c.line, c.text, err, c.difference(strings.Split(p.output(), "\n")), p.output())
 		return false
 	}
 	return true
