@@ -68,7 +68,7 @@ func Rules() []*Rule {
 	return []*Rule{
 		GenericRule,
 		ChanRule, FuncRule, InterfaceRule, JSONDashRule, MapKeyRule, NoContextRule, NoErrorRule,
-		OutParamRule, ParamWriteRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
+		OutParamRule, ParamWriteRule, PointerKeyRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
 		UnexportedTypeRule, UnsafeRule, ZeroSizeRule,
 	}
 }

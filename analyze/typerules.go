@@ -192,17 +192,146 @@ var RecursiveRule = typeRule("recursive",
 		return fmt.Sprintf("%s refers back to %s: values are encoded as trees, so a cyclic value fails the call (past the codec's depth limit) and shared pointers arrive as separate copies", r.Path, p.typeString(r.Type))
 	})
 
-// MapKeyRule reports maps whose keys neither JSON nor the codec can encode.
+// MapKeyRule reports map keys that the mesh codec carries but that do not
+// survive everywhere. encoding/json writes only string and integer keys and
+// keys that are encoding.TextMarshaler (and reads them back through
+// encoding.TextUnmarshaler), so a bool, float, complex, struct or array key
+// works between generated clients and servers but fails every call through
+// the JSON path (gateway, curl). A time.Time in a key compares its Location
+// pointer too, so a decoded key equals the caller's only in UTC.
 var MapKeyRule = typeRule("map-key",
-	"map keys must be strings, integers, booleans or floats to be encoded",
+	"map keys other than strings, integers and encoding.TextMarshaler types are carried by the mesh codec but not by the JSON path (gateway, curl); time.Time keys are equal on the receiver only in UTC",
+	"types", Warning,
+	func(p *Pass, r reached) string {
+		m, ok := r.Type.Underlying().(*types.Map)
+		if !ok || !r.fresh() || keyPointer(m.Key()) != "" || !plainKey(m.Key()) {
+			return ""
+		}
+		jsonOK := jsonKey(m.Key())
+		switch {
+		case keyTime(m.Key(), map[types.Type]bool{}):
+			msg := fmt.Sprintf("%s is a map keyed by %s, which holds a time.Time: a time compares its Location pointer too, so the receiver's keys equal the caller's only for UTC times; key it by t.UTC() or a Unix time", r.Path, p.typeString(m.Key()))
+			if !jsonOK {
+				msg += ", and note that JSON callers (gateway, curl) cannot send it at all"
+			}
+			return msg
+		case !jsonOK:
+			return fmt.Sprintf("%s is a map keyed by %s: generated clients carry it, but JSON callers (gateway, curl) cannot, since encoding/json encodes only string, integer and encoding.TextMarshaler keys; key it by a string to serve both", r.Path, p.typeString(m.Key()))
+		}
+		return ""
+	})
+
+// keyTime reports whether t is or holds a time.Time (in a field or array
+// element, through named types).
+func keyTime(t types.Type, seen map[types.Type]bool) bool {
+	if n, ok := types.Unalias(t).(*types.Named); ok && isTime(n) {
+		return true
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Array:
+		return keyTime(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if keyTime(u.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PointerKeyRule reports maps whose keys are or hold pointers. A pointer
+// key is its address: the codec can only send the value it points to, so
+// the receiver's keys are new pointers equal to none of the sender's, and
+// lookups with the caller's pointers find nothing.
+var PointerKeyRule = typeRule("pointer-key",
+	"a map key that is or holds a pointer compares by address, which cannot cross the network: the receiver's keys would be new pointers",
 	"types", Error,
 	func(p *Pass, r reached) string {
 		m, ok := r.Type.Underlying().(*types.Map)
 		if !ok || !r.fresh() {
 			return ""
 		}
-		if b, ok := m.Key().Underlying().(*types.Basic); ok && b.Info()&(types.IsString|types.IsInteger|types.IsBoolean|types.IsFloat) != 0 && b.Kind() != types.Uintptr {
-			return ""
+		if via := keyPointer(m.Key()); via != "" {
+			return fmt.Sprintf("%s is a map keyed by %s, which holds a pointer (%s): keys compare by address, and the receiver's keys would be new pointers equal to none of the caller's; key it by a value (an ID)", r.Path, p.typeString(m.Key()), via)
 		}
-		return fmt.Sprintf("%s is a map keyed by %s: only string, integer, boolean and float keys can be encoded; key it by a string", r.Path, p.typeString(m.Key()))
+		return ""
 	})
+
+// jsonKey reports whether encoding/json can write and read map keys of
+// type t: string and integer kinds (named ones too), or a type whose value
+// has MarshalText and whose pointer has UnmarshalText.
+func jsonKey(t types.Type) bool {
+	if b, ok := t.Underlying().(*types.Basic); ok && b.Info()&(types.IsString|types.IsInteger) != 0 && b.Kind() != types.Uintptr {
+		return true
+	}
+	return hasMethod(t, "MarshalText", 0, 2) && hasMethod(types.NewPointer(t), "UnmarshalText", 1, 1)
+}
+
+// hasMethod reports whether t's method set has a method name with the given
+// numbers of parameters and results.
+func hasMethod(t types.Type, name string, params, results int) bool {
+	obj, _, _ := types.LookupFieldOrMethod(t, false, nil, name)
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Signature()
+	return sig.Params().Len() == params && sig.Results().Len() == results
+}
+
+// keyPointer returns, when map keys of type t are or hold a pointer (in a
+// field or array element, through named types), the pointer's path inside
+// the key ("*Point", "Point.Next"); "" otherwise.
+func keyPointer(t types.Type) string {
+	return findPointer(t, types.TypeString(t, func(p *types.Package) string { return p.Name() }), map[types.Type]bool{})
+}
+
+func findPointer(t types.Type, path string, seen map[types.Type]bool) string {
+	if n, ok := types.Unalias(t).(*types.Named); ok && isTime(n) {
+		return "" // its location pointer is carried as a zone name
+	}
+	if seen[t] {
+		return ""
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return path
+	case *types.Array:
+		return findPointer(u.Elem(), path+"[]", seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if via := findPointer(u.Field(i).Type(), path+"."+u.Field(i).Name(), seen); via != "" {
+				return via
+			}
+		}
+	}
+	return ""
+}
+
+// plainKey reports whether t holds only what the codec can carry as a key
+// (no channel, function, interface or address: other rules report those).
+func plainKey(t types.Type) bool {
+	if n, ok := types.Unalias(t).(*types.Named); ok && isTime(n) {
+		return true
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Kind() != types.Uintptr && u.Kind() != types.UnsafePointer
+	case *types.Array:
+		return plainKey(u.Elem())
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if !plainKey(u.Field(i).Type()) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

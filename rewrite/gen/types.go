@@ -124,6 +124,9 @@ func (c *checker) check(t types.Type, where string) error {
 		if wireEmpty(u.Key()) && wireEmpty(u.Elem()) {
 			return fmt.Errorf("%s: map of %s, whose entries encode to no bytes: the decoder could not bound its length", where, c.spell(u))
 		}
+		if via := keyPointer(u.Key()); via != "" {
+			return fmt.Errorf("%s: map keyed by %s, which holds a pointer (%s): keys compare by address, and the receiver's keys would be new pointers equal to none of the caller's", where, c.spell(u.Key()), via)
+		}
 		if err := c.check(u.Key(), where+" (map key)"); err != nil {
 			return err
 		}
@@ -152,6 +155,35 @@ func (c *checker) check(t types.Type, where string) error {
 		return fmt.Errorf("%s: type parameter %s", where, u)
 	}
 	return fmt.Errorf("%s: unsupported type %s", where, t)
+}
+
+// keyPointer returns where a map key of type t holds a pointer, as a path
+// from the key's type: "*pkg.T" for a pointer key, "pkg.T.Field" or
+// "[2]*pkg.T[]" for one inside it, through named types; "" when it holds
+// none. time.Time's location pointer does not count: the codec carries the
+// zone by name.
+func keyPointer(t types.Type) string {
+	return findPointer(t, types.TypeString(t, (*types.Package).Name), map[types.Type]bool{})
+}
+
+func findPointer(t types.Type, path string, seen map[types.Type]bool) string {
+	if isTime(t) || seen[t] {
+		return ""
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return path
+	case *types.Array:
+		return findPointer(u.Elem(), path+"[]", seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if via := findPointer(u.Field(i).Type(), path+"."+u.Field(i).Name(), seen); via != "" {
+				return via
+			}
+		}
+	}
+	return ""
 }
 
 // spell writes t as the interface's package would: other packages by name.
