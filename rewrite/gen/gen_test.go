@@ -58,7 +58,7 @@ func loadCasesIn(t *testing.T, dir, goldenRoot string) []genCase {
 	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
-			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
+			packages.NeedTypesInfo | packages.NeedImports | packages.NeedModule, // dependencies from export data
 		Dir: abs,
 		Env: append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off"),
 	}
