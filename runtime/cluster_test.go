@@ -23,6 +23,7 @@ func (n *Node) kill() {
 		return
 	}
 	n.closing = true
+	n.serverCalls.close()
 	close(n.closed)
 	var peers []*peer
 	for _, p := range n.peers {

@@ -58,8 +58,7 @@ type Node struct {
 	// routes is the routing table: service name -> live peers serving it.
 	routes atomic.Pointer[routeTable]
 
-	inflight    sync.WaitGroup // server-side calls in progress
-	serving     atomic.Int64   // the same count, readable
+	serverCalls callCounter    // server-side calls in progress; closed by Close
 	clientCalls callCounter    // client calls in progress
 	unflushed   callCounter    // server responses queued but not yet handed to yamux
 	bg          sync.WaitGroup // background goroutines
@@ -520,6 +519,7 @@ func (n *Node) Close(ctx context.Context) error {
 		return nil
 	}
 	n.closing = true
+	n.serverCalls.close()
 	close(n.closed)
 	peers := make([]*peer, 0, len(n.peers))
 	for _, p := range n.peers {
@@ -539,7 +539,7 @@ func (n *Node) Close(ctx context.Context) error {
 	n.clientCalls.close()
 	drained := make(chan struct{})
 	go func() {
-		n.inflight.Wait()
+		n.serverCalls.wait()
 		n.unflushed.wait()
 		n.clientCalls.wait()
 		close(drained)
@@ -628,22 +628,11 @@ func (c *callCounter) wait() {
 }
 
 // inflightCount returns the number of server-side calls in progress.
-func (n *Node) inflightCount() int64 { return n.serving.Load() }
+func (n *Node) inflightCount() int64 { return n.serverCalls.n.Load() }
 
-// beginServe counts a server-side call unless the node is closing.
-func (n *Node) beginServe() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closing {
-		return false
-	}
-	n.inflight.Add(1)
-	n.serving.Add(1)
-	return true
-}
+// beginServe counts a server-side call unless the node is closing. It runs
+// on every call, so it takes no lock.
+func (n *Node) beginServe() bool { return n.serverCalls.add() }
 
 // endServe ends a call counted by beginServe.
-func (n *Node) endServe() {
-	n.serving.Add(-1)
-	n.inflight.Done()
-}
+func (n *Node) endServe() { n.serverCalls.done() }
