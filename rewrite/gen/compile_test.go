@@ -30,7 +30,7 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a module with the go command")
 	}
-	checkModule(t, fixtureDir, "example.com/fixtures", loadCases(t, fixtureDir), func(mod, repo string) {
+	checkModule(t, fixtureDir, "example.com/fixtures", loadCases(t, fixtureDir), vetAndTestAll, func(mod, repo string) {
 		copyFile(t, "testdata/support/basic_e2e_test.go", filepath.Join(mod, "basic", "basic_e2e_test.go"))
 		copyFile(t, "testdata/support/basic_bench_test.go", filepath.Join(mod, "basic", "basic_bench_test.go"))
 		copyFile(t, "testdata/support/recursive_depth_test.go", filepath.Join(mod, "recursive", "recursive_depth_test.go"))
@@ -39,12 +39,16 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 }
 
 // TestShopGeneratedCodeCompilesAndRuns does the same for every interface of
-// the example monolith at once; the shop's own tests run too, locally.
+// the example monolith at once, but runs only the round trips: go vet and
+// the shop's own tests, local and remote, run on the same generated files in
+// cmd/meshsplit's TestExtractShopEndToEnd, which extracts every interface
+// of the shop (running them here too cost a vet and a test run of the shop
+// in every 'go test ./...').
 func TestShopGeneratedCodeCompilesAndRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a module with the go command")
 	}
-	checkModule(t, shopDir, "example.com/shop", loadCasesIn(t, shopDir, "testdata/shop"), func(mod, repo string) {
+	checkModule(t, shopDir, "example.com/shop", loadCasesIn(t, shopDir, "testdata/shop"), roundTripsOnly, func(mod, repo string) {
 		gomod := filepath.Join(mod, "go.mod")
 		b, err := os.ReadFile(gomod)
 		if err != nil {
@@ -58,11 +62,18 @@ func TestShopGeneratedCodeCompilesAndRuns(t *testing.T) {
 	})
 }
 
+// What checkModule runs in the module it builds.
+const (
+	vetAndTestAll  = false // go vet ./... and every test
+	roundTripsOnly = true  // only TestMeshRoundTrip (go test builds every package and its tests all the same)
+)
+
 // checkModule copies the module in src to a temporary directory, lets
 // prepare make it require this repository's runtime, writes the generated
 // file of every case that Generate accepts and a round-trip test per
-// package, then runs go vet and go test there.
-func checkModule(t *testing.T, src, modPath string, cases []genCase, prepare func(mod, repo string)) {
+// package, then runs go vet and go test there (only the round trips with
+// roundTripsOnly).
+func checkModule(t *testing.T, src, modPath string, cases []genCase, onlyRoundTrips bool, prepare func(mod, repo string)) {
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -112,12 +123,17 @@ func TestMeshRoundTrip(t *testing.T) { meshfill.RoundTrip(t, %s) }
 		writeFile(t, filepath.Join(mod, dir, "zz_mesh_roundtrip_test.go"), []byte(test))
 	}
 
-	goCmd(t, mod, "vet", "./...")
 	args := []string{"test", "-count=1"}
+	if onlyRoundTrips {
+		args = append(args, "-run=^TestMeshRoundTrip$")
+	} else {
+		goCmd(t, mod, "vet", "./...")
+	}
 	if *genRace {
 		args = append(args, "-race")
 	}
 	out := goCmd(t, mod, append(args, "./...")...)
+	t.Logf("go test output (per package times):\n%s", out)
 	if *genBench {
 		t.Log(goCmd(t, mod, "test", "-run=^$", "-bench=.", "-benchmem", "./..."))
 	}
