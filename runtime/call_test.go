@@ -296,3 +296,46 @@ func TestConcurrentMixedSizesArriveIntact(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestInterruptedWritesKeepTheStreamWhole cuts large requests short with
+// tiny deadlines while other calls share the streams: the writes the
+// callers abandon are finished by another goroutine, so every frame
+// arrives whole and the other calls keep succeeding.
+func TestInterruptedWritesKeepTheStreamWhole(t *testing.T) {
+	srv, _ := serveGreeter(t, testConfig(), "a")
+	_, g := callerOf(t, testConfig(), srv.Addr())
+	ctx := within(t, 60*time.Second)
+	big := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB: many yamux windows
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 4 {
+		wg.Go(func() { // large calls abandoned mid-write
+			for i := range 6 {
+				short, cancel := context.WithTimeout(ctx, time.Duration(1+(w+i)%3)*time.Millisecond)
+				_, err := g.Echo(short, big)
+				cancel()
+				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+					errs <- fmt.Errorf("abandoned Echo: %w", err)
+					return
+				}
+			}
+		})
+		wg.Go(func() { // calls that must go through
+			for i := range 30 {
+				name := fmt.Sprintf("w%d-%d", w, i)
+				if got, err := g.Greet(ctx, name); err != nil || got != "hello "+name {
+					errs <- fmt.Errorf("Greet(%s) = %q, %v", name, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if out, err := g.Echo(ctx, big); err != nil || !bytes.Equal(out, big) {
+		t.Fatalf("Echo after the interrupted writes: %d bytes, %v", len(out), err)
+	}
+}

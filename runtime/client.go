@@ -128,7 +128,7 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 	}
 	var hdrBuf [128]byte
 	reqHdr := appendRequest(hdrBuf[:0], c.target, method, md.Fingerprint, int64(timeout))
-	id, pc, err := conn.start(reqHdr, body)
+	id, pc, err := conn.start(ctx, reqHdr, body)
 	if err != nil {
 		return err
 	}

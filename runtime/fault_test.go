@@ -390,3 +390,33 @@ func TestJoinOfANodeThatDialedUsFirstReturns(t *testing.T) {
 		t.Fatalf("Join of a node already connected: %v", err)
 	}
 }
+
+// TestCallerReturnsAtItsDeadlineWhenThePeerStopsReading sends a request
+// larger than yamux's flow-control window over a connection that stopped
+// forwarding: the caller, blocked writing it, must still return at its
+// deadline, long before the liveness timeout declares the peer dead.
+func TestCallerReturnsAtItsDeadlineWhenThePeerStopsReading(t *testing.T) {
+	cfg := testConfig()
+	cfg.KeepAlive = time.Second
+	cfg.LivenessTimeout = 10 * time.Second
+	srv, _ := serveGreeter(t, cfg, "a")
+	proxy := newBlackhole(t, srv.Addr())
+	_, g := callerOf(t, cfg, proxy.ln.Addr().String())
+	if _, err := g.Greet(within(t, 5*time.Second), "x"); err != nil {
+		t.Fatal(err)
+	}
+	proxy.stall()
+	for _, size := range []int{100, 8 << 20, 100} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		start := time.Now()
+		_, err := g.Echo(ctx, make([]byte, size))
+		took := time.Since(start)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Echo(%d bytes) over a stalled connection: %v, want DeadlineExceeded", size, err)
+		}
+		if took > cfg.LivenessTimeout/2 {
+			t.Fatalf("Echo(%d bytes) with a 200ms deadline returned after %v: held by the stalled write", size, took)
+		}
+	}
+}

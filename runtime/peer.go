@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -182,6 +183,12 @@ func (p *peer) dropConn(c *rpcConn) {
 // frame while nobody is writing writes it itself, together with whatever
 // other goroutines queue meanwhile (they return at once): no goroutine
 // hand-off for a lone frame, one write for a burst of them.
+//
+// A caller must still return when its context ends, even while it writes
+// for a peer that stopped reading (yamux then waits for flow-control
+// window): queueCtx interrupts such a write with a past write deadline and
+// leaves the rest of the buffer to a new goroutine, so the stream stays
+// whole and the caller is free.
 type frameWriter struct {
 	w       net.Conn
 	mu      sync.Mutex
@@ -193,10 +200,23 @@ type frameWriter struct {
 	// written, when set, is told how many queued frames left the writer
 	// (handed to yamux, or dropped because the stream failed).
 	written func(frames int)
+	// interruptFn (fw.interrupt, allocated once) runs when the context of
+	// the goroutine writing ends; it sends on interrupted once the write
+	// deadline is set.
+	interruptFn func()
+	interrupted chan struct{}
 }
 
 func newFrameWriter(w net.Conn, written func(frames int)) *frameWriter {
-	return &frameWriter{w: w, written: written}
+	fw := &frameWriter{w: w, written: written, interrupted: make(chan struct{}, 1)}
+	fw.interruptFn = fw.interrupt
+	return fw
+}
+
+// interrupt cuts the write in progress short.
+func (fw *frameWriter) interrupt() {
+	fw.w.SetWriteDeadline(pastDeadline)
+	fw.interrupted <- struct{}{}
 }
 
 // errWriterClosed is returned for frames queued after the writer stopped.
@@ -205,7 +225,18 @@ var errWriterClosed = errors.New("stream writer closed")
 // queue appends the parts of one frame and writes the buffer unless another
 // goroutine is writing it. It fails only when the stream had already
 // failed, in which case nothing of the frame was sent.
-func (fw *frameWriter) queue(parts ...[]byte) error {
+func (fw *frameWriter) queue(parts ...[]byte) error { return fw.enqueue(nil, false, parts) }
+
+// queueCtx is queue for a caller that must return when ctx ends: a write
+// this goroutine makes is interrupted then, and finished by another one.
+func (fw *frameWriter) queueCtx(ctx context.Context, parts ...[]byte) error {
+	return fw.enqueue(ctx, false, parts)
+}
+
+// queueAsync is queue that never writes in the calling goroutine.
+func (fw *frameWriter) queueAsync(parts ...[]byte) error { return fw.enqueue(nil, true, parts) }
+
+func (fw *frameWriter) enqueue(ctx context.Context, async bool, parts [][]byte) error {
 	fw.mu.Lock()
 	if fw.err != nil {
 		err := fw.err
@@ -221,12 +252,73 @@ func (fw *frameWriter) queue(parts ...[]byte) error {
 		return nil
 	}
 	fw.writing = true
-	for len(fw.buf) > 0 && fw.err == nil {
-		out, k := fw.buf, fw.frames
-		fw.buf, fw.frames = fw.spare[:0], 0
+	fw.mu.Unlock()
+	if async {
+		go fw.drain(nil, nil, 0, 0)
+	} else {
+		fw.drain(ctx, nil, 0, 0)
+	}
+	return nil
+}
+
+// pastDeadline interrupts a write at once.
+var pastDeadline = time.Unix(1, 0)
+
+// drain is the writer, once fw.writing is set: it writes rest[off:] (the
+// k frames an interrupted writer left), then the buffer, until nothing is
+// left or the stream failed, and clears fw.writing. When ctx (nil: never)
+// ends during a write, the write is cut short and a new goroutine writes
+// what is left.
+func (fw *frameWriter) drain(ctx context.Context, rest []byte, off, k int) {
+	var stop func() bool // disarms the interruption; nil when not armed
+	fired := false       // the interruption's signal was received
+	disarm := func() {
+		if stop != nil && !stop() {
+			// The deadline was (or is being) set: clear it before anyone
+			// else writes.
+			if !fired {
+				<-fw.interrupted
+			}
+			fw.w.SetWriteDeadline(time.Time{})
+		}
+		stop, fired = nil, false
+	}
+	fw.mu.Lock()
+	for {
+		if fw.err != nil || (rest == nil && len(fw.buf) == 0) {
+			if stop == nil {
+				break
+			}
+			fw.mu.Unlock()
+			disarm()
+			fw.mu.Lock()
+			continue // frames may have been queued meanwhile
+		}
+		out, k2 := rest, k
+		if out == nil {
+			out, k2, off = fw.buf, fw.frames, 0
+			fw.buf, fw.frames = fw.spare[:0], 0
+		}
+		rest = nil
 		fw.mu.Unlock()
-		_, err := fw.w.Write(out)
-		fw.report(k)
+		if stop == nil && ctx != nil && ctx.Done() != nil {
+			stop = context.AfterFunc(ctx, fw.interruptFn)
+		}
+		n, err := fw.w.Write(out[off:])
+		if err != nil && stop != nil && off+n < len(out) {
+			select {
+			case <-fw.interrupted:
+				fired = true
+			default:
+			}
+		}
+		if fired {
+			// ctx ended: another goroutine writes the rest.
+			disarm()
+			go fw.drain(nil, out, off+n, k2)
+			return
+		}
+		fw.report(k2)
 		fw.mu.Lock()
 		// The buffer just written becomes the next spare, unless it grew
 		// too large to keep. Either way the old spare, now fw.buf, must
@@ -244,13 +336,15 @@ func (fw *frameWriter) queue(parts ...[]byte) error {
 	dropped := fw.frames
 	if fw.err != nil {
 		fw.buf, fw.frames = nil, 0
+		if rest != nil {
+			dropped += k // left by an interrupted writer, never written
+		}
 	} else {
 		dropped = 0
 	}
 	fw.writing = false
 	fw.mu.Unlock()
 	fw.report(dropped)
-	return nil
 }
 
 // report tells written about k frames that left the writer.

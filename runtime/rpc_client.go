@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -47,8 +48,9 @@ func (e *errNotSent) Unwrap() error { return e.err }
 
 // start registers a call and queues its request frame (header, then the
 // request header, then the message bytes). On error the call is not
-// registered and nothing was sent.
-func (c *rpcConn) start(reqHdr, body []byte) (uint64, *pendingCall, error) {
+// registered and nothing was sent. It returns when ctx ends even if it was
+// writing for a peer that stopped reading.
+func (c *rpcConn) start(ctx context.Context, reqHdr, body []byte) (uint64, *pendingCall, error) {
 	pc := pendingPool.Get().(*pendingCall)
 	c.mu.Lock()
 	if c.err != nil {
@@ -64,7 +66,7 @@ func (c *rpcConn) start(reqHdr, body []byte) (uint64, *pendingCall, error) {
 
 	var hdr [frameHeaderLen]byte
 	appendFrameHeader(hdr[:0], frameRequest, id, len(reqHdr)+len(body))
-	if err := c.fw.queue(hdr[:], reqHdr, body); err != nil {
+	if err := c.fw.queueCtx(ctx, hdr[:], reqHdr, body); err != nil {
 		c.forget(id)
 		pendingPool.Put(pc)
 		return 0, nil, &errNotSent{err}
@@ -96,7 +98,8 @@ func (c *rpcConn) cancel(id uint64, pc *pendingCall) {
 	pendingPool.Put(pc)
 	var f [frameHeaderLen]byte
 	appendFrameHeader(f[:0], frameCancel, id, 0)
-	c.fw.queue(f[:])
+	// The caller is returning: never make it write.
+	c.fw.queueAsync(f[:])
 }
 
 // readLoop hands responses to their calls until the stream fails, then
