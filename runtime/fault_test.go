@@ -107,11 +107,14 @@ func TestCutConnectionDetectedByKeepalive(t *testing.T) {
 }
 
 func TestNewNodeUsedWithinOneSecond(t *testing.T) {
-	nodes, _ := cluster(t, 1, testConfig())
-	_, g := callerOf(t, testConfig(), nodes[0].Addr())
+	// The default gossip, keepalive and backoff timings: the promise holds
+	// without tuning.
+	defaults := withListen(DefaultConfig(), "127.0.0.1:0")
+	nodes, _ := cluster(t, 1, defaults)
+	_, g := callerOf(t, defaults, nodes[0].Addr())
 	ctx := within(t, 10*time.Second)
 
-	cfg := testConfig()
+	cfg := defaults
 	cfg.Seeds = []string{nodes[0].Addr()}
 	joined := time.Now()
 	_, late := serveGreeter(t, cfg, "late")
