@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,6 +52,11 @@ func TestExtractShopEndToEnd(t *testing.T) {
 		if !strings.Contains(stdout, "wrote ") {
 			t.Errorf("extract -w %s wrote nothing:\n%s", seam, stdout)
 		}
+		// The first extraction adds the runtime to go.mod and says that
+		// 'go mod tidy' is due; the later ones leave go.mod alone.
+		if tidy := strings.Contains(stdout, "go.mod changed: run 'go mod tidy' in "+shop); tidy != (seam == shopSeams[0]) {
+			t.Errorf("extract -w %s: tidy message %v, want %v:\n%s", seam, tidy, seam == shopSeams[0], stdout)
+		}
 		// Idempotent: a second run has nothing to do and no diff.
 		code, stdout, stderr = meshsplit("extract", "-C", shop, "-iface", seam)
 		if code != exitOK || !strings.Contains(stdout, "nothing to do") || strings.Contains(stdout, "--- a/") {
@@ -66,7 +73,11 @@ func TestExtractShopEndToEnd(t *testing.T) {
 		t.Run("build, vet and test local and remote", func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
-			goCmd(t, built, nil, "build", "./...")
+			// Every command, the seven generated service mains with the
+			// deps.go extract created included, built once: the
+			// multi-process run below uses the shop's binary.
+			bin := t.TempDir()
+			goCmd(t, built, nil, "build", "-o", bin+string(filepath.Separator), "./...")
 			goCmd(t, built, nil, "vet", "./...")
 			local := goCmd(t, built, nil, "test", "-count=1", "./...")
 			remote := goCmd(t, built, []string{"MESHRPC_REMOTE=*", "MESHRPC_LOOPBACK=1"}, "test", "-count=1", "./...")
@@ -76,7 +87,7 @@ func TestExtractShopEndToEnd(t *testing.T) {
 				}
 			}
 			t.Logf("build, vet, tests local and remote: %v", time.Since(start).Round(time.Second))
-			runMultiProcess(t, built)
+			runMultiProcess(t, built, bin)
 		})
 		t.Run("revert", func(t *testing.T) {
 			t.Parallel()
@@ -151,5 +162,57 @@ func TestExtractJSON(t *testing.T) {
 	code, stdout, _ = meshsplit("extract", "-C", shop, "-iface", "notify.Bus", "-json", "-force")
 	if code != exitFailure || !strings.Contains(stdout, `"refused": true`) {
 		t.Errorf("refused plan as JSON: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestExtractDiffPlainWhenNotATerminal checks that the diff is coloured
+// only on a terminal: a buffer, a file and a pipe get plain text, and so
+// does a character device under NO_COLOR or TERM=dumb.
+func TestExtractDiffPlainWhenNotATerminal(t *testing.T) {
+	shop := filepath.Join(repoRoot(t), "testdata", "shop")
+	code, stdout, stderr := meshsplit("extract", "-C", shop, "-iface", "inventory.Service", "-force")
+	if code != exitOK || !strings.Contains(stdout, "--- a/inventory/store.go") {
+		t.Fatalf("exit %d, no diff:\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, "\x1b[") {
+		t.Errorf("colour escapes in output that is not a terminal:\n%q", stdout[:min(len(stdout), 400)])
+	}
+
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	tests := []struct {
+		name string
+		w    io.Writer
+		env  map[string]string
+	}{
+		{"buffer", &strings.Builder{}, nil},
+		{"regular file", file, nil},
+		{"pipe", w, nil},
+		{"character device, NO_COLOR", devNull, map[string]string{"NO_COLOR": "1", "TERM": "xterm"}},
+		{"character device, TERM=dumb", devNull, map[string]string{"NO_COLOR": "", "TERM": "dumb"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			if isTerminal(tt.w) {
+				t.Errorf("isTerminal(%s) = true, want plain output", tt.name)
+			}
+		})
 	}
 }
