@@ -206,9 +206,11 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 		}
 	}()
 	for {
-		nodes := c.n.nodesFor(c.target)
+		var nodes []*peer
 		if c.via != "" {
 			nodes = c.n.peerByID(c.via)
+		} else {
+			nodes = c.n.nodesFor(c.target)
 		}
 		if len(tried) > 0 {
 			nodes = without(nodes, tried)
