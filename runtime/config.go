@@ -42,6 +42,10 @@ type Config struct {
 	// config for accepted connections and as the client config for dialed
 	// ones (set Certificates, RootCAs and ClientCAs).
 	TLS *tls.Config
+	// Insecure lets a node without ClusterKey or TLS listen on an address
+	// other hosts can reach. Without it such a node refuses to start: an
+	// open mesh port would serve every method to anyone (MESHRPC_INSECURE=1).
+	Insecure bool
 	// MaxBody limits one request or response body in bytes.
 	MaxBody int
 	// DialTimeout bounds one dial plus handshake.
@@ -121,6 +125,10 @@ func (c *Config) Validate() error {
 			return errors.New("config: " + ch.name)
 		}
 	}
+	if c.Listen != "" && len(c.ClusterKey) == 0 && c.TLS == nil && !c.Insecure && !loopbackOnly(c.Listen) {
+		return fmt.Errorf("listen address %q accepts peers from other hosts, but neither a cluster key nor TLS is set: set %s (or %s, %s and %s), listen on 127.0.0.1, or set %s=1 to serve anyone who connects",
+			c.Listen, EnvClusterKey, EnvTLSCert, EnvTLSKey, EnvTLSCA, EnvInsecure)
+	}
 	return nil
 }
 
@@ -135,6 +143,7 @@ const (
 	EnvTLSCert    = "MESHRPC_TLS_CERT"      // PEM certificate file of this node
 	EnvTLSKey     = "MESHRPC_TLS_KEY"       // PEM key file of this node
 	EnvTLSCA      = "MESHRPC_TLS_CA"        // PEM CA file that signs every node's certificate
+	EnvInsecure   = "MESHRPC_INSECURE"      // "1": listen beyond loopback without a cluster key or TLS
 	EnvDebug      = "MESHRPC_DEBUG"         // "1": debug logs on stderr
 	EnvMaxBody    = "MESHRPC_MAX_BODY"      // body limit in bytes
 	EnvDeadAfter  = "MESHRPC_DEAD_AFTER"    // liveness timeout, a Go duration ("3s")
@@ -192,10 +201,28 @@ func configFrom(getenv func(string) string) (Config, error) {
 		}
 		c.TLS = t
 	}
+	if v := strings.TrimSpace(getenv(EnvInsecure)); v != "" && v != "0" && v != "false" {
+		c.Insecure = true
+	}
 	if v := getenv(EnvDebug); v != "" && v != "0" {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return c, c.Validate()
+}
+
+// loopbackOnly reports whether a listen address accepts connections from
+// this host only: a loopback IP or "localhost". An empty host (":11999") or
+// 0.0.0.0 listens on every interface.
+func loopbackOnly(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // parseSeeds splits a comma-separated seed list and adds the default port

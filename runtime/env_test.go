@@ -60,8 +60,13 @@ func TestConfigFromEnv(t *testing.T) {
 		check func(Config) bool
 		err   string
 	}{
-		{"defaults", nil, func(c Config) bool { return c.Listen == ":11999" && c.MaxBody == DefaultMaxBody && c.Logger == nil }, ""},
-		{"seeds get the default port", map[string]string{EnvNodes: "a.example, b.example:1234,[::1]"},
+		{"open port without key refused", nil, nil, EnvClusterKey},
+		{"open port without key refused on 0.0.0.0", map[string]string{EnvListen: "0.0.0.0:11999"}, nil, EnvInsecure},
+		{"defaults with a key", map[string]string{EnvClusterKey: "k"}, func(c Config) bool { return c.Listen == ":11999" && c.MaxBody == DefaultMaxBody && c.Logger == nil }, ""},
+		{"open port when insecure is asked for", map[string]string{EnvInsecure: "1"}, func(c Config) bool { return c.Listen == ":11999" && c.Insecure }, ""},
+		{"loopback needs no key", map[string]string{EnvListen: "127.0.0.1:11999"}, func(c Config) bool { return c.Listen == "127.0.0.1:11999" && !c.Insecure }, ""},
+		{"localhost needs no key", map[string]string{EnvListen: "localhost:0"}, func(c Config) bool { return c.Listen == "localhost:0" }, ""},
+		{"seeds get the default port", map[string]string{EnvListen: "none", EnvNodes: "a.example, b.example:1234,[::1]"},
 			func(c Config) bool {
 				return len(c.Seeds) == 3 && c.Seeds[0] == "a.example:11999" && c.Seeds[1] == "b.example:1234" && c.Seeds[2] == "[::1]:11999"
 			}, ""},
@@ -70,7 +75,7 @@ func TestConfigFromEnv(t *testing.T) {
 			func(c Config) bool {
 				return string(c.ClusterKey) == "s3cret" && c.MaxBody == 1024 && c.LivenessTimeout == 2*time.Second
 			}, ""},
-		{"debug", map[string]string{EnvDebug: "1"}, func(c Config) bool { return c.Logger != nil }, ""},
+		{"debug", map[string]string{EnvListen: "none", EnvDebug: "1"}, func(c Config) bool { return c.Logger != nil }, ""},
 		{"bad listen", map[string]string{EnvListen: "11999"}, nil, EnvListen},
 		{"bad body", map[string]string{EnvMaxBody: "lots"}, nil, EnvMaxBody},
 		{"bad dead-after", map[string]string{EnvDeadAfter: "-1s"}, nil, EnvDeadAfter},
@@ -149,7 +154,8 @@ func TestEnvSwitchInAChildProcess(t *testing.T) {
 	}{
 		{"malformed", "malformed", []string{EnvRemote + "=inventory"}, nil, nil},
 		{"loopback", "loopback", []string{EnvRemote + "=greet.Greeter", EnvLoopback + "=1"}, nil, nil},
-		{"unselected", "unselected", []string{EnvRemote + "=other.Service"}, nil, nil},
+		{"unselected", "unselected", []string{EnvRemote + "=other.Service", EnvListen + "=none"}, nil, nil},
+		{"open port refused", "openport", []string{EnvRemote + "=other.Service", EnvListen + "=", EnvClusterKey + "=", EnvInsecure + "="}, nil, nil},
 		{"debug logs", "serve", []string{EnvDebug + "=1", EnvListen + "=127.0.0.1:0"},
 			[]string{"level=DEBUG", `msg="node started"`, `msg="peer connected"`, `msg=published`, `msg="node closed"`}, nil},
 		{"quiet by default", "serve", []string{EnvDebug + "=", EnvListen + "=127.0.0.1:0"}, nil, []string{"level="}},
@@ -207,6 +213,17 @@ func runChild(t *testing.T, mode string) {
 		}
 		if err := n.Close(ctx); err != nil {
 			t.Fatal(err)
+		}
+	case "openport":
+		// A node listening on every interface (the default :11999) with
+		// neither a cluster key nor TLS would serve anyone: refused, naming
+		// the ways out.
+		err := CheckEnv()
+		if err == nil || !strings.Contains(err.Error(), EnvClusterKey) || !strings.Contains(err.Error(), EnvInsecure) {
+			t.Fatalf("CheckEnv = %v, want the open port refused naming %s and %s", err, EnvClusterKey, EnvInsecure)
+		}
+		if _, err := DefaultNode(); err == nil {
+			t.Fatal("DefaultNode started a node on an open port without a key")
 		}
 	case "unselected":
 		if Remote(greeterName) {
