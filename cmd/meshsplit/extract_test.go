@@ -65,6 +65,25 @@ func TestExtractShopEndToEnd(t *testing.T) {
 	}
 	t.Logf("extract -w of %d interfaces, each checked idempotent: %v", len(shopSeams), time.Since(begin).Round(time.Second))
 
+	// orders.Service, extracted last, reaches the extracted interfaces its
+	// constructor takes through mesh clients; only its config is left to
+	// the user's deps.go.
+	extracted := snapshot(t, shop)
+	ordersMain, ordersDeps := extracted["cmd/orders-svc/main.go"], extracted["cmd/orders-svc/deps.go"]
+	for _, want := range []string{
+		"catalog.NewCatalogMeshClient(node.Client(&catalog.CatalogMeshDesc))",
+		"inventory.NewServiceMeshClient(node.Client(&inventory.ServiceMeshDesc))",
+		"payments.NewGatewayMeshClient(node.Client(&payments.GatewayMeshDesc))",
+		"notify.NewNotifierMeshClient(node.Client(&notify.NotifierMeshDesc))",
+	} {
+		if !strings.Contains(ordersMain, want) {
+			t.Errorf("cmd/orders-svc/main.go lacks %s:\n%s", want, ordersMain)
+		}
+	}
+	if !strings.Contains(ordersDeps, "does not build Cfg (orders.Config) yet: fill in deps") {
+		t.Errorf("cmd/orders-svc/deps.go should leave only Cfg to the user:\n%s", ordersDeps)
+	}
+
 	// Build, vet and test a copy (the go command edits go.mod and go.sum),
 	// while the reverts run on the original: they share nothing.
 	built := filepath.Join(t.TempDir(), "shop")
