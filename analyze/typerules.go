@@ -210,7 +210,11 @@ var MapKeyRule = typeRule("map-key",
 		jsonOK := jsonKey(m.Key())
 		switch {
 		case keyTime(m.Key(), map[types.Type]bool{}):
-			msg := fmt.Sprintf("%s is a map keyed by %s, which holds a time.Time: a time compares its Location pointer too, so the receiver's keys equal the caller's only for UTC times; key it by t.UTC() or a Unix time", r.Path, p.typeString(m.Key()))
+			key := p.typeString(m.Key())
+			if n, ok := types.Unalias(m.Key()).(*types.Named); !ok || !isTime(n) {
+				key += ", which holds a time.Time"
+			}
+			msg := fmt.Sprintf("%s is a map keyed by %s: a time compares its Location pointer too, so the receiver's keys equal the caller's only for UTC times; key it by t.UTC() or a Unix time", r.Path, key)
 			if !jsonOK {
 				msg += ", and note that JSON callers (gateway, curl) cannot send it at all"
 			}

@@ -6,7 +6,7 @@ import (
 )
 
 // TestVerifyNamesCauses extracts the tally fixture's Counter and checks
-// that verify finds the three tests that pass in process and fail remote,
+// that verify finds the four tests that pass in process and fail remote,
 // and names each likely cause.
 func TestVerifyNamesCauses(t *testing.T) {
 	if testing.Short() {
@@ -22,14 +22,17 @@ func TestVerifyNamesCauses(t *testing.T) {
 		t.Fatalf("verify: exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
 	for _, want := range []string{
-		"example.com/tally/tally  4 pass  1 pass, 3 FAIL  3",
-		"3 differ:",
+		"example.com/tally/tally  5 pass  1 pass, 4 FAIL  4",
+		"4 differ:",
 		"tally.TestCheckIdentity: local Pass, remote Fail",
-		"error identity: errBoom (tally/tally_test.go:10:5) is declared only in test code",
+		"error identity: errBoom (tally/tally_test.go:11:5) is declared only in test code",
 		"tally.TestFill: local Pass, remote Fail",
-		"a write through a parameter the caller never sees (tally/tally.go:26:28): items ([]Item): (*memory).Fill writes into it",
+		"a write through a parameter the caller never sees (tally/tally.go:27:28): items ([]Item): (*memory).Fill writes into it",
 		"likely pointer aliasing: the implementation may keep a pointer",
 		"tally.TestTrackBump: local Pass, remote Fail",
+		"tally.TestLogByTime: local Pass, remote Fail",
+		"a time.Time map key (tally/tally.go:36:27): events is a map keyed by time.Time: a time compares its Location pointer too",
+		"so the receiver's keys equal the caller's only for UTC times",
 		"first failure: tally_test.go:",
 	} {
 		if !strings.Contains(stdout, want) {

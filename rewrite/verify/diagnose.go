@@ -91,6 +91,7 @@ func (d *diagnoser) causes(r Result) []string {
 			causes = append(causes, fmt.Sprintf("error identity: %s (%s) is declared only in test code, so the error that comes back over the wire is a copy that is neither == nor errors.Is to it; declare it in the package (extract registers the package's errors) or compare messages", te.name, te.pos))
 		}
 	}
+	timeKeySeen := map[string]bool{} // one time-key cause per method is enough
 	for _, f := range d.seam.Findings {
 		switch f.Rule.Name {
 		case "out-param":
@@ -103,6 +104,11 @@ func (d *diagnoser) causes(r Result) []string {
 			}
 		case "unexported-field":
 			causes = append(causes, fmt.Sprintf("a field the codec cannot carry (%s): %s", d.prog.Position(f.Pos), f.Message))
+		case "map-key":
+			if strings.Contains(f.Message, "time.Time") && (f.Method == "" || mentions(out, f.Method)) && !timeKeySeen[f.Method] {
+				timeKeySeen[f.Method] = true
+				causes = append(causes, fmt.Sprintf("a time.Time map key (%s): %s", d.prog.Position(f.Pos), f.Message))
+			}
 		}
 	}
 	if i := strings.Index(out, "meshrpc"); i >= 0 {

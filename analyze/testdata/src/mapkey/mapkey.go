@@ -39,7 +39,7 @@ type Grid interface {
 	ByID(ctx context.Context, m map[ID]int) error
 	ByInt(ctx context.Context, m map[int8]uint64) error
 	ByCode(ctx context.Context, m map[Code]int) error
-	ByTime(ctx context.Context, m map[time.Time]int) error  // want "map-key: m is a map keyed by time.Time, which holds a time.Time: a time compares its Location pointer too"
+	ByTime(ctx context.Context, m map[time.Time]int) error  // want "map-key: m is a map keyed by time.Time: a time compares its Location pointer too"
 	BySlot(ctx context.Context, m map[Slot]int) error       // want "map-key: m is a map keyed by Slot, which holds a time.Time: .*only for UTC times; key it by t.UTC\\(\\) or a Unix time, and note that JSON callers \\(gateway, curl\\) cannot send it at all"
 	ByFloat(ctx context.Context, m map[float64]bool) error  // want "map-key: m is a map keyed by float64"
 	ByBool(ctx context.Context) (map[bool]int, error)       // want "map-key: result#1 is a map keyed by bool"

@@ -1,5 +1,5 @@
 // Package tally is a fixture for meshsplit verify: a counter whose tests
-// pass in process and, for three of them, fail once the counter is remote,
+// pass in process and, for four of them, fail once the counter is remote,
 // each for a reason verify should name.
 package tally
 
@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // An Item is something counted.
@@ -29,6 +30,10 @@ type Counter interface {
 	Track(ctx context.Context, it *Item) error
 	// Bump adds one to every tracked item.
 	Bump(ctx context.Context) error
+	// Log records events by time and returns every event recorded: keys
+	// that compare their time zone by address, which a remote call cannot
+	// keep.
+	Log(ctx context.Context, events map[time.Time]string) (map[time.Time]string, error)
 }
 
 // Config configures a counter.
@@ -47,6 +52,7 @@ type memory struct {
 	mu      sync.Mutex
 	counts  map[string]int
 	tracked []*Item
+	log     map[time.Time]string
 }
 
 func (m *memory) Add(ctx context.Context, id string, n int) (int, error) {
@@ -84,4 +90,20 @@ func (m *memory) Bump(ctx context.Context) error {
 		it.Count++
 	}
 	return nil
+}
+
+func (m *memory) Log(ctx context.Context, events map[time.Time]string) (map[time.Time]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.log == nil {
+		m.log = map[time.Time]string{}
+	}
+	for at, e := range events {
+		m.log[at] = e
+	}
+	out := make(map[time.Time]string, len(m.log))
+	for at, e := range m.log {
+		out[at] = e
+	}
+	return out, nil
 }

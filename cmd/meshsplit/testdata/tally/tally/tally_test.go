@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 // errBoom exists only in test code: remotely, Check returns a copy of it.
@@ -52,5 +53,17 @@ func TestTrackBump(t *testing.T) {
 	}
 	if it.Count != 1 {
 		t.Fatalf("after Bump, it.Count = %d, want 1", it.Count)
+	}
+}
+
+func TestLogByTime(t *testing.T) {
+	c := NewCounter(Config{})
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+	log, err := c.Log(context.Background(), map[time.Time]string{at: "opened"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log[at] != "opened" {
+		t.Fatalf("Log returned %v; its entry at %v = %q, want opened", log, at, log[at])
 	}
 }
