@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,10 +17,21 @@ func TestVerifyNamesCauses(t *testing.T) {
 	}
 	offlineEnv(t)
 	mod := copyModule(t, "testdata/tally")
-	if code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "tally.Counter", "-w"); code != exitOK {
-		t.Fatalf("extract: exit %d\n%s%s", code, stdout, stderr)
+	// Extracted with -json: the plan says it was written and that go.mod
+	// needs 'go mod tidy'.
+	code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "tally.Counter", "-w", "-json")
+	var plan struct {
+		Written    bool `json:"written"`
+		TidyNeeded bool `json:"tidy_needed"`
+		Files      []struct{ Path string }
 	}
-	code, stdout, stderr := meshsplit("verify", "-C", mod, "-iface", "tally.Counter")
+	if code != exitOK || json.Unmarshal([]byte(stdout), &plan) != nil || !plan.Written || !plan.TidyNeeded || len(plan.Files) == 0 {
+		t.Fatalf("extract -w -json: exit %d, plan %+v\n%s%s", code, plan, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(mod, "tally", "counter_mesh.go")); err != nil {
+		t.Fatalf("extract -w -json wrote no mesh file: %v", err)
+	}
+	code, stdout, stderr = meshsplit("verify", "-C", mod, "-iface", "tally.Counter")
 	if code != exitFailure {
 		t.Fatalf("verify: exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
