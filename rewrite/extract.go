@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -260,12 +261,15 @@ func collectRefusals(err error, out *[]*gen.Refusal) {
 // across the wire: those the interface's package declares (unexported ones
 // included: the generated file lives there) and the exported ones of the
 // module's packages it imports, directly or not (the implementation may
-// return them wrapped). Packages that import the interface's package are
-// left out: registering their errors would be an import cycle.
+// return them wrapped), then the exported sentinels of the other modules'
+// packages that these import directly (gen.ThirdPartySentinels). Packages
+// that import the interface's package are left out: registering their
+// errors would be an import cycle.
 func (p *planner) errorsToRegister() []types.Object {
 	own := p.seam.Obj.Pkg()
 	out := gen.FindErrors(own, true)
 	seen := map[*types.Package]bool{own: true}
+	visited := []*types.Package{own}
 	var visit func(*types.Package)
 	visit = func(pkg *types.Package) {
 		for _, imp := range pkg.Imports() {
@@ -273,11 +277,13 @@ func (p *planner) errorsToRegister() []types.Object {
 				continue
 			}
 			seen[imp] = true
+			visited = append(visited, imp)
 			out = append(out, gen.FindErrors(imp, false)...)
 			visit(imp)
 		}
 	}
 	visit(own)
+	out = append(out, gen.ThirdPartySentinels(p.productionImports(visited), p.prog.Module)...)
 	// The package may be its test variant: leave out what test files
 	// declare, which the generated file cannot see.
 	kept := out[:0]
@@ -287,6 +293,33 @@ func (p *planner) errorsToRegister() []types.Object {
 		}
 	}
 	return kept
+}
+
+// productionImports returns what pkgs import, leaving out what only the
+// test files of the interface's package import (pkgs[0], loaded with its
+// tests): the generated file must not pull a test-only dependency into the
+// package.
+func (p *planner) productionImports(pkgs []*types.Package) []*types.Package {
+	prod := map[string]bool{}
+	for _, f := range p.seam.Pkg.Syntax {
+		if strings.HasSuffix(p.prog.Fset.Position(f.Pos()).Filename, "_test.go") {
+			continue
+		}
+		for _, spec := range f.Imports {
+			if path, err := strconv.Unquote(spec.Path.Value); err == nil {
+				prod[path] = true
+			}
+		}
+	}
+	var out []*types.Package
+	for i, pkg := range pkgs {
+		for _, imp := range pkg.Imports() {
+			if i > 0 || prod[imp.Path()] {
+				out = append(out, imp)
+			}
+		}
+	}
+	return out
 }
 
 // writeGenerated plans writing a file meshsplit owns: refused when the file

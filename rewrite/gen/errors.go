@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/types"
 	"sort"
+	"strings"
 )
 
 // This file turns the errors to register into runtime.Sentinel and
@@ -44,6 +45,45 @@ func FindErrors(pkg *types.Package, unexported bool) []types.Object {
 		}
 	}
 	return out
+}
+
+// ThirdPartySentinels lists the exported package-level error variables of
+// the packages in imports that belong to other modules (neither module, the
+// standard library nor the runtime that generated code imports), by package
+// path and name. imports are what the interface's package and the module's
+// packages it reaches import: an implementation may return such a sentinel
+// as it is (a client library's ErrNil), so it is registered to keep ==
+// across the wire. Their error types are not: those would cross as JSON,
+// which nothing checks for another module's types. The standard library's
+// common sentinels the runtime knows by itself.
+func ThirdPartySentinels(imports []*types.Package, module string) []types.Object {
+	seen := map[*types.Package]bool{}
+	var deps []*types.Package
+	for _, imp := range imports {
+		path := imp.Path()
+		if seen[imp] || isStd(path) || path == module || strings.HasPrefix(path, module+"/") || path == runtimePath {
+			continue
+		}
+		seen[imp] = true
+		deps = append(deps, imp)
+	}
+	sort.Slice(deps, func(i, j int) bool { return deps[i].Path() < deps[j].Path() })
+	var out []types.Object
+	for _, dep := range deps {
+		for _, obj := range FindErrors(dep, false) {
+			if _, ok := obj.(*types.Var); ok {
+				out = append(out, obj)
+			}
+		}
+	}
+	return out
+}
+
+// isStd reports whether path is a standard library package: its first
+// element has no dot.
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
 }
 
 // registrations returns the entries of ServiceDesc.Errors, sorted by the

@@ -96,11 +96,13 @@ func loadCasesIn(t *testing.T, dir, goldenRoot string) []genCase {
 }
 
 // errorsToRegister lists what meshsplit extract registers: the errors of
-// the package (unexported included) and the exported ones of the module's
-// packages it imports, directly or not.
+// the package (unexported included), the exported ones of the module's
+// packages it imports, directly or not, and the sentinels of the other
+// modules' packages these import.
 func errorsToRegister(p *packages.Package) []types.Object {
 	out := FindErrors(p.Types, true)
 	seen := map[*types.Package]bool{p.Types: true}
+	visited := []*types.Package{p.Types}
 	var visit func(*types.Package)
 	visit = func(pkg *types.Package) {
 		for _, imp := range pkg.Imports() {
@@ -108,11 +110,19 @@ func errorsToRegister(p *packages.Package) []types.Object {
 				continue
 			}
 			seen[imp] = true
+			visited = append(visited, imp)
 			out = append(out, FindErrors(imp, false)...)
 			visit(imp)
 		}
 	}
 	visit(p.Types)
+	if p.Module != nil {
+		var imports []*types.Package
+		for _, pkg := range visited {
+			imports = append(imports, pkg.Imports()...)
+		}
+		out = append(out, ThirdPartySentinels(imports, p.Module.Path)...)
+	}
 	return out
 }
 
