@@ -96,6 +96,19 @@ func DefaultConfig() Config {
 
 // Validate reports the first unusable value, naming it.
 func (c *Config) Validate() error {
+	if err := c.validateValues(); err != nil {
+		return err
+	}
+	if c.Listen != "" && len(c.ClusterKey) == 0 && c.TLS == nil && !c.Insecure && !loopbackOnly(c.Listen) {
+		return fmt.Errorf("listen address %q accepts peers from other hosts, but neither a cluster key nor TLS is set: set %s (or %s, %s and %s), listen on 127.0.0.1, or set %s=1 to serve anyone who connects",
+			c.Listen, EnvClusterKey, EnvTLSCert, EnvTLSKey, EnvTLSCA, EnvInsecure)
+	}
+	return nil
+}
+
+// validateValues reports the first value that is unusable on its own;
+// Validate adds the checks that combine several (an open port needs a key).
+func (c *Config) validateValues() error {
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			return fmt.Errorf("listen address %q: %w", c.Listen, err)
@@ -125,10 +138,6 @@ func (c *Config) Validate() error {
 			return errors.New("config: " + ch.name)
 		}
 	}
-	if c.Listen != "" && len(c.ClusterKey) == 0 && c.TLS == nil && !c.Insecure && !loopbackOnly(c.Listen) {
-		return fmt.Errorf("listen address %q accepts peers from other hosts, but neither a cluster key nor TLS is set: set %s (or %s, %s and %s), listen on 127.0.0.1, or set %s=1 to serve anyone who connects",
-			c.Listen, EnvClusterKey, EnvTLSCert, EnvTLSKey, EnvTLSCA, EnvInsecure)
-	}
 	return nil
 }
 
@@ -150,7 +159,10 @@ const (
 )
 
 // ConfigFromEnv returns DefaultConfig with the MESHRPC_* variables applied.
-// An invalid value is an error naming the variable.
+// An invalid value is an error naming the variable. Checks that combine
+// several settings (a listener open to other hosts needs a cluster key or
+// TLS) are left to Validate, which NewNode and CheckEnv call, so that a
+// caller can still change the result (a caller-only node clears Listen).
 func ConfigFromEnv() (Config, error) {
 	return configFrom(os.Getenv)
 }
@@ -207,7 +219,7 @@ func configFrom(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvDebug); v != "" && v != "0" {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return c, c.Validate()
+	return c, c.validateValues()
 }
 
 // loopbackOnly reports whether a listen address accepts connections from

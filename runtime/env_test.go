@@ -86,6 +86,9 @@ func TestConfigFromEnv(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := configFrom(func(k string) string { return tc.env[k] })
+			if err == nil {
+				err = c.Validate()
+			}
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one naming %s", err, tc.err)

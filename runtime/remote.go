@@ -127,8 +127,9 @@ func CheckEnv() error {
 	if !remoteFromEnv().set {
 		return nil
 	}
-	if _, err := ConfigFromEnv(); err != nil {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
 		return err
 	}
-	return nil
+	return cfg.Validate()
 }
