@@ -1,8 +1,12 @@
+//go:build unix
+
 package meshsplit_test
 
 // This file keeps README.md honest: TestReadmeWalkthrough runs the
 // walkthrough's commands as a reader would type them, in real shells, and
-// compares what they print with the output the README shows.
+// compares what they print with the output the README shows. It builds on
+// unix only: the walkthrough is written for a POSIX shell, and the test
+// uses process groups.
 //
 // The README marks what is checked with HTML comments, invisible once
 // rendered, placed just before a ```console block:
@@ -35,7 +39,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -357,9 +360,6 @@ func TestParseReadme(t *testing.T) {
 func TestReadmeWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the walkthrough builds and runs the shop several times: skipped with -short")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("the walkthrough is written for a POSIX shell")
 	}
 	for _, tool := range []string{"bash", "curl", "cp", "cat", "grep", "ls", "rm"} {
 		if _, err := exec.LookPath(tool); err != nil {
