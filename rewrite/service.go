@@ -182,11 +182,13 @@ func (p *planner) removeService(ctors []switchedCtor) error {
 	if err != nil {
 		return err
 	}
+	p.removes[depsPath] = true
 	if !bytes.Equal(old, deps) {
-		p.manual(p.plan.Rel(depsPath), "kept: it holds your edits; remove it (and its directory) yourself if the service is gone for good")
+		// Kept, it would no longer compile: svcDeps lives in main.go. The
+		// diff shows the edits that go with it, before -w removes anything.
+		p.action("remove", p.plan.Rel(depsPath), "yours, with your edits, but only the generated main.go used it (the diff shows what goes)")
 		return nil
 	}
-	p.removes[depsPath] = true
 	p.action("remove", p.plan.Rel(depsPath), "still as extract created it")
 	return nil
 }
