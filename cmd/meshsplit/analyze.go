@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,26 +24,17 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // parse errors are reported below, on one line
 	dir := fs.String("C", ".", "analyze the module in `dir`")
 	tags := fs.String("tags", "", "comma-separated build `tags`, as for go build")
 	tests := fs.Bool("test", false, "include _test.go files and test packages")
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema in docs/analyze.md)")
 	verbose := fs.Bool("v", false, "after the table, list each seam's methods, implementations, constructors, importers and conversions")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]")
-		fmt.Fprintln(fs.Output(), "Finds the interface seams of a Go module and judges whether each can cross a network.")
-		fmt.Fprintln(fs.Output(), "Patterns default to ./... (relative to -C).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "meshsplit analyze: %v; run 'meshsplit analyze -h' for usage\n", err)
-		return exitUsage
+	if code, ok := parseFlags(fs, args, []string{
+		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]",
+		"Finds the interface seams of a Go module and judges whether each can cross a network.",
+		"Patterns default to ./... (relative to -C).",
+	}, stdout, stderr); !ok {
+		return code
 	}
 	for _, p := range fs.Args() {
 		if strings.HasPrefix(p, "-") {

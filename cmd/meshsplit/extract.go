@@ -22,19 +22,11 @@ func runExtract(args []string, stdout, stderr io.Writer) (code int) {
 	revert := fs.Bool("revert", false, "undo the extraction: restore the constructors and remove what extract generated")
 	force := fs.Bool("force", false, "touch files even when they have uncommitted changes")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	var flagErr bytes.Buffer
-	fs.SetOutput(&flagErr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fmt.Fprintln(stdout, "Usage: meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]")
-			fmt.Fprintln(stdout, "Without -w, prints the plan and a unified diff and writes nothing.")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "meshsplit extract: %v; run 'meshsplit extract -h' for the flags\n", err)
-		return exitUsage
+	if code, ok := parseFlags(fs, args, []string{
+		"usage: meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]",
+		"Without -w, prints the plan and a unified diff and writes nothing.",
+	}, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "meshsplit extract: unexpected argument %q: name the interface with -iface pkg.Iface\n", fs.Arg(0))

@@ -11,6 +11,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,4 +75,28 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'meshsplit <command> -h' for a command's flags.")
+}
+
+// parseFlags parses a subcommand's args into fs, the same way for every
+// subcommand: -h prints usage (its lines, then the flag defaults) on stdout
+// and stops with exitOK; a parse error is one line on stderr, pointing at
+// -h, and stops with exitUsage. ok is true when the command should go on.
+func parseFlags(fs *flag.FlagSet, args []string, usage []string, stdout, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(io.Discard) // parse errors are reported below, on one line
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		for _, l := range usage {
+			fmt.Fprintln(stdout, l)
+		}
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return exitOK, false
+	default:
+		fmt.Fprintf(stderr, "meshsplit %s: %v; run 'meshsplit %s -h' for usage\n", fs.Name(), err, fs.Name())
+		return exitUsage, false
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -16,20 +15,12 @@ func runVerify(args []string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	iface := fs.String("iface", "", "the extracted interface: `pkg.Iface`")
 	dir := fs.String("C", ".", "the module's `dir`ectory")
-	var flagErr bytes.Buffer
-	fs.SetOutput(&flagErr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fmt.Fprintln(stdout, "Usage: meshsplit verify -iface pkg.Iface [-C dir]")
-			fmt.Fprintln(stdout, "Builds, vets and runs the module's tests with the interface in process and")
-			fmt.Fprintln(stdout, "with MESHRPC_REMOTE=<iface> MESHRPC_LOOPBACK=1; exit 1 when they differ.")
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "meshsplit verify: %v; run 'meshsplit verify -h' for the flags\n", err)
-		return exitUsage
+	if code, ok := parseFlags(fs, args, []string{
+		"usage: meshsplit verify -iface pkg.Iface [-C dir]",
+		"Builds, vets and runs the module's tests with the interface in process and",
+		"with MESHRPC_REMOTE=<iface> MESHRPC_LOOPBACK=1; exit 1 when they differ.",
+	}, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "meshsplit verify: unexpected argument %q: name the interface with -iface pkg.Iface\n", fs.Arg(0))
