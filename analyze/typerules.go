@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"go/types"
 	"strings"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // The rules about what a signature can carry. Each walks the types
@@ -129,36 +131,16 @@ var ZeroSizeRule = typeRule("zero-size",
 		}
 		switch u := r.Type.Underlying().(type) {
 		case *types.Slice:
-			if wireEmpty(u.Elem()) {
+			if wiretype.Empty(u.Elem()) {
 				return fmt.Sprintf("%s is a slice of %s, whose values encode to no bytes: the decoder could not bound its length; send a count instead", r.Path, p.typeString(u.Elem()))
 			}
 		case *types.Map:
-			if wireEmpty(u.Key()) && wireEmpty(u.Elem()) {
+			if wiretype.Empty(u.Key()) && wiretype.Empty(u.Elem()) {
 				return fmt.Sprintf("%s is a map whose entries encode to no bytes: the decoder could not bound its length", r.Path)
 			}
 		}
 		return ""
 	})
-
-// wireEmpty reports whether values of t encode to no bytes: structs of such
-// fields (blank ones aside) and arrays of length 0 or of such elements.
-func wireEmpty(t types.Type) bool {
-	if n, ok := types.Unalias(t).(*types.Named); ok && isTime(n) {
-		return false
-	}
-	switch u := t.Underlying().(type) {
-	case *types.Struct:
-		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" && !wireEmpty(f.Type()) {
-				return false
-			}
-		}
-		return true
-	case *types.Array:
-		return u.Len() == 0 || wireEmpty(u.Elem())
-	}
-	return false
-}
 
 // ownerName spells the struct type that declares r.Field.
 func ownerName(r reached) string {
@@ -204,7 +186,7 @@ var MapKeyRule = typeRule("map-key",
 	"types", Warning,
 	func(p *Pass, r reached) string {
 		m, ok := r.Type.Underlying().(*types.Map)
-		if !ok || !r.fresh() || keyPointer(m.Key()) != "" || !plainKey(m.Key()) {
+		if !ok || !r.fresh() || wiretype.KeyPointer(m.Key()) != "" || !plainKey(m.Key()) {
 			return ""
 		}
 		jsonOK := jsonKey(m.Key())
@@ -260,7 +242,7 @@ var PointerKeyRule = typeRule("pointer-key",
 		if !ok || !r.fresh() {
 			return ""
 		}
-		if via := keyPointer(m.Key()); via != "" {
+		if via := wiretype.KeyPointer(m.Key()); via != "" {
 			return fmt.Sprintf("%s is a map keyed by %s, which holds a pointer (%s): keys compare by address, and the receiver's keys would be new pointers equal to none of the caller's; key it by a value (an ID)", r.Path, p.typeString(m.Key()), via)
 		}
 		return ""
@@ -286,36 +268,6 @@ func hasMethod(t types.Type, name string, params, results int) bool {
 	}
 	sig := fn.Signature()
 	return sig.Params().Len() == params && sig.Results().Len() == results
-}
-
-// keyPointer returns, when map keys of type t are or hold a pointer (in a
-// field or array element, through named types), the pointer's path inside
-// the key ("*Point", "Point.Next"); "" otherwise.
-func keyPointer(t types.Type) string {
-	return findPointer(t, types.TypeString(t, func(p *types.Package) string { return p.Name() }), map[types.Type]bool{})
-}
-
-func findPointer(t types.Type, path string, seen map[types.Type]bool) string {
-	if n, ok := types.Unalias(t).(*types.Named); ok && isTime(n) {
-		return "" // its location pointer is carried as a zone name
-	}
-	if seen[t] {
-		return ""
-	}
-	seen[t] = true
-	switch u := t.Underlying().(type) {
-	case *types.Pointer:
-		return path
-	case *types.Array:
-		return findPointer(u.Elem(), path+"[]", seen)
-	case *types.Struct:
-		for i := range u.NumFields() {
-			if via := findPointer(u.Field(i).Type(), path+"."+u.Field(i).Name(), seen); via != "" {
-				return via
-			}
-		}
-	}
-	return ""
 }
 
 // plainKey reports whether t holds only what the codec can carry as a key

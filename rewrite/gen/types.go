@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // This file judges the types reachable from a method signature: whether
@@ -114,17 +116,17 @@ func (c *checker) check(t types.Type, where string) error {
 	case *types.Pointer:
 		return c.check(u.Elem(), where)
 	case *types.Slice:
-		if wireEmpty(u.Elem()) {
+		if wiretype.Empty(u.Elem()) {
 			return fmt.Errorf("%s: slice of %s, which encodes to no bytes: the decoder could not bound its length", where, c.spell(u.Elem()))
 		}
 		return c.check(u.Elem(), where+"[]")
 	case *types.Array:
 		return c.check(u.Elem(), where+"[]")
 	case *types.Map:
-		if wireEmpty(u.Key()) && wireEmpty(u.Elem()) {
+		if wiretype.Empty(u.Key()) && wiretype.Empty(u.Elem()) {
 			return fmt.Errorf("%s: map of %s, whose entries encode to no bytes: the decoder could not bound its length", where, c.spell(u))
 		}
-		if via := keyPointer(u.Key()); via != "" {
+		if via := wiretype.KeyPointer(u.Key()); via != "" {
 			return fmt.Errorf("%s: map keyed by %s, which holds a pointer (%s): keys compare by address, and the receiver's keys would be new pointers equal to none of the caller's", where, c.spell(u.Key()), via)
 		}
 		if err := c.check(u.Key(), where+" (map key)"); err != nil {
@@ -157,35 +159,6 @@ func (c *checker) check(t types.Type, where string) error {
 	return fmt.Errorf("%s: unsupported type %s", where, t)
 }
 
-// keyPointer returns where a map key of type t holds a pointer, as a path
-// from the key's type: "*pkg.T" for a pointer key, "pkg.T.Field" or
-// "[2]*pkg.T[]" for one inside it, through named types; "" when it holds
-// none. time.Time's location pointer does not count: the codec carries the
-// zone by name.
-func keyPointer(t types.Type) string {
-	return findPointer(t, types.TypeString(t, (*types.Package).Name), map[types.Type]bool{})
-}
-
-func findPointer(t types.Type, path string, seen map[types.Type]bool) string {
-	if isTime(t) || seen[t] {
-		return ""
-	}
-	seen[t] = true
-	switch u := t.Underlying().(type) {
-	case *types.Pointer:
-		return path
-	case *types.Array:
-		return findPointer(u.Elem(), path+"[]", seen)
-	case *types.Struct:
-		for i := range u.NumFields() {
-			if via := findPointer(u.Field(i).Type(), path+"."+u.Field(i).Name(), seen); via != "" {
-				return via
-			}
-		}
-	}
-	return ""
-}
-
 // spell writes t as the interface's package would: other packages by name.
 func (c *checker) spell(t types.Type) string {
 	return types.TypeString(t, func(p *types.Package) string {
@@ -194,26 +167,6 @@ func (c *checker) spell(t types.Type) string {
 		}
 		return p.Name()
 	})
-}
-
-// wireEmpty reports whether values of t encode to no bytes: structs without
-// fields (blank ones aside) and arrays of length zero or of such values.
-func wireEmpty(t types.Type) bool {
-	if isTime(t) {
-		return false
-	}
-	switch u := t.Underlying().(type) {
-	case *types.Struct:
-		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" && !wireEmpty(f.Type()) {
-				return false
-			}
-		}
-		return true
-	case *types.Array:
-		return u.Len() == 0 || wireEmpty(u.Elem())
-	}
-	return false
 }
 
 // canon spells types for fingerprints: full package paths, aliases
