@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/dave/dst v0.28.0
 	github.com/gin-gonic/gin v1.12.0
-	github.com/hashicorp/yamux v0.1.2
+	github.com/meshsplit/meshsplit/runtime v0.0.0-00010101000000-000000000000
 	golang.org/x/mod v0.43.0
 	golang.org/x/tools v0.52.0
 )
@@ -22,6 +22,7 @@ require (
 	github.com/go-playground/validator/v10 v10.30.1 // indirect
 	github.com/goccy/go-json v0.10.5 // indirect
 	github.com/goccy/go-yaml v1.19.2 // indirect
+	github.com/hashicorp/yamux v0.1.2 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect

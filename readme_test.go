@@ -474,7 +474,9 @@ func walkthroughEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "GOPROXY=off", "GOSUMDB=off", "GOWORK=off", "GOTOOLCHAIN=local", "TERM=dumb")
+	// GOWORK stays unset: the go command finds the repository's go.work
+	// (which resolves the runtime module) in the clone, and none in /tmp.
+	return append(env, "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local", "TERM=dumb")
 }
 
 // walkthrough holds the shells and background processes of one run.

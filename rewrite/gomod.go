@@ -3,31 +3,52 @@ package rewrite
 import (
 	"fmt"
 	"runtime/debug"
+	"slices"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 )
 
-// MeshsplitModule is the module generated code imports its runtime from.
-const MeshsplitModule = "github.com/meshsplit/meshsplit"
+// RuntimeModule is the module generated code imports the mesh runtime
+// from; its one package has the module's path. It is a module of its own,
+// apart from meshsplit's (the tool, with x/tools, dst and gin), so that a
+// split module gains only it and yamux.
+const RuntimeModule = "github.com/meshsplit/meshsplit/runtime"
 
-// requireRuntime returns go.mod's content with a requirement on the
-// meshsplit module added, or data unchanged (and false) when it is already
-// required. The version is the one a replace directive names, else the one
-// this binary was built from, else v0.0.0.
+// toolModule is meshsplit's own module. Before the runtime had a module of
+// its own, extract required this one; such a requirement is replaced, as
+// both modules would then provide the runtime package.
+const toolModule = "github.com/meshsplit/meshsplit"
+
+// zeroVersion is the version the go command writes for a module it knows
+// only through a replace directive.
+const zeroVersion = "v0.0.0-00010101000000-000000000000"
+
+// requireRuntime returns go.mod's content with a requirement on the runtime
+// module added, or data unchanged (and false) when it is already required.
+// It changes nothing else: not the go or toolchain line (a go.mod without a
+// go line keeps having none), not another requirement, except that a
+// requirement on meshsplit's own module, which an older meshsplit added, is
+// dropped. The new line goes into the first require block that lists a
+// direct requirement, sorted there, else where modfile puts a new one. The
+// version is the one a replace directive names, else the one this binary
+// was built with, else the zero pseudo-version (see runtimeVersion).
 func requireRuntime(path string, data []byte) ([]byte, bool, error) {
 	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("parsing %s: %w", path, err)
 	}
 	for _, r := range f.Require {
-		if r.Mod.Path == MeshsplitModule {
+		if r.Mod.Path == RuntimeModule {
 			return data, false, nil
 		}
 	}
-	if err := f.AddRequire(MeshsplitModule, runtimeVersion(f)); err != nil {
-		return nil, false, fmt.Errorf("adding %s to %s: %w", MeshsplitModule, path, err)
+	if err := f.DropRequire(toolModule); err != nil {
+		return nil, false, fmt.Errorf("dropping %s from %s: %w", toolModule, path, err)
 	}
+	version, _ := runtimeVersion(f)
+	addDirectRequire(f, RuntimeModule, version)
+	removeDropped(f)
 	out, err := f.Format()
 	if err != nil {
 		return nil, false, fmt.Errorf("formatting %s: %w", path, err)
@@ -35,8 +56,78 @@ func requireRuntime(path string, data []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
+// addDirectRequire adds "path version" to the first require block with a
+// direct requirement, at its sorted place, or else as a require line of its
+// own after the last require statement (or at the end), so that dropping it
+// again gives the file back byte for byte.
+func addDirectRequire(f *modfile.File, path, version string) {
+	for _, stmt := range f.Syntax.Stmt {
+		block, ok := stmt.(*modfile.LineBlock)
+		if !ok || len(block.Token) != 1 || block.Token[0] != "require" {
+			continue
+		}
+		direct := slices.ContainsFunc(f.Require, func(r *modfile.Require) bool {
+			return !r.Indirect && slices.Contains(block.Line, r.Syntax)
+		})
+		if !direct {
+			continue
+		}
+		line := &modfile.Line{Token: []string{modfile.AutoQuote(path), version}, InBlock: true}
+		at := len(block.Line)
+		for i, l := range block.Line {
+			if len(l.Token) > 0 && modfile.AutoQuote(path) < l.Token[0] {
+				at = i
+				break
+			}
+		}
+		block.Line = slices.Insert(block.Line, at, line)
+		f.Require = append(f.Require, &modfile.Require{Mod: module.Version{Path: path, Version: version}, Syntax: line})
+		return
+	}
+	line := &modfile.Line{Token: []string{"require", modfile.AutoQuote(path), version}}
+	at := len(f.Syntax.Stmt)
+	for i, stmt := range f.Syntax.Stmt {
+		switch stmt := stmt.(type) {
+		case *modfile.Line:
+			if len(stmt.Token) > 0 && stmt.Token[0] == "require" {
+				at = i + 1
+			}
+		case *modfile.LineBlock:
+			if len(stmt.Token) > 0 && stmt.Token[0] == "require" {
+				at = i + 1
+			}
+		}
+	}
+	f.Syntax.Stmt = slices.Insert(f.Syntax.Stmt, at, modfile.Expr(line))
+	f.Require = append(f.Require, &modfile.Require{Mod: module.Version{Path: path, Version: version}, Syntax: line})
+}
+
+// removeDropped takes the lines DropRequire cleared out of the syntax, and
+// blocks left empty, without modfile's Cleanup, which would also turn every
+// block of one line into a line and so change what the user wrote.
+func removeDropped(f *modfile.File) {
+	f.Require = slices.DeleteFunc(f.Require, func(r *modfile.Require) bool { return r.Mod.Path == "" })
+	stmts := f.Syntax.Stmt[:0]
+	for _, stmt := range f.Syntax.Stmt {
+		switch st := stmt.(type) {
+		case *modfile.Line:
+			if st.Token == nil {
+				continue
+			}
+		case *modfile.LineBlock:
+			st.Line = slices.DeleteFunc(st.Line, func(l *modfile.Line) bool { return l.Token == nil })
+			if len(st.Line) == 0 {
+				continue
+			}
+		}
+		stmts = append(stmts, stmt)
+	}
+	f.Syntax.Stmt = stmts
+}
+
 // dropRuntime returns go.mod's content without the requirement on the
-// meshsplit module, or data unchanged (and false) when there is none.
+// runtime module (nor one on meshsplit's own module), or data unchanged
+// (and false) when there is none.
 func dropRuntime(path string, data []byte) ([]byte, bool, error) {
 	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
@@ -44,15 +135,17 @@ func dropRuntime(path string, data []byte) ([]byte, bool, error) {
 	}
 	found := false
 	for _, r := range f.Require {
-		found = found || r.Mod.Path == MeshsplitModule
+		found = found || r.Mod.Path == RuntimeModule || r.Mod.Path == toolModule
 	}
 	if !found {
 		return data, false, nil
 	}
-	if err := f.DropRequire(MeshsplitModule); err != nil {
-		return nil, false, fmt.Errorf("dropping %s from %s: %w", MeshsplitModule, path, err)
+	for _, m := range []string{RuntimeModule, toolModule} {
+		if err := f.DropRequire(m); err != nil {
+			return nil, false, fmt.Errorf("dropping %s from %s: %w", m, path, err)
+		}
 	}
-	f.Cleanup()
+	removeDropped(f)
 	out, err := f.Format()
 	if err != nil {
 		return nil, false, fmt.Errorf("formatting %s: %w", path, err)
@@ -60,21 +153,30 @@ func dropRuntime(path string, data []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
-// hasReplace reports whether go.mod replaces the meshsplit module.
+// hasReplace reports whether go.mod replaces the runtime module.
 func hasReplace(path string, data []byte) bool {
 	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
 		return false
 	}
 	for _, r := range f.Replace {
-		if r.Old.Path == MeshsplitModule {
+		if r.Old.Path == RuntimeModule {
 			return true
 		}
 	}
 	return false
 }
 
-// requiredVersion returns the version of the meshsplit module go.mod
+// hasToolRequire reports whether go.mod requires meshsplit's own module.
+func hasToolRequire(data []byte) bool {
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(f.Require, func(r *modfile.Require) bool { return r.Mod.Path == toolModule })
+}
+
+// requiredVersion returns the version of the runtime module go.mod
 // requires, or "".
 func requiredVersion(data []byte) string {
 	f, err := modfile.Parse("go.mod", data, nil)
@@ -82,29 +184,35 @@ func requiredVersion(data []byte) string {
 		return ""
 	}
 	for _, r := range f.Require {
-		if r.Mod.Path == MeshsplitModule {
+		if r.Mod.Path == RuntimeModule {
 			return r.Mod.Version
 		}
 	}
 	return ""
 }
 
-// runtimeVersion picks the version of the meshsplit module to require.
-func runtimeVersion(f *modfile.File) string {
+// runtimeVersion picks the version of the runtime module to require: the
+// version a replace directive of go.mod names; else the zero pseudo-version
+// when a replace covers every version; else the version of the runtime
+// module this binary was built with (a 'go install ...@v1.2.3' of meshsplit
+// records the runtime version it requires). known is false when none of
+// these gives a version: the zero pseudo-version is returned then, which
+// only a replace directive (or a go.work) resolves.
+func runtimeVersion(f *modfile.File) (version string, known bool) {
 	for _, r := range f.Replace {
-		if r.Old.Path == MeshsplitModule && r.Old.Version != "" {
-			return r.Old.Version
+		if r.Old.Path == RuntimeModule {
+			if r.Old.Version != "" {
+				return r.Old.Version, true
+			}
+			return zeroVersion, true
 		}
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Path == MeshsplitModule && module.Check(MeshsplitModule, bi.Main.Version) == nil {
-			return bi.Main.Version
-		}
 		for _, d := range bi.Deps {
-			if d.Path == MeshsplitModule && module.Check(MeshsplitModule, d.Version) == nil {
-				return d.Version
+			if d.Path == RuntimeModule && d.Replace == nil && d.Version != zeroVersion && module.Check(RuntimeModule, d.Version) == nil {
+				return d.Version, true
 			}
 		}
 	}
-	return "v0.0.0"
+	return zeroVersion, false
 }

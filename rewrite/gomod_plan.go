@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/mod/modfile"
 )
 
-// requireRuntime plans adding the meshsplit module to go.mod.
+// requireRuntime plans adding the runtime module to go.mod.
 func (p *planner) requireRuntime() error {
 	path := filepath.Join(p.prog.Root, "go.mod")
 	data, err := os.ReadFile(path)
@@ -21,16 +23,33 @@ func (p *planner) requireRuntime() error {
 	}
 	p.writes[path] = out
 	p.plan.TidyNeeded = true
+	then := "run 'go mod tidy' before building" + p.vendorStep()
+	if requiredVersion(data) == "" && hasToolRequire(data) {
+		p.action("go.mod", "go.mod", "drop the require of %s, which an older meshsplit added: the runtime is the module %s now", toolModule, RuntimeModule)
+	}
 	if hasReplace(path, data) {
-		p.action("go.mod", "go.mod", "require %s (resolved by the replace directive); run 'go mod tidy' before building", MeshsplitModule)
+		p.action("go.mod", "go.mod", "require %s (resolved by the replace directive); %s", RuntimeModule, then)
 		return nil
 	}
-	version := requiredVersion(out)
-	p.action("go.mod", "go.mod", "require %s %s; run 'go mod tidy' before building", MeshsplitModule, version)
-	if version == "v0.0.0" {
-		p.manual("go.mod", "this meshsplit binary does not know its own version: point the require at a released version, or add 'replace %s => <path of a meshsplit checkout>'", MeshsplitModule)
+	f, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		return fmt.Errorf("parsing %s: %w", path, err)
+	}
+	version, known := runtimeVersion(f)
+	p.action("go.mod", "go.mod", "require %s %s; %s", RuntimeModule, version, then)
+	if !known {
+		p.manual("go.mod", "this meshsplit binary does not know which runtime version it goes with: point the require of %s at a released version, or add 'replace %s => <the runtime directory of a meshsplit checkout>'", RuntimeModule, RuntimeModule)
 	}
 	return nil
+}
+
+// vendorStep is the step to add after 'go mod tidy' when the module vendors
+// its dependencies: vendor/ must list the runtime too.
+func (p *planner) vendorStep() string {
+	if _, err := os.Stat(filepath.Join(p.prog.Root, "vendor", "modules.txt")); err == nil {
+		return ", then 'go mod vendor' (this module vendors its dependencies)"
+	}
+	return ""
 }
 
 // dropRuntime plans removing the meshsplit module from go.mod when no
@@ -54,7 +73,7 @@ func (p *planner) dropRuntime() error {
 	}
 	p.writes[path] = out
 	p.plan.TidyNeeded = true
-	p.action("go.mod", "go.mod", "no extracted interface is left: drop the require of %s; run 'go mod tidy' to drop its dependencies too", MeshsplitModule)
+	p.action("go.mod", "go.mod", "no extracted interface is left: drop the require of %s; run 'go mod tidy' to drop its dependencies too%s", RuntimeModule, p.vendorStep())
 	return nil
 }
 

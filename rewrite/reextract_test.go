@@ -23,7 +23,7 @@ func TestReextractAfterInterfaceChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestReextractAfterInterfaceChange(t *testing.T) {
 	store := filepath.Join(dir, "store", "store.go")
 	const before = "package store\n\nimport \"context\"\n\n// Store stores strings.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return id, nil }\n\nfunc (mem) Put(ctx context.Context, id string) error { return nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n"
 	writeFiles(t, map[string]string{
-		filepath.Join(dir, "go.mod"): "module example.com/m\n\ngo 1.26\n\nreplace github.com/meshsplit/meshsplit => " + repo + "\n",
+		filepath.Join(dir, "go.mod"): "module example.com/m\n\ngo 1.26\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
 		filepath.Join(dir, "go.sum"): string(sum),
 		store:                        before,
 	})
@@ -105,13 +105,13 @@ func TestConstructorOutsideThePackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	original := map[string]string{
-		filepath.Join(dir, "go.mod"):            "module example.com/m\n\ngo 1.26\n\nreplace github.com/meshsplit/meshsplit => " + repo + "\n",
+		filepath.Join(dir, "go.mod"):            "module example.com/m\n\ngo 1.26\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
 		filepath.Join(dir, "go.sum"):            string(sum),
 		filepath.Join(dir, "store", "store.go"): "// Package store declares the Store seam.\npackage store\n\nimport \"context\"\n\n// Store stores strings.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n",
 		// The implementation and its constructor live in a subpackage.

@@ -309,7 +309,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 	for _, std := range []string{"context", "fmt", "os", "os/signal", "syscall", "time"} {
 		imps.name(std, std[strings.LastIndexByte(std, '/')+1:])
 	}
-	rt := imps.name(MeshsplitModule+"/runtime", "meshrt")
+	rt := imps.name(RuntimeModule, "meshrt")
 	pkg := imps.qualifier(p.seam.Obj.Pkg())
 	iface, desc := pkg+"."+p.ifaceName(), pkg+"."+gen.DescName(p.ifaceName())
 	cmdName := filepath.Base(p.serviceDir())

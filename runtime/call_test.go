@@ -309,7 +309,9 @@ func TestInterruptedWritesKeepTheStreamWhole(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 4 {
-		wg.Go(func() { // large calls abandoned mid-write
+		wg.Add(1)
+		go func() { // large calls abandoned mid-write
+			defer wg.Done()
 			for i := range 6 {
 				short, cancel := context.WithTimeout(ctx, time.Duration(1+(w+i)%3)*time.Millisecond)
 				_, err := g.Echo(short, big)
@@ -319,8 +321,10 @@ func TestInterruptedWritesKeepTheStreamWhole(t *testing.T) {
 					return
 				}
 			}
-		})
-		wg.Go(func() { // calls that must go through
+		}()
+		wg.Add(1)
+		go func() { // calls that must go through
+			defer wg.Done()
 			for i := range 30 {
 				name := fmt.Sprintf("w%d-%d", w, i)
 				if got, err := g.Greet(ctx, name); err != nil || got != "hello "+name {
@@ -328,7 +332,7 @@ func TestInterruptedWritesKeepTheStreamWhole(t *testing.T) {
 					return
 				}
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	close(errs)

@@ -9,20 +9,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/gin-gonic/gin"
 )
 
 // This file holds the HTTP path (docs/protocol.md, "HTTP path"): every node
 // serves HTTP/1.1 over the yamux streams its peers open with kind 'H',
-// through a gin engine with /ping, /__heartbeat__, POST /<service>/<method>
+// with net/http: GET /ping, GET /__heartbeat__, POST /<service>/<method>
 // (JSON bodies keyed by parameter names) and the published http.Handlers
 // under /<service>/...; and Transport, the http.RoundTripper that sends a
-// request for /<service>/... to a node serving that service.
+// request for /<service>/... to a node serving that service. The runtime
+// needs no router: the only fixed routes are the two above, and the rest is
+// a longest-prefix match over the node's services and handlers.
 
 // TimeoutHeader carries a call's timeout on the HTTP path, as a Go duration
 // ("250ms"); the server's context ends when it passes.
@@ -30,41 +29,32 @@ const TimeoutHeader = "Meshrpc-Timeout"
 
 // httpSide is a node's HTTP server over yamux streams.
 type httpSide struct {
-	n      *Node
-	engine *gin.Engine
-	ln     *streamListener
-	srv    *http.Server
-	start  sync.Once
-}
-
-// ginModeMu guards the temporary switch of gin's process-wide mode.
-var ginModeMu sync.Mutex
-
-// newGinEngine builds an engine and lets setup add its routes without gin's
-// debug-mode chatter (the runtime is quiet by default), leaving gin's mode
-// as it was.
-func newGinEngine(setup func(*gin.Engine)) *gin.Engine {
-	ginModeMu.Lock()
-	defer ginModeMu.Unlock()
-	if gin.Mode() == gin.DebugMode && os.Getenv(gin.EnvGinMode) == "" {
-		gin.SetMode(gin.ReleaseMode)
-		defer gin.SetMode(gin.DebugMode)
-	}
-	e := gin.New()
-	setup(e)
-	return e
+	n     *Node
+	ln    *streamListener
+	srv   *http.Server
+	start sync.Once
 }
 
 func newHTTPSide(n *Node) *httpSide {
 	h := &httpSide{n: n, ln: newStreamListener()}
-	h.engine = newGinEngine(func(e *gin.Engine) {
-		e.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
-		e.GET("/__heartbeat__", h.heartbeat)
-		e.NoRoute(h.dispatch)
-	})
-	e := h.engine
-	h.srv = &http.Server{Handler: e, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
+	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 	return h
+}
+
+// ServeHTTP routes a request of the HTTP path: the two fixed GET routes
+// first, then the node's services and published handlers.
+func (h *httpSide) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case get && r.URL.Path == "/ping":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "pong")
+	case get && r.URL.Path == "/__heartbeat__":
+		h.heartbeat(w)
+	default:
+		h.dispatch(w, r)
+	}
 }
 
 // serveConn hands an accepted 'H' stream to the HTTP server, starting it on
@@ -84,12 +74,35 @@ func (h *httpSide) close() {
 
 // heartbeat answers GET /__heartbeat__ with the node's id, address and the
 // services it publishes.
-func (h *httpSide) heartbeat(c *gin.Context) {
+func (h *httpSide) heartbeat(w http.ResponseWriter) {
 	h.n.mu.Lock()
 	info := h.n.selfInfoLocked()
 	peers := len(h.n.peers)
 	h.n.mu.Unlock()
-	c.JSON(http.StatusOK, gin.H{"id": h.n.id, "addr": h.n.addr, "peers": peers, "services": info.Services, "http": info.HTTP})
+	writeJSON(w, http.StatusOK, heartbeat{ID: h.n.id, Addr: h.n.addr, Peers: peers, Services: info.Services, HTTP: info.HTTP})
+}
+
+// heartbeat is the JSON answer of GET /__heartbeat__.
+type heartbeat struct {
+	ID       string        `json:"id"`
+	Addr     string        `json:"addr"`
+	Peers    int           `json:"peers"`
+	Services []ServiceInfo `json:"services"`
+	HTTP     []string      `json:"http"`
+}
+
+// writeJSON answers v as JSON with the given status. A value that JSON
+// cannot encode (a NaN, a channel in a result) becomes a 500 with code
+// "internal" that says so, instead of a half-written answer.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(httpError{Error: "encoding the answer as JSON: " + err.Error(), Code: "internal"}) // cannot fail: strings only
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // httpError is the JSON body of every HTTP-path failure.
@@ -107,8 +120,8 @@ type httpError struct {
 
 // dispatch routes /<service>/<method> to a published service and
 // /<service>/... to a published handler.
-func (h *httpSide) dispatch(c *gin.Context) {
-	path := c.Request.URL.Path
+func (h *httpSide) dispatch(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
 	n := h.n
 	n.mu.Lock()
 	var svcName string
@@ -130,39 +143,36 @@ func (h *httpSide) dispatch(c *gin.Context) {
 		method := strings.TrimPrefix(path, "/"+svcName+"/")
 		for i := range svc.desc.Methods {
 			if svc.desc.Methods[i].Name == method {
-				h.call(c, svc, &svc.desc.Methods[i])
+				h.call(w, r, svc, &svc.desc.Methods[i])
 				return
 			}
 		}
 		if handler == nil || len(handlerName) < len(svcName) {
-			c.JSON(http.StatusNotFound, httpError{Error: fmt.Sprintf("service %s has no method %q", svcName, method), Code: "unknown_method"})
+			writeJSON(w, http.StatusNotFound, httpError{Error: fmt.Sprintf("service %s has no method %q", svcName, method), Code: "unknown_method"})
 			return
 		}
 	}
 	if handler != nil {
-		// gin presets 404 for NoRoute handlers; a handler that writes its
-		// body without calling WriteHeader means 200, as in net/http.
-		c.Status(http.StatusOK)
-		handler.ServeHTTP(c.Writer, c.Request)
+		handler.ServeHTTP(w, r)
 		return
 	}
-	c.JSON(http.StatusNotFound, httpError{Error: fmt.Sprintf("no service published on this node for path %s", path), Code: "unknown_service"})
+	writeJSON(w, http.StatusNotFound, httpError{Error: fmt.Sprintf("no service published on this node for path %s", path), Code: "unknown_service"})
 }
 
 // call serves POST /<service>/<method> with a JSON body keyed by parameter
 // names; it answers the JSON results keyed by result names.
-func (h *httpSide) call(c *gin.Context, svc *localService, md *MethodDesc) {
+func (h *httpSide) call(w http.ResponseWriter, r *http.Request, svc *localService, md *MethodDesc) {
 	n := h.n
-	if c.Request.Method != http.MethodPost {
-		c.Header("Allow", "POST")
-		c.JSON(http.StatusMethodNotAllowed, httpError{Error: "call " + svc.desc.Name + "." + md.Name + " with POST and a JSON body", Code: "malformed"})
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeJSON(w, http.StatusMethodNotAllowed, httpError{Error: "call " + svc.desc.Name + "." + md.Name + " with POST and a JSON body", Code: "malformed"})
 		return
 	}
-	ctx := c.Request.Context()
-	if v := c.GetHeader(TimeoutHeader); v != "" {
+	ctx := r.Context()
+	if v := r.Header.Get(TimeoutHeader); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			c.JSON(http.StatusBadRequest, httpError{Error: fmt.Sprintf("header %s: %q is not a positive Go duration such as 250ms", TimeoutHeader, v), Code: "malformed"})
+			writeJSON(w, http.StatusBadRequest, httpError{Error: fmt.Sprintf("header %s: %q is not a positive Go duration such as 250ms", TimeoutHeader, v), Code: "malformed"})
 			return
 		}
 		var cancel context.CancelFunc
@@ -170,19 +180,19 @@ func (h *httpSide) call(c *gin.Context, svc *localService, md *MethodDesc) {
 		defer cancel()
 	}
 	in := md.NewRequest()
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, int64(n.cfg.MaxBody)))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(n.cfg.MaxBody)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(in); err != nil && !errors.Is(err, io.EOF) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			c.JSON(http.StatusRequestEntityTooLarge, httpError{Error: fmt.Sprintf("request body over this node's limit of %d bytes (MESHRPC_MAX_BODY)", n.cfg.MaxBody), Code: "too_large"})
+			writeJSON(w, http.StatusRequestEntityTooLarge, httpError{Error: fmt.Sprintf("request body over this node's limit of %d bytes (MESHRPC_MAX_BODY)", n.cfg.MaxBody), Code: "too_large"})
 			return
 		}
-		c.JSON(http.StatusBadRequest, httpError{Error: fmt.Sprintf("decoding the JSON body of %s.%s (parameters %v): %v", svc.desc.Name, md.Name, md.Params, err), Code: "malformed"})
+		writeJSON(w, http.StatusBadRequest, httpError{Error: fmt.Sprintf("decoding the JSON body of %s.%s (parameters %v): %v", svc.desc.Name, md.Name, md.Params, err), Code: "malformed"})
 		return
 	}
 	if !n.beginServe() {
-		c.JSON(http.StatusServiceUnavailable, httpError{Error: "node " + n.addr + " is shutting down; the call did not run", Code: "unavailable"})
+		writeJSON(w, http.StatusServiceUnavailable, httpError{Error: "node " + n.addr + " is shutting down; the call did not run", Code: "unavailable"})
 		return
 	}
 	defer n.endServe()
@@ -190,7 +200,7 @@ func (h *httpSide) call(c *gin.Context, svc *localService, md *MethodDesc) {
 	switch {
 	case panicked != "":
 		n.log.Error("handler panicked", "service", svc.desc.Name, "method", md.Name, "panic", panicked)
-		c.JSON(http.StatusInternalServerError, httpError{Error: fmt.Sprintf("%s.%s panicked: %s", svc.desc.Name, md.Name, firstLine(panicked)), Code: "panic"})
+		writeJSON(w, http.StatusInternalServerError, httpError{Error: fmt.Sprintf("%s.%s panicked: %s", svc.desc.Name, md.Name, firstLine(panicked)), Code: "panic"})
 	case err != nil:
 		he := httpError{Error: err.Error()}
 		for _, d := range svc.errs.sentinels {
@@ -205,11 +215,11 @@ func (h *httpSide) call(c *gin.Context, svc *localService, md *MethodDesc) {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			status, he.Code = http.StatusGatewayTimeout, "timeout"
 		}
-		c.JSON(status, he)
+		writeJSON(w, status, he)
 	case out == nil:
-		c.JSON(http.StatusOK, struct{}{})
+		writeJSON(w, http.StatusOK, struct{}{})
 	default:
-		c.JSON(http.StatusOK, out)
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 

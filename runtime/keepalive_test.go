@@ -38,14 +38,16 @@ func TestStreamsAreReusedAcrossCalls(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for range workers {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for range calls / workers {
 				if _, err := g.Greet(ctx, "x"); err != nil {
 					errs <- err
 					return
 				}
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	close(errs)

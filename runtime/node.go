@@ -533,7 +533,8 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	var leaves sync.WaitGroup
 	for _, p := range peers {
-		leaves.Go(func() { n.sendLeave(p) })
+		leaves.Add(1)
+		go func() { defer leaves.Done(); n.sendLeave(p) }()
 	}
 	leaves.Wait()
 	n.clientCalls.close()

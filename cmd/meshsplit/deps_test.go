@@ -1,9 +1,14 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/rewrite"
+	"golang.org/x/mod/modfile"
 )
 
 // TestDependencyLine checks the dependency line of docs/design.md: which
@@ -23,7 +28,13 @@ func TestDependencyLine(t *testing.T) {
 			[]string{mod + "analyze", mod + "runtime", "github.com/dave/dst", "golang.org/x/tools/go/packages"}},
 		{"rewrite/verify", []string{mod + "analyze"},
 			[]string{mod + "rewrite/gen", "github.com/dave/dst", mod + "runtime"}},
-		{"runtime", []string{"github.com/hashicorp/yamux", "github.com/gin-gonic/gin"},
+		// The runtime, linked into every user binary, is yamux and the
+		// standard library: no router, no x/tools or dst.
+		{"runtime", []string{"github.com/hashicorp/yamux"},
+			[]string{mod + "analyze", mod + "rewrite", mod + "internal", "golang.org/x/tools", "github.com/dave/dst",
+				"github.com/gin-gonic/gin", "github.com/quic-go", "go.mongodb.org", "google.golang.org/protobuf"}},
+		// gin is the gateway's router, in the tool's module.
+		{"internal/gateway", []string{mod + "runtime", "github.com/gin-gonic/gin"},
 			[]string{mod + "analyze", mod + "rewrite", "golang.org/x/tools", "github.com/dave/dst"}},
 	}
 	for _, tt := range tests {
@@ -47,5 +58,33 @@ func TestDependencyLine(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRuntimeModuleIsLean checks the runtime's go.mod: every user module
+// that meshsplit splits gains this module's requirements and go line, so it
+// requires yamux alone (not even for its tests) and says go 1.24.
+func TestRuntimeModuleIsLean(t *testing.T) {
+	path := filepath.Join("..", "..", "runtime", "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Module.Mod.Path != rewrite.RuntimeModule {
+		t.Errorf("%s: module %s, want %s (the import path generated code uses)", path, f.Module.Mod.Path, rewrite.RuntimeModule)
+	}
+	if f.Go == nil || f.Go.Version != "1.24" || f.Toolchain != nil {
+		t.Errorf("%s: want the line 'go 1.24' and no toolchain line: a higher go line raises every user's", path)
+	}
+	var reqs []string
+	for _, r := range f.Require {
+		reqs = append(reqs, r.Mod.Path)
+	}
+	if len(reqs) != 1 || reqs[0] != "github.com/hashicorp/yamux" || len(f.Replace) > 0 {
+		t.Errorf("%s requires %v and has %d replaces, want github.com/hashicorp/yamux alone and none", path, reqs, len(f.Replace))
 	}
 }

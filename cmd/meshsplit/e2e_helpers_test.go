@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshsplit/meshsplit/rewrite"
 	"golang.org/x/mod/modfile"
 )
 
@@ -47,10 +48,10 @@ func copyShop(t *testing.T) string {
 	return copyModule(t, filepath.Join(repoRoot(t), "testdata", "shop"))
 }
 
-// copyModule copies a module that replaces meshsplit with a relative path
-// into a temporary directory, points its replace directive at this
-// checkout and gives it this checkout's go.sum lines, so that it builds
-// offline once extract adds the runtime.
+// copyModule copies a module that replaces the runtime module with a
+// relative path into a temporary directory, points its replace directive at
+// this checkout's runtime and gives it the runtime's go.sum lines, so that
+// it builds offline once extract adds the runtime.
 func copyModule(t *testing.T, src string) string {
 	t.Helper()
 	root := repoRoot(t)
@@ -65,7 +66,7 @@ func copyModule(t *testing.T, src string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.AddReplace("github.com/meshsplit/meshsplit", "", root, ""); err != nil {
+	if err := f.AddReplace(rewrite.RuntimeModule, "", filepath.Join(root, "runtime"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if data, err = f.Format(); err != nil {
@@ -74,7 +75,7 @@ func copyModule(t *testing.T, src string) string {
 	if err := os.WriteFile(gomod, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	sum, err := os.ReadFile(filepath.Join(root, "runtime", "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}

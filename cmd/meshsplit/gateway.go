@@ -18,7 +18,7 @@ import (
 	"time"
 
 	meshrt "github.com/meshsplit/meshsplit/runtime"
-	"github.com/meshsplit/meshsplit/runtime/gateway"
+	"github.com/meshsplit/meshsplit/internal/gateway"
 )
 
 // gatewayShutdown bounds how long the gateway drains requests and leaves

@@ -37,7 +37,7 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 		copyFile(t, "testdata/support/basic_bench_test.go", filepath.Join(mod, "basic", "basic_bench_test.go"))
 		copyFile(t, "testdata/support/recursive_depth_test.go", filepath.Join(mod, "recursive", "recursive_depth_test.go"))
 		copyFile(t, "testdata/support/sentinels_e2e_test.go", filepath.Join(mod, "sentinels", "sentinels_e2e_test.go"))
-		appendFile(t, filepath.Join(mod, "go.mod"), fmt.Sprintf("\nrequire github.com/meshsplit/meshsplit v0.0.0\n\nreplace github.com/meshsplit/meshsplit => %s\n", repo))
+		appendFile(t, filepath.Join(mod, "go.mod"), fmt.Sprintf("\nrequire %s v0.0.0\n\nreplace %s => %s\n", runtimeModule, runtimeModule, filepath.Join(repo, "runtime")))
 	})
 }
 
@@ -57,13 +57,16 @@ func TestShopGeneratedCodeCompilesAndRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := strings.Replace(string(b), "=> ../..", "=> "+repo, 1)
-		if !strings.Contains(text, "require github.com/meshsplit/meshsplit") {
-			text += "\nrequire github.com/meshsplit/meshsplit v0.0.0\n"
+		text := strings.Replace(string(b), "=> ../../runtime", "=> "+filepath.Join(repo, "runtime"), 1)
+		if !strings.Contains(text, "require "+runtimeModule) {
+			text += "\nrequire " + runtimeModule + " v0.0.0\n"
 		}
 		writeFile(t, gomod, []byte(text))
 	})
 }
+
+// runtimeModule is the module of the runtime that generated code imports.
+const runtimeModule = "github.com/meshsplit/meshsplit/runtime"
 
 // What checkModule runs in the module it builds.
 const (
@@ -88,7 +91,7 @@ func checkModule(t *testing.T, src, modPath string, cases []genCase, onlyRoundTr
 	mod := filepath.Join(t.TempDir(), filepath.Base(src))
 	copyTree(t, src, mod)
 	copyTree(t, "testdata/support/meshfill", filepath.Join(mod, "internal", "meshfill"))
-	copyFile(t, filepath.Join(repo, "go.sum"), filepath.Join(mod, "go.sum"))
+	copyFile(t, filepath.Join(repo, "runtime", "go.sum"), filepath.Join(mod, "go.sum"))
 	prepare(mod, repo)
 
 	descs := map[string][]string{} // package dir -> desc names

@@ -2,6 +2,6 @@ module example.com/shop
 
 go 1.26
 
-// meshsplit extract adds a require for the runtime; this replace makes it
-// resolve to the checkout the shop is bundled with.
-replace github.com/meshsplit/meshsplit => ../..
+// meshsplit extract adds a require for the runtime module; this replace
+// makes it resolve to the runtime of the checkout the shop is bundled with.
+replace github.com/meshsplit/meshsplit/runtime => ../../runtime

@@ -2,4 +2,4 @@ module example.com/tally
 
 go 1.26
 
-replace github.com/meshsplit/meshsplit => ../../../..
+replace github.com/meshsplit/meshsplit/runtime => ../../../../runtime

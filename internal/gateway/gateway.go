@@ -21,6 +21,12 @@
 // Failures of the gateway itself are answered with the same JSON body as
 // the mesh's: {"error": "...", "code": "..."}, code being unknown_service,
 // unknown_method, malformed, unavailable or timeout.
+//
+// gin routes the gateway's requests. It lives here, in meshsplit's own
+// module, and not in the runtime: the runtime is linked into every user
+// binary and serves its HTTP path with net/http alone, so that a module
+// split with meshsplit gains no router (gin needs a newer Go than the
+// runtime's go line, and brings some 30 modules).
 package gateway
 
 import (
@@ -31,10 +37,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	meshrt "github.com/meshsplit/meshsplit/runtime"
 )
 
@@ -45,7 +54,8 @@ const AffinityHeader = "Meshrpc-Affinity"
 
 // New returns a handler that serves the services node can reach. node is
 // typically a caller-only node joined to the mesh (Config.Listen empty);
-// the caller keeps closing it.
+// the caller keeps closing it. The handler is a gin engine: GET / lists the
+// services, every other request goes to the mesh.
 func New(node *meshrt.Node) http.Handler {
 	h := &handler{node: node}
 	h.proxy = &httputil.ReverseProxy{
@@ -53,7 +63,32 @@ func New(node *meshrt.Node) http.Handler {
 		Transport:    node.Transport(),
 		ErrorHandler: proxyError,
 	}
-	return h
+	return newEngine(func(e *gin.Engine) {
+		// Paths are service names: no cleaning or trailing-slash redirects.
+		e.RedirectTrailingSlash = false
+		e.RedirectFixedPath = false
+		e.GET("/", func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) })
+		e.HEAD("/", func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) })
+		e.NoRoute(func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) })
+	})
+}
+
+// ginModeMu guards the temporary switch of gin's process-wide mode.
+var ginModeMu sync.Mutex
+
+// newEngine builds a gin engine and lets setup add its routes without gin's
+// debug-mode chatter (meshsplit gateway logs its own lines), leaving gin's
+// mode as it was.
+func newEngine(setup func(*gin.Engine)) *gin.Engine {
+	ginModeMu.Lock()
+	defer ginModeMu.Unlock()
+	if gin.Mode() == gin.DebugMode && os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+		defer gin.SetMode(gin.DebugMode)
+	}
+	e := gin.New()
+	setup(e)
+	return e
 }
 
 // handler is the gateway's http.Handler.

@@ -1,0 +1,5 @@
+module github.com/meshsplit/meshsplit/runtime
+
+go 1.24
+
+require github.com/hashicorp/yamux v0.1.1
