@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	meshrt "github.com/meshsplit/meshsplit/runtime"
 	"github.com/meshsplit/meshsplit/internal/gateway"
+	meshrt "github.com/meshsplit/meshsplit/runtime"
 )
 
 // gatewayShutdown bounds how long the gateway drains requests and leaves
