@@ -22,7 +22,7 @@
 //   - wire.go, rpc_client.go, rpc_server.go: the fast path's frames and
 //     both of its ends.
 //   - gossip.go, info.go: membership and ServiceInfo.
-//   - http.go: the gin HTTP path and Node.Transport.
+//   - http.go: the HTTP path (net/http) and Node.Transport.
 //
 // docs/runtime.md describes the API and docs/protocol.md the wire format.
 package runtime

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +97,33 @@ func TestHTTPPath(t *testing.T) {
 	_, err := mesh.Post("http://mesh/no/such.Service/M", "application/json", strings.NewReader("{}"))
 	if err == nil || !strings.Contains(err.Error(), "no live node") {
 		t.Fatalf("POST to an unknown service: %v", err)
+	}
+}
+
+// TestWriteJSONRefusesWhatJSONCannotEncode checks that results JSON cannot
+// carry become a 500 with code "internal", never a half-written answer.
+func TestWriteJSONRefusesWhatJSONCannotEncode(t *testing.T) {
+	tests := []struct {
+		name   string
+		v      any
+		status int
+		want   string
+	}{
+		{"plain", map[string]int{"r0": 7}, 200, `{"r0":7}`},
+		{"NaN", struct{ R0 float64 }{math.NaN()}, 500, `"code":"internal"`},
+		{"channel", map[string]any{"r0": make(chan int)}, 500, "chan int"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			writeJSON(rec, http.StatusOK, tt.v)
+			body := rec.Body.String()
+			if rec.Code != tt.status || !strings.Contains(body, tt.want) || !json.Valid(rec.Body.Bytes()) {
+				t.Errorf("writeJSON(%v): %d %s, want %d with %s", tt.v, rec.Code, body, tt.status, tt.want)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("content type %q", ct)
+			}
+		})
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // Stream kinds: the first byte of every yamux stream says what it carries.
 const (
-	streamHTTP   byte = 'H' // HTTP/1.1, served by the node's gin engine
+	streamHTTP   byte = 'H' // HTTP/1.1, served by the node's net/http server
 	streamRPC    byte = 'R' // fast-path frames
 	streamGossip byte = 'G' // one membership message
 )
