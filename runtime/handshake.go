@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -368,4 +369,34 @@ func readString(r exactReader, max int) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// brokenSessionConn logs the first TLS failure on a secured session: a
+// record that fails authentication (tampered or corrupted bytes) or an
+// alert from the peer. yamux then ends the session; this says why.
+type brokenSessionConn struct {
+	net.Conn
+	log    *slog.Logger
+	peer   string
+	logged atomic.Bool
+}
+
+// watchSession wraps the connection of an established session with peer.
+func (s *security) watchSession(c net.Conn, log *slog.Logger, peer string) net.Conn {
+	if s.mode == modePlain {
+		return c
+	}
+	return &brokenSessionConn{Conn: c, log: log, peer: peer}
+}
+
+// Read reads from the TLS connection and logs a TLS failure once.
+func (c *brokenSessionConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && (op.Op == "local error" || op.Op == "remote error") && !c.logged.Swap(true) {
+			c.log.Warn("mesh session broken by a TLS error (bytes altered on the way?); closing it", "peer", c.peer, "err", err)
+		}
+	}
+	return n, err
 }

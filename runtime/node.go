@@ -327,7 +327,7 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 		c.Close()
 		return nil, err
 	}
-	c = sc
+	c = n.sec.watchSession(sc, n.log, ph.id)
 	ycfg := yamux.DefaultConfig()
 	ycfg.LogOutput = io.Discard
 	ycfg.KeepAliveInterval = n.cfg.KeepAlive
