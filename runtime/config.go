@@ -43,7 +43,8 @@ type Config struct {
 	ClusterKey []byte
 	// TLS, when set, wraps every mesh connection: it is used as the server
 	// config for accepted connections and as the client config for dialed
-	// ones (set Certificates, RootCAs, ClientCAs and ClientAuth). With a
+	// ones (set Certificates, RootCAs, ClientCAs and ClientAuth
+	// tls.RequireAndVerifyClientCert; TLS 1.3 is required). With a
 	// ClusterKey as well, each side also proves the key inside the TLS
 	// session: a peer needs both.
 	TLS *tls.Config
@@ -123,6 +124,9 @@ func (c *Config) validateValues() error {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return fmt.Errorf("seed %q: want host:port: %w", s, err)
 		}
+	}
+	if t := c.TLS; t != nil && t.ClientAuth != tls.RequireAndVerifyClientCert && t.VerifyPeerCertificate == nil && t.VerifyConnection == nil && t.GetConfigForClient == nil {
+		return fmt.Errorf("config: TLS.ClientAuth is %v: set tls.RequireAndVerifyClientCert (and ClientCAs), or a node would accept peers without a certificate", t.ClientAuth)
 	}
 	if n := len(c.ClusterKey); n > 0 && n < minClusterKey {
 		return fmt.Errorf("cluster key (%s) is %d bytes: use at least %d random bytes, such as the output of `openssl rand -hex 32`, since anyone who can reach a node can test guesses of the key offline",

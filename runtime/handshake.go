@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -100,7 +101,12 @@ func newSecurity(cfg *Config, id string) (*security, error) {
 		return s, nil
 	}
 	if cfg.TLS != nil {
-		s.server, s.client, s.userTLS = cfg.TLS, cfg.TLS, true
+		t := cfg.TLS
+		if t.MinVersion < tls.VersionTLS13 {
+			t = t.Clone()
+			t.MinVersion = tls.VersionTLS13
+		}
+		s.server, s.client, s.userTLS = t, t, true
 		return s, nil
 	}
 	ca, err := newClusterCA(cfg.ClusterKey)
@@ -249,8 +255,8 @@ func (s *security) secureChannel(conn net.Conn, dialed bool) (net.Conn, string, 
 // explainTLS turns a failed TLS handshake into a reason for the log.
 func (s *security) explainTLS(err error) string {
 	var op *net.OpError
-	if s.mode == modeKey && errors.As(err, &op) && op.Op == "remote error" {
-		return fmt.Sprintf("the peer refused this node's certificate: it has a different cluster key (TLS: %v)", err)
+	if s.mode == modeKey && errors.As(err, &op) && op.Op == "remote error" && strings.Contains(op.Err.Error(), "bad certificate") {
+		return fmt.Sprintf("the peer refused this node's certificate: it has a different cluster key, or a clock more than %s off (TLS: %v)", certClockSlack, err)
 	}
 	return "TLS: " + err.Error()
 }

@@ -360,3 +360,29 @@ func TestTLSFromEnvironmentFiles(t *testing.T) {
 		t.Fatalf("Greet over TLS from PEM files = %q, %v", got, err)
 	}
 }
+
+func TestValidateSecuritySettings(t *testing.T) {
+	ca, caKey := newCA(t)
+	noClientAuth := nodeTLS(t, ca, caKey)
+	noClientAuth.ClientAuth = tls.NoClientCert
+	tests := []struct {
+		name string
+		set  func(c *Config)
+		want string // "" valid
+	}{
+		{"16-byte key", func(c *Config) { c.ClusterKey = []byte("0123456789abcdef") }, ""},
+		{"15-byte key", func(c *Config) { c.ClusterKey = []byte("0123456789abcde") }, "is 15 bytes: use at least 16 random bytes"},
+		{"mutual TLS", func(c *Config) { c.TLS = nodeTLS(t, ca, caKey) }, ""},
+		{"TLS without client certificates", func(c *Config) { c.TLS = noClientAuth }, "set tls.RequireAndVerifyClientCert"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.set(&c)
+			err := c.Validate()
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
