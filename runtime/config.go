@@ -35,12 +35,18 @@ type Config struct {
 	Seeds []string
 	// Resolver looks up the host names of Seeds. Nil: net.DefaultResolver.
 	Resolver *net.Resolver
-	// ClusterKey, when set, must be known to every peer: each side proves it
-	// with an HMAC over the other's nonce before anything else is served.
+	// ClusterKey, when set, must be known to every peer, and protects every
+	// mesh connection: TLS 1.3 with certificates derived from it (each node
+	// derives the cluster CA from the key and signs certificates naming its
+	// node id). At least 16 bytes, and random: whoever can reach a node can
+	// test guesses of the key offline.
 	ClusterKey []byte
 	// TLS, when set, wraps every mesh connection: it is used as the server
 	// config for accepted connections and as the client config for dialed
-	// ones (set Certificates, RootCAs and ClientCAs).
+	// ones (set Certificates, RootCAs, ClientCAs and ClientAuth
+	// tls.RequireAndVerifyClientCert; TLS 1.3 is required). With a
+	// ClusterKey as well, each side also proves the key inside the TLS
+	// session: a peer needs both.
 	TLS *tls.Config
 	// Insecure lets a node without ClusterKey or TLS listen on an address
 	// other hosts can reach. Without it such a node refuses to start: an
@@ -119,6 +125,13 @@ func (c *Config) validateValues() error {
 			return fmt.Errorf("seed %q: want host:port: %w", s, err)
 		}
 	}
+	if t := c.TLS; t != nil && t.ClientAuth != tls.RequireAndVerifyClientCert && t.VerifyPeerCertificate == nil && t.VerifyConnection == nil && t.GetConfigForClient == nil {
+		return fmt.Errorf("config: TLS.ClientAuth is %v: set tls.RequireAndVerifyClientCert (and ClientCAs), or a node would accept peers without a certificate", t.ClientAuth)
+	}
+	if n := len(c.ClusterKey); n > 0 && n < minClusterKey {
+		return fmt.Errorf("cluster key (%s) is %d bytes: use at least %d random bytes, such as the output of `openssl rand -hex 32`, since anyone who can reach a node can test guesses of the key offline",
+			EnvClusterKey, n, minClusterKey)
+	}
 	checks := []struct {
 		name string
 		bad  bool
@@ -148,7 +161,7 @@ const (
 	EnvListen     = "MESHRPC_LISTEN"        // listen address, default ":11999"; "none" for a caller-only node
 	EnvAdvertise  = "MESHRPC_ADVERTISE"     // address peers dial, default derived from the listener
 	EnvNodes      = "MESHRPC_CLUSTER_NODES" // seeds: "host:port,host" (port 11999 added when missing)
-	EnvClusterKey = "MESHRPC_CLUSTER_KEY"   // shared secret peers prove they know
+	EnvClusterKey = "MESHRPC_CLUSTER_KEY"   // shared secret (≥ 16 random bytes): TLS 1.3 with certificates derived from it
 	EnvTLSCert    = "MESHRPC_TLS_CERT"      // PEM certificate file of this node
 	EnvTLSKey     = "MESHRPC_TLS_KEY"       // PEM key file of this node
 	EnvTLSCA      = "MESHRPC_TLS_CA"        // PEM CA file that signs every node's certificate

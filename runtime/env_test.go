@@ -62,7 +62,7 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"open port without key refused", nil, nil, EnvClusterKey},
 		{"open port without key refused on 0.0.0.0", map[string]string{EnvListen: "0.0.0.0:11999"}, nil, EnvInsecure},
-		{"defaults with a key", map[string]string{EnvClusterKey: "k"}, func(c Config) bool { return c.Listen == ":11999" && c.MaxBody == DefaultMaxBody && c.Logger == nil }, ""},
+		{"defaults with a key", map[string]string{EnvClusterKey: "0123456789abcdef"}, func(c Config) bool { return c.Listen == ":11999" && c.MaxBody == DefaultMaxBody && c.Logger == nil }, ""},
 		{"open port when insecure is asked for", map[string]string{EnvInsecure: "1"}, func(c Config) bool { return c.Listen == ":11999" && c.Insecure }, ""},
 		{"loopback needs no key", map[string]string{EnvListen: "127.0.0.1:11999"}, func(c Config) bool { return c.Listen == "127.0.0.1:11999" && !c.Insecure }, ""},
 		{"localhost needs no key", map[string]string{EnvListen: "localhost:0"}, func(c Config) bool { return c.Listen == "localhost:0" }, ""},
@@ -71,15 +71,16 @@ func TestConfigFromEnv(t *testing.T) {
 				return len(c.Seeds) == 3 && c.Seeds[0] == "a.example:11999" && c.Seeds[1] == "b.example:1234" && c.Seeds[2] == "[::1]:11999"
 			}, ""},
 		{"caller only", map[string]string{EnvListen: "none"}, func(c Config) bool { return c.Listen == "" }, ""},
-		{"key and limit", map[string]string{EnvClusterKey: "s3cret", EnvMaxBody: "1024", EnvDeadAfter: "2s"},
+		{"key and limit", map[string]string{EnvClusterKey: "s3cret-s3cret-s3cret", EnvMaxBody: "1024", EnvDeadAfter: "2s"},
 			func(c Config) bool {
-				return string(c.ClusterKey) == "s3cret" && c.MaxBody == 1024 && c.LivenessTimeout == 2*time.Second
+				return string(c.ClusterKey) == "s3cret-s3cret-s3cret" && c.MaxBody == 1024 && c.LivenessTimeout == 2*time.Second
 			}, ""},
 		{"debug", map[string]string{EnvListen: "none", EnvDebug: "1"}, func(c Config) bool { return c.Logger != nil }, ""},
 		{"bad listen", map[string]string{EnvListen: "11999"}, nil, EnvListen},
 		{"bad body", map[string]string{EnvMaxBody: "lots"}, nil, EnvMaxBody},
 		{"bad dead-after", map[string]string{EnvDeadAfter: "-1s"}, nil, EnvDeadAfter},
 		{"bad seed", map[string]string{EnvNodes: "a:b:c"}, nil, EnvNodes},
+		{"short key", map[string]string{EnvClusterKey: "s3cret"}, nil, EnvClusterKey},
 		{"tls half set", map[string]string{EnvTLSCert: "/x.pem"}, nil, EnvTLSKey},
 		{"tls missing files", map[string]string{EnvTLSCert: "/nonexistent/c.pem", EnvTLSKey: "/nonexistent/k.pem", EnvTLSCA: "/nonexistent/ca.pem"}, nil, EnvTLSCert},
 	}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,6 +63,8 @@ type Node struct {
 	bg          sync.WaitGroup // background goroutines
 	http        *httpSide
 
+	sec *security // the handshake: cluster key, TLS
+
 	transportOnce sync.Once
 	transport     *meshTransport
 }
@@ -103,6 +104,11 @@ func NewNode(cfg Config) (*Node, error) {
 	if n.log == nil {
 		n.log = quietLogger
 	}
+	sec, err := newSecurity(&cfg, n.id)
+	if err != nil {
+		return nil, fmt.Errorf("meshrpc: %w", err)
+	}
+	n.sec = sec
 	n.base, n.cancelBase = context.WithCancel(context.Background())
 	n.served.Store(&map[string]*localService{})
 	n.routes.Store(&routeTable{})
@@ -285,7 +291,7 @@ func (n *Node) acceptLoop() {
 		go func() {
 			defer n.bg.Done()
 			if _, err := n.setupConn(c, false); err != nil {
-				n.log.Debug("inbound connection refused", "remote", c.RemoteAddr().String(), "err", err)
+				n.log.Log(context.Background(), refusalLevel(err), "inbound connection refused", "remote", c.RemoteAddr().String(), "err", err)
 			}
 		}()
 	}
@@ -316,31 +322,12 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	// Closing the node aborts a handshake in progress.
 	stop := context.AfterFunc(n.base, func() { c.Close() })
 	defer stop()
-	if n.cfg.TLS != nil {
-		var tc *tls.Conn
-		if dialed {
-			cfg := n.cfg.TLS.Clone()
-			if cfg.ServerName == "" {
-				host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-				cfg.ServerName = host
-			}
-			tc = tls.Client(c, cfg)
-		} else {
-			tc = tls.Server(c, n.cfg.TLS)
-		}
-		c.SetDeadline(time.Now().Add(n.cfg.DialTimeout))
-		if err := tc.Handshake(); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("TLS: %w", err)
-		}
-		c.SetDeadline(time.Time{})
-		c = tc
-	}
-	ph, err := handshake(c, n.id, n.addr, n.cfg.ClusterKey, n.cfg.DialTimeout)
+	sc, ph, err := n.sec.handshake(c, dialed, n.id, n.addr)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
+	c = n.sec.watchSession(sc, n.log, ph.id)
 	ycfg := yamux.DefaultConfig()
 	ycfg.LogOutput = io.Discard
 	ycfg.KeepAliveInterval = n.cfg.KeepAlive

@@ -15,60 +15,202 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestWrongClusterKeyRefused(t *testing.T) {
-	cfg := testConfig()
-	cfg.ClusterKey = []byte("right key")
-	srv, impl := serveGreeter(t, cfg, "a")
+// Cluster keys of the tests: long enough for Validate, and different.
+var (
+	testKey  = []byte("meshsplit test cluster key, one")
+	otherKey = []byte("meshsplit test cluster key, two")
+)
 
+// keyed returns testConfig with a cluster key and the logs collected.
+func keyed(key []byte) (Config, *logSink) {
+	c := testConfig()
+	c.ClusterKey = key
+	logs := newLogSink()
+	c.Logger = logs.logger()
+	return c, logs
+}
+
+func TestKeyedNodesServeCallsAndNameEachOther(t *testing.T) {
+	cfg, _ := keyed(testKey)
+	srv, _ := serveGreeter(t, cfg, "a")
+	caller, g := callerOf(t, cfg, srv.Addr())
+	if got, err := g.Greet(within(t, 5*time.Second), "k"); err != nil || got != "hello k" {
+		t.Fatalf("Greet with the cluster key = %q, %v", got, err)
+	}
+	// The id each side registered is the one the other's certificate names.
+	srv.mu.Lock()
+	_, known := srv.peers[caller.ID()]
+	srv.mu.Unlock()
+	if !known {
+		t.Fatalf("the server does not know the caller by its id %s", caller.ID())
+	}
+}
+
+// TestClusterKeyRefusals connects nodes whose settings differ and checks
+// that both sides refuse, each saying why, and that nothing is served.
+func TestClusterKeyRefusals(t *testing.T) {
+	ca, caKey := newCA(t)
 	tests := []struct {
-		name string
-		key  []byte
-		want string
+		name      string
+		serverKey []byte
+		caller    func(c *Config)
+		callerErr string // in the dialing side's error
+		serverLog string // in the accepting side's log
 	}{
-		{"wrong key", []byte("wrong key"), "cluster key mismatch"},
-		{"no key", nil, "cluster key mismatch"},
+		{"wrong key, caller refuses", testKey, func(c *Config) { c.ClusterKey = otherKey },
+			"not signed by this cluster's key", "the peer refused this node's certificate: it has a different cluster key"},
+		{"wrong key, server refuses", otherKey, func(c *Config) { c.ClusterKey = testKey },
+			"not signed by this cluster's key", "the peer refused this node's certificate"},
+		{"no key", testKey, func(c *Config) { c.ClusterKey = nil },
+			"security mismatch: this node uses neither a cluster key nor TLS, the peer says it uses a cluster key",
+			"security mismatch: this node uses a cluster key, the peer says it uses neither a cluster key nor TLS"},
+		{"TLS certificates but no key", testKey, func(c *Config) { c.ClusterKey = nil; c.TLS = nodeTLS(t, ca, caKey) },
+			"security mismatch: this node uses TLS certificates", "the peer says it uses TLS certificates"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			cfg, logs := keyed(tc.serverKey)
+			srv, impl := serveGreeter(t, cfg, "a")
 			c := testConfig()
 			c.Listen = ""
-			c.ClusterKey = tc.key
+			tc.caller(&c)
 			caller := startNode(t, c)
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-			defer cancel()
-			err := caller.Join(ctx, srv.Addr())
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Join with %s: %v, want an error containing %q", tc.name, err, tc.want)
+			_, err := caller.dial(within(t, 10*time.Second), srv.Addr())
+			if !errors.Is(err, ErrHandshake) || !strings.Contains(err.Error(), tc.callerErr) {
+				t.Fatalf("dial: %v, want a refusal containing %q", err, tc.callerErr)
 			}
-			g := &greeterClient{caller.Client(&greeterDesc)}
-			short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			defer cancel2()
-			if _, err := g.Greet(short, "x"); err == nil {
-				t.Fatal("a call went through without the cluster key")
+			logs.waitLine(t, 10*time.Second, "inbound connection refused", "level=WARN", tc.serverLog)
+			if n := impl.calls.Load(); n != 0 {
+				t.Fatalf("the server ran %d calls", n)
+			}
+			srv.mu.Lock()
+			peers := len(srv.peers)
+			srv.mu.Unlock()
+			if peers != 0 {
+				t.Fatalf("the server kept %d peers that failed the handshake", peers)
 			}
 		})
 	}
-	if impl.calls.Load() != 0 {
-		t.Fatalf("the server ran %d calls for peers without the key", impl.calls.Load())
-	}
-	srv.mu.Lock()
-	peers := len(srv.peers)
-	srv.mu.Unlock()
-	if peers != 0 {
-		t.Fatalf("the server kept %d peers that failed the key check", peers)
-	}
+}
 
-	// The right key works.
-	c := testConfig()
-	c.ClusterKey = []byte("right key")
-	_, g := callerOf(t, c, srv.Addr())
-	if got, err := g.Greet(within(t, 5*time.Second), "k"); err != nil || got != "hello k" {
-		t.Fatalf("Greet with the right key = %q, %v", got, err)
+// TestForgedCertificateRefused plays a keyless attacker that speaks the
+// protocol and presents a certificate of its own CA naming a node id.
+func TestForgedCertificateRefused(t *testing.T) {
+	cfg, logs := keyed(testKey)
+	srv, impl := serveGreeter(t, cfg, "a")
+	forger, err := newClusterCA(otherKey) // any CA but the cluster's
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := forger.issue("0123456789abcdef", x509.ExtKeyUsageClientAuth, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := dialPreamble(t, srv.Addr(), modeKey)
+	tc := tls.Client(conn, &tls.Config{
+		MinVersion:           tls.VersionTLS13,
+		InsecureSkipVerify:   true, // the attacker trusts anything
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return forged, nil },
+	})
+	if err := tc.Handshake(); err == nil {
+		// TLS 1.3 clients finish before the server checks their
+		// certificate: the refusal shows on the first read.
+		tc.Write(appendHello(nil, hello{id: "0123456789abcdef"}))
+		if _, err := tc.Read(make([]byte, 1)); err == nil {
+			t.Fatal("the server answered a forged certificate")
+		}
+	}
+	logs.waitLine(t, 10*time.Second, "inbound connection refused", "not signed by this cluster's key")
+	if n := impl.calls.Load(); n != 0 {
+		t.Fatalf("the server ran %d calls", n)
+	}
+}
+
+// TestCertificateIDMustMatchHello: a node with the key (an insider) whose
+// certificate names one id cannot claim another in its hello.
+func TestCertificateIDMustMatchHello(t *testing.T) {
+	cfg, logs := keyed(testKey)
+	srv, _ := serveGreeter(t, cfg, "a")
+	ca, err := newClusterCA(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.issue("1111111111111111", x509.ExtKeyUsageClientAuth, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, client := keyedTLS(&nodeCerts{ca: ca, id: "1111111111111111", now: time.Now, client: cert})
+	tc := tls.Client(dialPreamble(t, srv.Addr(), modeKey), client)
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS with a certificate of the cluster: %v", err)
+	}
+	tc.Write(appendHello(nil, hello{id: "2222222222222222"}))
+	r := exactReader{tc}
+	if _, err := readHello(r); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.ReadByte(); err != nil || v != 1 {
+		t.Fatalf("verdict %d, %v; want a refusal", v, err)
+	}
+	why, _ := readString(r, 1024)
+	const want = `the peer claims node id "2222222222222222" but its certificate is for "1111111111111111"`
+	if why != want {
+		t.Fatalf("refusal %q, want %q", why, want)
+	}
+	logs.waitLine(t, 10*time.Second, "inbound connection refused", "the peer claims node id", "2222222222222222", "1111111111111111")
+}
+
+// dialPreamble connects to addr and exchanges the cleartext preamble of a
+// node in the given mode, as an attacker that speaks the protocol would.
+func dialPreamble(t *testing.T, addr string, mode byte) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(append(handshakeMagic[:], protocolVersion, mode)); err != nil {
+		t.Fatal(err)
+	}
+	var pre [6]byte
+	if _, err := io.ReadFull(c, pre[:]); err != nil {
+		t.Fatalf("reading the node's preamble: %v", err)
+	}
+	return c
+}
+
+func TestTLSWithClusterKeyNeedsBoth(t *testing.T) {
+	ca, caKey := newCA(t)
+	cfg, logs := keyed(testKey)
+	cfg.TLS = nodeTLS(t, ca, caKey)
+	srv, impl := serveGreeter(t, cfg, "tls+key")
+	good := testConfig()
+	good.ClusterKey, good.TLS = testKey, nodeTLS(t, ca, caKey)
+	_, g := callerOf(t, good, srv.Addr())
+	if got, err := g.Greet(within(t, 5*time.Second), "both"); err != nil || got != "hello both" {
+		t.Fatalf("Greet over TLS with the key = %q, %v", got, err)
+	}
+	before := impl.calls.Load()
+
+	// The right certificates with another key.
+	bad := good
+	bad.Listen, bad.ClusterKey = "", otherKey
+	stranger := startNode(t, bad)
+	_, err := stranger.dial(within(t, 10*time.Second), srv.Addr())
+	const want = "cluster key mismatch: the peer's proof of the cluster key is wrong"
+	if !errors.Is(err, ErrHandshake) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("dial with another key: %v, want %q", err, want)
+	}
+	logs.waitLine(t, 10*time.Second, "inbound connection refused", want)
+	if impl.calls.Load() != before {
+		t.Fatal("the server ran a call for a peer without the key")
 	}
 }
 
@@ -76,7 +218,7 @@ func TestForeignProtocolDroppedAndNodeUnaffected(t *testing.T) {
 	cfg := testConfig()
 	cfg.DialTimeout = 500 * time.Millisecond // bounds the handshake of a silent peer
 	srv, _ := serveGreeter(t, cfg, "a")
-	for _, junk := range []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "MSHR\x09", strings.Repeat("\xff", 100)} {
+	for _, junk := range []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "MSHR\x01\x01", "MSHR\x02\x09", strings.Repeat("\xff", 100)} {
 		c, err := net.Dial("tcp", srv.Addr())
 		if err != nil {
 			t.Fatal(err)
@@ -216,5 +358,31 @@ func TestTLSFromEnvironmentFiles(t *testing.T) {
 	_, g := callerOf(t, c, srv.Addr())
 	if got, err := g.Greet(within(t, 5*time.Second), "pem"); err != nil || got != "hello pem" {
 		t.Fatalf("Greet over TLS from PEM files = %q, %v", got, err)
+	}
+}
+
+func TestValidateSecuritySettings(t *testing.T) {
+	ca, caKey := newCA(t)
+	noClientAuth := nodeTLS(t, ca, caKey)
+	noClientAuth.ClientAuth = tls.NoClientCert
+	tests := []struct {
+		name string
+		set  func(c *Config)
+		want string // "" valid
+	}{
+		{"16-byte key", func(c *Config) { c.ClusterKey = []byte("0123456789abcdef") }, ""},
+		{"15-byte key", func(c *Config) { c.ClusterKey = []byte("0123456789abcde") }, "is 15 bytes: use at least 16 random bytes"},
+		{"mutual TLS", func(c *Config) { c.TLS = nodeTLS(t, ca, caKey) }, ""},
+		{"TLS without client certificates", func(c *Config) { c.TLS = noClientAuth }, "set tls.RequireAndVerifyClientCert"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.set(&c)
+			err := c.Validate()
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate = %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

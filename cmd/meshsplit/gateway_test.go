@@ -133,7 +133,7 @@ func TestGatewayUnreachable(t *testing.T) {
 		want string
 	}{
 		{name: "nobody listens", want: "connection refused"},
-		{name: "wrong cluster key", key: "right", env: "wrong", want: "node "},
+		{name: "wrong cluster key", key: "the right cluster key", env: "a wrong cluster key", want: "not signed by this cluster's key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,7 +201,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestGatewayServes(t *testing.T) {
-	const key = "s3cret"
+	const key = "gateway test cluster key"
 	node := startServingNode(t, key)
 	dead := closedPort(t)
 	t.Setenv(meshrt.EnvClusterKey, key)
