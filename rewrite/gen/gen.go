@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // Header is the first line of every generated file.
@@ -86,7 +88,9 @@ type generator struct {
 	methods []*method
 	imports *importSet
 	codec   *codec
-	rt, ctx string // import names of the runtime and of package context
+	rt, ctx string  // import names of the runtime and of package context
+	l       *locals // the local names of the generated bodies
+	conn    string  // the client's field holding its *runtime.Client
 
 	// Identifiers derived from the interface's name.
 	desc, client, newClient, switchFn, prefix, implFn string
@@ -153,9 +157,6 @@ func newGenerator(in Input) (*generator, error) {
 	if iface.NumMethods() == 0 {
 		return nil, refuse("%s has no methods", in.Iface.Name())
 	}
-	if isLocal(in.Iface.Name()) {
-		return nil, refuse("the generated code uses %q as a local variable name; rename the interface", in.Iface.Name())
-	}
 
 	name := in.Iface.Name()
 	g := &generator{
@@ -164,6 +165,8 @@ func newGenerator(in Input) (*generator, error) {
 		iface: iface,
 	}
 	g.imports = newImportSet(in.Fset, in.Pkg, g.path)
+	g.l = newLocals(g.imports.scope)
+	g.imports.locals = g.l
 	g.rt = g.imports.use(runtimePath, "meshrt")
 	g.ctx = g.imports.use("context", "context")
 	g.desc = DescName(name)
@@ -180,7 +183,14 @@ func newGenerator(in Input) (*generator, error) {
 		rt:         g.rt,
 		prefix:     g.prefix,
 		names:      nameSet{},
+		l:          g.l,
 	}
+	// The client keeps its connection in a field that no method may share.
+	methodNames := nameSet{}
+	for i := range iface.NumMethods() {
+		methodNames[iface.Method(i).Name()] = true
+	}
+	g.conn = methodNames.unique("c")
 
 	var errs []error
 	for i := range iface.NumMethods() {
@@ -209,9 +219,6 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	refuse := func(err error) error {
 		return &Refusal{Pos: g.in.Fset.Position(fn.Pos()), Reason: err.Error()}
 	}
-	if fn.Name() == "c" {
-		return nil, refuse(fmt.Errorf("%s: the generated client keeps its connection in a field named c, which a method cannot share; rename the method", where))
-	}
 	if !fn.Exported() && fn.Pkg() != g.in.Pkg {
 		return nil, refuse(fmt.Errorf("%s: unexported method of package %s, which no other package can implement", where, fn.Pkg().Path()))
 	}
@@ -225,7 +232,9 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	// gets a numeric suffix.
 	base := g.codec.names.unique(g.prefix + upperFirst(fn.Name()))
 	m.req, m.resp, m.invoke = base+"Request", base+"Response", base+"Invoke"
-	chk := &checker{self: g.in.Pkg}
+	if pr, ok := wiretype.Blocking(wiretype.Check(sig, g.in.Pkg)); ok {
+		return nil, refuse(errors.New(refusal(where, pr)))
+	}
 
 	reqFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}
 	respFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}
@@ -236,14 +245,10 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		if p.name == "" || p.name == "_" {
 			p.name = "p" + strconv.Itoa(i)
 		}
-		if isContext(v.Type()) {
+		if wiretype.IsContext(v.Type()) {
 			p.isCtx = true
 			m.params = append(m.params, p)
 			continue
-		}
-		label := fmt.Sprintf("%s: parameter %s", where, p.name)
-		if err := chk.check(v.Type(), label); err != nil {
-			return nil, refuse(err)
 		}
 		p.json = jsonNames.unique(p.name)
 		p.field = reqFields.unique(fieldName(p.json))
@@ -253,17 +258,13 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	last := sig.Results().Len() - 1
 	for i := range sig.Results().Len() {
 		v := sig.Results().At(i)
-		if i == last && isError(v.Type()) {
+		if i == last && wiretype.IsError(v.Type()) {
 			m.hasErr = true
 			continue
 		}
 		name := v.Name()
 		if name == "" || name == "_" {
 			name = "r" + strconv.Itoa(i)
-		}
-		label := fmt.Sprintf("%s: result %s", where, name)
-		if err := chk.check(v.Type(), label); err != nil {
-			return nil, refuse(err)
 		}
 		r := &result{v: v, json: jsonNames.unique(name)}
 		r.field = respFields.unique(fieldName(r.json))
@@ -443,25 +444,26 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 // switch function.
 func (g *generator) writeClient(w *strings.Builder) {
 	name := g.in.Iface.Name()
-	fmt.Fprintf(w, "\n// %s implements %s by calling a remote implementation\n// through the mesh.\ntype %s struct{ c *%s.Client }\n\n", g.client, name, g.client, g.rt)
+	fmt.Fprintf(w, "\n// %s implements %s by calling a remote implementation\n// through the mesh.\ntype %s struct{ %s *%s.Client }\n\n", g.client, name, g.client, g.conn, g.rt)
 	fmt.Fprintf(w, "var _ %s = (*%s)(nil)\n\n", name, g.client)
-	fmt.Fprintf(w, "// %s returns a %s that calls through c,\n// a client of %s.\n", g.newClient, g.client, g.desc)
-	fmt.Fprintf(w, "func %s(c *%s.Client) *%s { return &%s{c: c} }\n", g.newClient, g.rt, g.client, g.client)
+	fmt.Fprintf(w, "// %s returns a %s that calls through %s,\n// a client of %s.\n", g.newClient, g.client, g.l.c, g.desc)
+	fmt.Fprintf(w, "func %s(%s *%s.Client) *%s { return &%s{%s: %s} }\n", g.newClient, g.l.c, g.rt, g.client, g.client, g.conn, g.l.c)
 	for _, m := range g.methods {
 		g.writeClientMethod(w, m)
 	}
 	fmt.Fprintf(w, "\n// %s returns a mesh client of %s and true when\n", g.switchFn, name)
 	fmt.Fprintf(w, "// MESHRPC_REMOTE selects it, and nil and false otherwise. Under\n// MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,\n// served on an in-process node.\n")
-	fmt.Fprintf(w, "func %s(local func() %s) (%s, bool) {\n", g.switchFn, name, name)
+	fmt.Fprintf(w, "func %s(%s func() %s) (%s, bool) {\n", g.switchFn, g.l.local, name, name)
 	fmt.Fprintf(w, "if !%s.Remote(%s.Name) {\nreturn nil, false\n}\n", g.rt, g.desc)
-	fmt.Fprintf(w, "return %s(%s.Connect(&%s, func() any { return local() })), true\n}\n", g.newClient, g.rt, g.desc)
+	fmt.Fprintf(w, "return %s(%s.Connect(&%s, func() any { return %s() })), true\n}\n", g.newClient, g.rt, g.desc, g.l.local)
 }
 
 // writeClientMethod writes one method of the client.
 func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 	// The body declares c, req, resp and err and refers to the imports and
 	// to the generated names; a parameter spelled like one of them is renamed.
-	taken := nameSet{"c": true, "req": true, "resp": true, "err": true, m.req: true, m.resp: true, g.desc: true}
+	l := g.l
+	taken := nameSet{l.c: true, l.req: true, l.resp: true, l.err: true, m.req: true, m.resp: true, g.desc: true}
 	for _, n := range g.imports.byPath {
 		taken[n] = true
 	}
@@ -495,31 +497,31 @@ func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 		res = "(" + res + ")"
 	}
 	fmt.Fprintf(w, "\n// %s calls %s.%s on the remote implementation.\n", m.fn.Name(), g.in.Iface.Name(), m.fn.Name())
-	fmt.Fprintf(w, "func (c *%s) %s(%s) %s {\n", g.client, m.fn.Name(), strings.Join(params, ", "), res)
+	fmt.Fprintf(w, "func (%s *%s) %s(%s) %s {\n", l.c, g.client, m.fn.Name(), strings.Join(params, ", "), res)
 	var fields []string
 	for _, p := range m.params {
 		if !p.isCtx {
 			fields = append(fields, p.field+": "+p.name)
 		}
 	}
-	fmt.Fprintf(w, "req := %s{%s}\nvar resp %s\n", m.req, strings.Join(fields, ", "), m.resp)
-	call := fmt.Sprintf("c.c.Call(%s, %d, &req, &resp)", ctxArg, m.index)
+	fmt.Fprintf(w, "%s := %s{%s}\nvar %s %s\n", l.req, m.req, strings.Join(fields, ", "), l.resp, m.resp)
+	call := fmt.Sprintf("%s.%s.Call(%s, %d, &%s, &%s)", l.c, g.conn, ctxArg, m.index, l.req, l.resp)
 	if m.hasErr {
-		fmt.Fprintf(w, "err := %s\n", call)
+		fmt.Fprintf(w, "%s := %s\n", l.err, call)
 	} else {
-		fmt.Fprintf(w, "if err := %s; err != nil {\n%s.Unreported(%s.Name, %q, err)\n}\n", call, g.rt, g.desc, m.fn.Name())
+		fmt.Fprintf(w, "if %s := %s; %s != nil {\n%s.Unreported(%s.Name, %q, %s)\n}\n", l.err, call, l.err, g.rt, g.desc, m.fn.Name(), l.err)
 	}
 	for _, p := range m.params {
 		if p.out {
-			fmt.Fprintf(w, "if %s != nil && resp.%s != nil {\n*%s = *resp.%s\n}\n", p.name, p.outField, p.name, p.outField)
+			fmt.Fprintf(w, "if %s != nil && %s.%s != nil {\n*%s = *%s.%s\n}\n", p.name, l.resp, p.outField, p.name, l.resp, p.outField)
 		}
 	}
 	var rets []string
 	for _, r := range m.results {
-		rets = append(rets, "resp."+r.field)
+		rets = append(rets, l.resp+"."+r.field)
 	}
 	if m.hasErr {
-		rets = append(rets, "err")
+		rets = append(rets, l.err)
 	}
 	if len(rets) > 0 {
 		fmt.Fprintf(w, "return %s\n", strings.Join(rets, ", "))
@@ -568,14 +570,15 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 			}
 			w.WriteString("}\n")
 		}
-		fmt.Fprintf(w, "\n// MarshalMesh implements %s.Message.\nfunc (m *%s) MarshalMesh(e *%s.Encoder) {\n", g.rt, msg.name, g.rt)
+		l := g.l
+		fmt.Fprintf(w, "\n// MarshalMesh implements %s.Message.\nfunc (%s *%s) MarshalMesh(%s *%s.Encoder) {\n", g.rt, l.m, msg.name, l.e, g.rt)
 		for _, f := range msg.fields {
-			g.codec.encode(w, expr{s: "m." + f.name}, f.t, 0)
+			g.codec.encode(w, expr{s: l.m + "." + f.name}, f.t, 0)
 		}
 		w.WriteString("}\n")
-		fmt.Fprintf(w, "\n// UnmarshalMesh implements %s.Message.\nfunc (m *%s) UnmarshalMesh(d *%s.Decoder) {\n", g.rt, msg.name, g.rt)
+		fmt.Fprintf(w, "\n// UnmarshalMesh implements %s.Message.\nfunc (%s *%s) UnmarshalMesh(%s *%s.Decoder) {\n", g.rt, l.m, msg.name, l.d, g.rt)
 		for _, f := range msg.fields {
-			g.codec.decode(w, expr{s: "m." + f.name}, f.t, 0)
+			g.codec.decode(w, expr{s: l.m + "." + f.name}, f.t, 0)
 		}
 		w.WriteString("}\n")
 	}
@@ -587,46 +590,48 @@ func (g *generator) writeImplFn(w *strings.Builder) {
 	name := g.in.Iface.Name()
 	fmtPkg := g.imports.use("fmt", "fmt")
 	fmt.Fprintf(w, "\n// %s returns impl as a %s, or an error saying what it is.\n", g.implFn, name)
-	fmt.Fprintf(w, "func %s(impl any) (%s, error) {\nsvc, ok := impl.(%s)\nif !ok {\n", g.implFn, name, name)
-	fmt.Fprintf(w, "return nil, %s.Errorf(\"meshsplit: %%T does not implement %s\", impl)\n}\nreturn svc, nil\n}\n", fmtPkg, g.serviceName())
+	l := g.l
+	fmt.Fprintf(w, "func %s(%s any) (%s, error) {\n%s, %s := %s.(%s)\nif !%s {\n", g.implFn, l.impl, name, l.svc, l.ok, l.impl, name, l.ok)
+	fmt.Fprintf(w, "return nil, %s.Errorf(\"meshsplit: %%T does not implement %s\", %s)\n}\nreturn %s, nil\n}\n", fmtPkg, g.serviceName(), l.impl, l.svc)
 }
 
 // writeInvoke writes the handler of m: MethodDesc.Invoke.
 func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	name := g.in.Iface.Name()
+	l := g.l
 	fmt.Fprintf(w, "\n// %s serves %s.%s: it calls impl with the decoded request.\n", m.invoke, name, m.fn.Name())
-	fmt.Fprintf(w, "func %s(ctx %s.Context, impl any, req %s.Message) (%s.Message, error) {\n", m.invoke, g.ctx, g.rt, g.rt)
-	fmt.Fprintf(w, "svc, err := %s(impl)\nif err != nil {\nreturn nil, err\n}\n", g.implFn)
+	fmt.Fprintf(w, "func %s(%s %s.Context, %s any, %s %s.Message) (%s.Message, error) {\n", m.invoke, l.ctx, g.ctx, l.impl, l.req, g.rt, g.rt)
+	fmt.Fprintf(w, "%s, %s := %s(%s)\nif %s != nil {\nreturn nil, %s\n}\n", l.svc, l.err, g.implFn, l.impl, l.err, l.err)
 	var args []string
 	for i, p := range m.params {
 		switch {
 		case p.isCtx:
-			args = append(args, "ctx")
+			args = append(args, l.ctx)
 		case m.sig.Variadic() && i == len(m.params)-1:
-			args = append(args, "in."+p.field+"...")
+			args = append(args, l.in+"."+p.field+"...")
 		default:
-			args = append(args, "in."+p.field)
+			args = append(args, l.in+"."+p.field)
 		}
 	}
 	if m.sendsArgs() {
-		fmt.Fprintf(w, "in := req.(*%s)\n", m.req)
+		fmt.Fprintf(w, "%s := %s.(*%s)\n", l.in, l.req, m.req)
 	}
-	fmt.Fprintf(w, "out := new(%s)\n", m.resp)
+	fmt.Fprintf(w, "%s := new(%s)\n", l.out, m.resp)
 	var lhs []string
 	for _, r := range m.results {
-		lhs = append(lhs, "out."+r.field)
+		lhs = append(lhs, l.out+"."+r.field)
 	}
 	if m.hasErr {
-		lhs = append(lhs, "err")
+		lhs = append(lhs, l.err)
 	}
 	outs := m.outParams()
 	if len(outs) > 0 {
 		// Pointer parameters go back only when the call changed them, so
 		// that a caller sharing a value the method only reads is not
 		// written to (in process, it would not be).
-		fmt.Fprintf(w, "var before, after %s.Encoder\nin.MarshalMesh(&before)\n", g.rt)
+		fmt.Fprintf(w, "var %s, %s %s.Encoder\n%s.MarshalMesh(&%s)\n", l.before, l.after, g.rt, l.in, l.before)
 	}
-	call := fmt.Sprintf("svc.%s(%s)", m.fn.Name(), strings.Join(args, ", "))
+	call := fmt.Sprintf("%s.%s(%s)", l.svc, m.fn.Name(), strings.Join(args, ", "))
 	if len(lhs) > 0 {
 		fmt.Fprintf(w, "%s = %s\n", strings.Join(lhs, ", "), call)
 	} else {
@@ -634,15 +639,15 @@ func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	}
 	if len(outs) > 0 {
 		bytesPkg := g.imports.use("bytes", "bytes")
-		fmt.Fprintf(w, "in.MarshalMesh(&after)\nif after.Err() != nil || !%s.Equal(before.Bytes(), after.Bytes()) {\n", bytesPkg)
+		fmt.Fprintf(w, "%s.MarshalMesh(&%s)\nif %s.Err() != nil || !%s.Equal(%s.Bytes(), %s.Bytes()) {\n", l.in, l.after, l.after, bytesPkg, l.before, l.after)
 		for _, p := range outs {
-			fmt.Fprintf(w, "out.%s = in.%s\n", p.outField, p.field)
+			fmt.Fprintf(w, "%s.%s = %s.%s\n", l.out, p.outField, l.in, p.field)
 		}
 		w.WriteString("}\n")
 	}
 	if m.hasErr {
-		w.WriteString("return out, err\n}\n")
+		fmt.Fprintf(w, "return %s, %s\n}\n", l.out, l.err)
 	} else {
-		w.WriteString("return out, nil\n}\n")
+		fmt.Fprintf(w, "return %s, nil\n}\n", l.out)
 	}
 }

@@ -97,21 +97,80 @@ func (s nameSet) unique(name string) string {
 }
 
 // locals are the identifiers that generated function bodies declare
-// (receivers, parameters, loop variables); an import may not take them, and
-// a type of the package that they would shadow in a body is refused.
-var locals = []string{"after", "before", "c", "ctx", "d", "e", "err", "impl", "in", "local", "m", "n", "out", "req", "resp", "svc", "v"}
+// (receivers, parameters, variables, numbered loop variables). The bodies
+// refer to the package's own types by their bare names, so a local must
+// not be spelled like a name of the package scope: each is its usual name
+// unless the package declares that name, and then the same with the
+// smallest free numeric suffix. A user's type is never refused for its
+// name: the generated code steps aside.
+type locals struct {
+	c, ctx, d, e, err, impl, in, local, m, ok, out, req, resp, svc, v, before, after string
+	// loopI, loopK, loopV and loopN prefix the loop variables of nesting
+	// depth n: i0, k1, v2, n3.
+	loopI, loopK, loopV, loopN string
 
-// isLocal reports whether name is one of locals or a numbered loop variable
-// (i0, k1, v2, n3...).
-func isLocal(name string) bool {
-	for _, l := range locals {
-		if name == l {
+	names nameSet // every local above
+}
+
+// newLocals chooses the locals of a file of a package whose package-scope
+// names are scope.
+func newLocals(scope nameSet) *locals {
+	taken := nameSet{}
+	for n := range scope {
+		taken[n] = true
+	}
+	l := &locals{names: nameSet{}}
+	for _, f := range []struct {
+		dst  *string
+		base string
+	}{
+		{&l.after, "after"}, {&l.before, "before"}, {&l.c, "c"}, {&l.ctx, "ctx"}, {&l.d, "d"}, {&l.e, "e"},
+		{&l.err, "err"}, {&l.impl, "impl"}, {&l.in, "in"}, {&l.local, "local"}, {&l.m, "m"}, {&l.ok, "ok"},
+		{&l.out, "out"}, {&l.req, "req"}, {&l.resp, "resp"}, {&l.svc, "svc"}, {&l.v, "v"},
+	} {
+		*f.dst = taken.unique(f.base)
+		l.names[*f.dst] = true
+	}
+	for _, f := range []struct {
+		dst  *string
+		base string
+	}{{&l.loopI, "i"}, {&l.loopK, "k"}, {&l.loopV, "v"}, {&l.loopN, "n"}} {
+		p := f.base
+		for numbered(taken, p) || numbered(l.names, p) {
+			p += "x"
+		}
+		*f.dst = p
+		l.names[p] = true // no import takes the bare prefix either
+	}
+	return l
+}
+
+// numbered reports whether set holds prefix followed by digits only.
+func numbered(set nameSet, prefix string) bool {
+	for n := range set {
+		if rest, ok := strings.CutPrefix(n, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
 			return true
 		}
 	}
-	if len(name) >= 2 && strings.ContainsRune("iknv", rune(name[0])) {
-		_, err := strconv.Atoi(name[1:])
-		return err == nil
+	return false
+}
+
+// loop returns the loop variables of nesting depth depth.
+func (l *locals) loop(depth int) (i, k, v, n string) {
+	d := strconv.Itoa(depth)
+	return l.loopI + d, l.loopK + d, l.loopV + d, l.loopN + d
+}
+
+// has reports whether name is one of the locals or a loop variable, which
+// an import must not take.
+func (l *locals) has(name string) bool {
+	if l.names[name] {
+		return true
+	}
+	for _, p := range []string{l.loopI, l.loopK, l.loopV, l.loopN} {
+		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+			return true
+		}
 	}
 	return false
 }
@@ -122,6 +181,7 @@ func isLocal(name string) bool {
 type importSet struct {
 	self   *types.Package
 	scope  nameSet           // package-scope names, the regenerated file's aside
+	locals *locals           // of the generated bodies: set by newGenerator before the first use
 	taken  nameSet           // package-scope names and import names in use
 	byPath map[string]string // import path -> local name
 	order  []string          // import paths in the order they were first used
@@ -150,7 +210,7 @@ func (s *importSet) use(path, name string) string {
 		return got
 	}
 	base := name
-	if isLocal(base) {
+	if s.locals != nil && s.locals.has(base) {
 		base += "pkg"
 	}
 	got := s.taken.unique(base)
