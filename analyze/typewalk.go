@@ -39,9 +39,3 @@ func varLabel(v *types.Var, kind string, i int) string {
 	}
 	return kind + "#" + strconv.Itoa(i+1)
 }
-
-// isContext reports whether t is context.Context.
-func isContext(t types.Type) bool { return wiretype.IsContext(t) }
-
-// isError reports whether t is the predeclared error type.
-func isError(t types.Type) bool { return wiretype.IsError(t) }

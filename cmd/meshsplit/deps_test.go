@@ -21,7 +21,7 @@ func TestDependencyLine(t *testing.T) {
 			needs: []string{"golang.org/x/tools/go/packages", "golang.org/x/tools/go/types/typeutil", "golang.org/x/tools/refactor/satisfy", "golang.org/x/mod/modfile", mod + "internal/wiretype"},
 			never: []string{mod + "rewrite", mod + "verify", mod + "runtime", "github.com/dave/dst"}},
 		{pkg: "rewrite",
-			needs: []string{mod + "analyze", mod + "rewrite/gen", "github.com/dave/dst", "golang.org/x/tools/go/packages", "golang.org/x/tools/go/ast/astutil", "golang.org/x/mod/modfile", "golang.org/x/mod/module"},
+			needs: []string{mod + "analyze", mod + "rewrite/gen", mod + "internal/wiretype", "github.com/dave/dst", "golang.org/x/tools/go/packages", "golang.org/x/tools/go/ast/astutil", "golang.org/x/mod/modfile", "golang.org/x/mod/module"},
 			never: []string{mod + "runtime", mod + "verify"}},
 		{pkg: "rewrite/gen",
 			needs: []string{mod + "internal/wiretype", "golang.org/x/tools/go/types/typeutil"},

@@ -17,8 +17,9 @@ import (
 	"go/format"
 	"go/token"
 	"go/types"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,7 +87,8 @@ type generator struct {
 	path    string // of the generated file
 	iface   *types.Interface
 	methods []*method
-	imports *importSet
+	imports *Imports
+	scope   nameSet // the package's names, those of the regenerated file aside
 	codec   *codec
 	rt, ctx string  // import names of the runtime and of package context
 	l       *locals // the local names of the generated bodies
@@ -164,11 +166,12 @@ func newGenerator(in Input) (*generator, error) {
 		path:  filepath.Join(filepath.Dir(pos.Filename), FileName(name)),
 		iface: iface,
 	}
-	g.imports = newImportSet(in.Fset, in.Pkg, g.path)
-	g.l = newLocals(g.imports.scope)
-	g.imports.locals = g.l
-	g.rt = g.imports.use(runtimePath, "meshrt")
-	g.ctx = g.imports.use("context", "context")
+	g.scope = packageScope(in.Fset, in.Pkg, g.path)
+	g.l = newLocals(g.scope)
+	g.imports = NewImports(in.Pkg, slices.Collect(maps.Keys(g.scope))...)
+	g.imports.avoid = g.l.has
+	g.rt = g.imports.Use(runtimePath, "meshrt")
+	g.ctx = g.imports.Use("context", "context")
 	g.desc = DescName(name)
 	g.client = ClientName(name)
 	g.newClient = "new" + upperFirst(g.client)
@@ -209,7 +212,7 @@ func newGenerator(in Input) (*generator, error) {
 
 // typeString spells t in the generated file.
 func (g *generator) typeString(t types.Type) string {
-	return types.TypeString(t, g.imports.qualifier)
+	return types.TypeString(t, g.imports.Qualifier)
 }
 
 // method builds the model of one method, or refuses it.
@@ -251,7 +254,7 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 			continue
 		}
 		p.json = jsonNames.unique(p.name)
-		p.field = reqFields.unique(fieldName(p.json))
+		p.field = reqFields.unique(FieldName(p.json))
 		_, p.out = types.Unalias(v.Type()).(*types.Pointer)
 		m.params = append(m.params, p)
 	}
@@ -267,7 +270,7 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 			name = "r" + strconv.Itoa(i)
 		}
 		r := &result{v: v, json: jsonNames.unique(name)}
-		r.field = respFields.unique(fieldName(r.json))
+		r.field = respFields.unique(FieldName(r.json))
 		m.results = append(m.results, r)
 	}
 	// Out-parameters come back beside the results, under the request's
@@ -329,7 +332,7 @@ func (g *generator) file() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(Header + "\n\n")
 	fmt.Fprintf(&b, "package %s\n\n", g.in.Pkg.Name())
-	g.writeImports(&b)
+	b.WriteString(g.imports.Block())
 	b.WriteString(desc.String())
 	b.WriteString(client.String())
 	b.WriteString(msgs.String())
@@ -352,7 +355,7 @@ func (g *generator) checkTopLevel() error {
 		names = append(names, h.enc, h.dec)
 	}
 	for _, n := range names {
-		if g.imports.scope[n] {
+		if g.scope[n] {
 			obj := g.in.Pkg.Scope().Lookup(n)
 			return &Refusal{
 				Pos:    g.in.Fset.Position(obj.Pos()),
@@ -361,37 +364,6 @@ func (g *generator) checkTopLevel() error {
 		}
 	}
 	return nil
-}
-
-// writeImports writes the import block: the standard library first, then
-// the other packages, each sorted by path. A package is named explicitly
-// when its import name differs from the last element of its path.
-func (g *generator) writeImports(b *bytes.Buffer) {
-	var std, other []string
-	for _, path := range g.imports.order {
-		if strings.Contains(strings.Split(path, "/")[0], ".") {
-			other = append(other, path)
-		} else {
-			std = append(std, path)
-		}
-	}
-	sort.Strings(std)
-	sort.Strings(other)
-	b.WriteString("import (\n")
-	for i, group := range [][]string{std, other} {
-		if i > 0 && len(std) > 0 && len(other) > 0 {
-			b.WriteString("\n")
-		}
-		for _, path := range group {
-			name := g.imports.byPath[path]
-			if name == filepath.Base(path) {
-				fmt.Fprintf(b, "%q\n", path)
-			} else {
-				fmt.Fprintf(b, "%s %q\n", name, path)
-			}
-		}
-	}
-	b.WriteString(")\n")
 }
 
 // serviceName is the runtime's name of the interface: path "." name.
@@ -464,7 +436,7 @@ func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 	// to the generated names; a parameter spelled like one of them is renamed.
 	l := g.l
 	taken := nameSet{l.c: true, l.req: true, l.resp: true, l.err: true, m.req: true, m.resp: true, g.desc: true}
-	for _, n := range g.imports.byPath {
+	for _, n := range g.imports.Names() {
 		taken[n] = true
 	}
 	for _, p := range m.params {
@@ -588,7 +560,7 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 // of the implementation they serve.
 func (g *generator) writeImplFn(w *strings.Builder) {
 	name := g.in.Iface.Name()
-	fmtPkg := g.imports.use("fmt", "fmt")
+	fmtPkg := g.imports.Use("fmt", "fmt")
 	fmt.Fprintf(w, "\n// %s returns impl as a %s, or an error saying what it is.\n", g.implFn, name)
 	l := g.l
 	fmt.Fprintf(w, "func %s(%s any) (%s, error) {\n%s, %s := %s.(%s)\nif !%s {\n", g.implFn, l.impl, name, l.svc, l.ok, l.impl, name, l.ok)
@@ -638,7 +610,7 @@ func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 		w.WriteString(call + "\n")
 	}
 	if len(outs) > 0 {
-		bytesPkg := g.imports.use("bytes", "bytes")
+		bytesPkg := g.imports.Use("bytes", "bytes")
 		fmt.Fprintf(w, "%s.MarshalMesh(&%s)\nif %s.Err() != nil || !%s.Equal(%s.Bytes(), %s.Bytes()) {\n", l.in, l.after, l.after, bytesPkg, l.before, l.after)
 		for _, p := range outs {
 			fmt.Fprintf(w, "%s.%s = %s.%s\n", l.out, p.outField, l.in, p.field)

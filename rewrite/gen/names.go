@@ -72,14 +72,16 @@ func lowerFirst(s string) string {
 	return string(runes)
 }
 
-// fieldName returns the exported struct field name for a parameter or
-// result name.
-func fieldName(name string) string {
-	r, _ := utf8.DecodeRuneInString(name)
-	if !unicode.IsLetter(r) {
-		return "F" + name
+// FieldName returns the exported struct field name for a parameter or
+// result name: the name with its first letter in upper case, whatever its
+// script ("prix" -> "Prix", "été" -> "Été"), or "F" before it when that
+// does not make it exported (a letter without case, "名", or "_x"). rewrite
+// names the fields of the service commands' dependencies with it too.
+func FieldName(name string) string {
+	if up := upperFirst(name); token.IsExported(up) {
+		return up
 	}
-	return upperFirst(name)
+	return "F" + name
 }
 
 // nameSet hands out identifiers that are unique within one scope.
@@ -175,55 +177,16 @@ func (l *locals) has(name string) bool {
 	return false
 }
 
-// importSet chooses the local name of every package the generated file
-// refers to. A name never shadows a name of the package scope (the file
-// would not compile) nor a local of the generated bodies.
-type importSet struct {
-	self   *types.Package
-	scope  nameSet           // package-scope names, the regenerated file's aside
-	locals *locals           // of the generated bodies: set by newGenerator before the first use
-	taken  nameSet           // package-scope names and import names in use
-	byPath map[string]string // import path -> local name
-	order  []string          // import paths in the order they were first used
-}
-
-// newImportSet returns an importSet for a file of pkg. Names declared in
-// skipFile (the file being regenerated) do not count as taken.
-func newImportSet(fset *token.FileSet, pkg *types.Package, skipFile string) *importSet {
-	s := &importSet{self: pkg, scope: nameSet{}, taken: nameSet{}, byPath: map[string]string{}}
-	scope := pkg.Scope()
-	for _, name := range scope.Names() {
-		obj := scope.Lookup(name)
+// packageScope returns the names declared at pkg's scope, but for those
+// declared in skipFile (the file being regenerated).
+func packageScope(fset *token.FileSet, pkg *types.Package, skipFile string) nameSet {
+	scope := nameSet{}
+	for _, name := range pkg.Scope().Names() {
+		obj := pkg.Scope().Lookup(name)
 		if skipFile != "" && fset.Position(obj.Pos()).Filename == skipFile {
 			continue
 		}
-		s.scope[name] = true
-		s.taken[name] = true
+		scope[name] = true
 	}
-	return s
-}
-
-// use returns the local name of the package at path, whose package clause
-// says name, choosing one on first use.
-func (s *importSet) use(path, name string) string {
-	if got, ok := s.byPath[path]; ok {
-		return got
-	}
-	base := name
-	if s.locals != nil && s.locals.has(base) {
-		base += "pkg"
-	}
-	got := s.taken.unique(base)
-	s.byPath[path] = got
-	s.order = append(s.order, path)
-	return got
-}
-
-// qualifier is a types.Qualifier that names other packages by their import
-// name in the generated file, registering the import.
-func (s *importSet) qualifier(p *types.Package) string {
-	if p == s.self {
-		return ""
-	}
-	return s.use(p.Path(), p.Name())
+	return scope
 }
