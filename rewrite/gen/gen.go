@@ -7,7 +7,8 @@
 // docs/design.md for the runtime API the generated code calls.
 //
 // Generate works on type-checked packages only; it reads no file and writes
-// none. The output is deterministic and gofmt'd.
+// none. The output is deterministic and gofmt'd. Its exported API is the
+// meshsplit tool's own (rewrite calls it), not a stable library API.
 package gen
 
 import (
@@ -65,10 +66,15 @@ type Refusal struct {
 func (r *Refusal) Error() string { return r.Pos.String() + ": " + r.Reason }
 
 // Generate returns the mesh code of in.Iface. It refuses, with a *Refusal
-// (or several, joined), generic interfaces, interfaces declared in tests and
-// methods whose signature reaches a channel, a function, an interface value
-// (other than an error result or a context.Context parameter), unsafe.Pointer
-// or uintptr.
+// (or several, joined), generic interfaces, interfaces declared in tests,
+// unexported methods of another package, a generated top-level name the
+// package already declares, and methods for which internal/wiretype.Check,
+// which analyze asks too, finds a blocking problem: a channel, a function,
+// an interface value (other than the error as last result or a
+// context.Context parameter), unsafe.Pointer or uintptr, a field or type
+// that the package cannot reach or name, a slice or map of values that
+// encode to no bytes, or a map key that holds a pointer. It never refuses a
+// name of the user's: its own locals step aside (see locals).
 func Generate(in Input) (*File, error) {
 	g, err := newGenerator(in)
 	if err != nil {
