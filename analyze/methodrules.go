@@ -1,5 +1,7 @@
 package analyze
 
+import "github.com/meshsplit/meshsplit/internal/wiretype"
+
 // The rules about the shape of an interface and the behaviour of its
 // methods: generics, foreign unexported methods, error results, contexts,
 // writes through parameters.
@@ -43,7 +45,7 @@ var NoErrorRule = &Rule{
 	Severity: Warning,
 	run: func(p *Pass) {
 		res := p.Method.Sig.Results()
-		if res.Len() > 0 && isError(res.At(res.Len()-1).Type()) {
+		if res.Len() > 0 && wiretype.IsError(res.At(res.Len()-1).Type()) {
 			return
 		}
 		p.Reportf(p.Method.Func.Pos(), "%s has no error result: a network failure cannot reach the caller (the client logs it and returns zero values); add an error result", p.Method.Name)
@@ -59,7 +61,7 @@ var NoContextRule = &Rule{
 	run: func(p *Pass) {
 		params := p.Method.Sig.Params()
 		for i := range params.Len() {
-			if isContext(params.At(i).Type()) {
+			if wiretype.IsContext(params.At(i).Type()) {
 				return
 			}
 		}

@@ -6,7 +6,8 @@ import (
 	"go/token"
 	"go/types"
 	"sort"
-	"strings"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // A Rule is one remotability check, in the spirit of go/analysis: a named
@@ -27,6 +28,9 @@ type Rule struct {
 	// SeamLevel reports whether the rule runs once per seam rather than
 	// once per method.
 	SeamLevel bool
+	// Kind is the kind of wiretype problem a type rule reports (its name
+	// is the rule's), or 0 for the other rules.
+	Kind wiretype.Kind
 
 	run func(*Pass)
 }
@@ -41,7 +45,7 @@ type Pass struct {
 	Method *Method
 
 	rule     *Rule
-	reach    []reached
+	probs    []wiretype.Problem
 	findings []*Finding
 }
 
@@ -54,20 +58,11 @@ func (p *Pass) Reportf(pos token.Pos, format string, args ...any) {
 	p.findings = append(p.findings, f)
 }
 
-// reached returns every type reachable from the method's signature.
-func (p *Pass) reached() []reached {
-	if p.reach == nil {
-		named, _ := p.Seam.Obj.Type().(*types.Named)
-		p.reach = walkSignature(p.Method.Sig, named)
-	}
-	return p.reach
-}
-
 // Rules returns every rule, seam rules first, then by name.
 func Rules() []*Rule {
 	return []*Rule{
 		GenericRule,
-		ChanRule, FuncRule, InterfaceRule, JSONDashRule, MapKeyRule, NoContextRule, NoErrorRule,
+		ChanRule, DefinedTimeRule, FuncRule, InterfaceRule, JSONDashRule, LocalTypeRule, MapKeyRule, NoContextRule, NoErrorRule,
 		OutParamRule, ParamWriteRule, PointerKeyRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
 		UnexportedTypeRule, UnsafeRule, ZeroSizeRule,
 	}
@@ -129,15 +124,16 @@ func sortFindings(fset *token.FileSet, fs []*Finding) {
 // drown the report. The rest are counted in one more finding.
 const maxPerRoot = 3
 
-// typeRule builds a method rule that reports each reached type for which
-// check returns a non-empty message, at most maxPerRoot per parameter or
-// result.
-func typeRule(name, doc, category string, sev Severity, check func(p *Pass, r reached) string) *Rule {
-	return &Rule{Name: name, Doc: doc, Category: category, Severity: sev, run: func(p *Pass) {
+// typeRule builds the method rule that reports the problems of one kind
+// that wiretype.Check finds in a signature (the rule is named after the
+// kind), each with the message format returns, at most maxPerRoot per
+// parameter or result.
+func typeRule(kind wiretype.Kind, doc, category string, sev Severity, format func(p *Pass, pr wiretype.Problem, path string) string) *Rule {
+	return &Rule{Name: kind.String(), Doc: doc, Category: category, Severity: sev, Kind: kind, run: func(p *Pass) {
 		var c rootCounter
-		for _, r := range p.reached() {
-			if msg := check(p, r); msg != "" && c.take(r) {
-				p.Reportf(r.Pos, "%s", msg)
+		for _, pr := range p.problems() {
+			if pr.Kind == kind && c.take(pr) {
+				p.Reportf(pr.Var.Pos(), "%s", format(p, pr, problemPath(pr)))
 			}
 		}
 		c.reportRest(p)
@@ -146,30 +142,28 @@ func typeRule(name, doc, category string, sev Severity, check func(p *Pass, r re
 
 // A rootCounter counts a rule's findings per parameter or result.
 type rootCounter struct {
-	order []reached
-	count map[token.Pos]int
+	order []wiretype.Problem
+	count map[*types.Var]int
 }
 
-// take counts r and reports whether it is within the cap.
-func (c *rootCounter) take(r reached) bool {
+// take counts pr and reports whether it is within the cap.
+func (c *rootCounter) take(pr wiretype.Problem) bool {
 	if c.count == nil {
-		c.count = map[token.Pos]int{}
+		c.count = map[*types.Var]int{}
 	}
-	if c.count[r.Pos] == 0 {
-		c.order = append(c.order, r)
+	if c.count[pr.Var] == 0 {
+		c.order = append(c.order, pr)
 	}
-	c.count[r.Pos]++
-	return c.count[r.Pos] <= maxPerRoot
+	c.count[pr.Var]++
+	return c.count[pr.Var] <= maxPerRoot
 }
 
 // reportRest reports, per parameter or result, how many findings the cap
 // left out.
 func (c *rootCounter) reportRest(p *Pass) {
-	for _, r := range c.order {
-		if n := c.count[r.Pos] - maxPerRoot; n > 0 {
-			root, _, _ := strings.Cut(r.Path, ".")
-			root, _, _ = strings.Cut(root, "[")
-			p.Reportf(r.Pos, "and %d more like these under %s", n, root)
+	for _, pr := range c.order {
+		if n := c.count[pr.Var] - maxPerRoot; n > 0 {
+			p.Reportf(pr.Var.Pos(), "and %d more like these under %s", n, problemPath(wiretype.Problem{Var: pr.Var, Index: pr.Index, Result: pr.Result}))
 		}
 	}
 }

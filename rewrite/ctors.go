@@ -12,6 +12,7 @@ import (
 	"golang.org/x/tools/go/packages"
 
 	"github.com/meshsplit/meshsplit/analyze"
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 	"github.com/meshsplit/meshsplit/rewrite/gen"
 )
 
@@ -61,7 +62,7 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 		}
 		sig := c.Func.Signature()
 		res := sig.Results()
-		withError := res.Len() == 2 && c.Result == 0 && isErrorType(res.At(1).Type())
+		withError := res.Len() == 2 && c.Result == 0 && wiretype.IsError(res.At(1).Type())
 		if isSwitch(df.funcDecl(name), localName(name)) {
 			out = append(out, switchedCtor{Name: name, Pkg: c.Pkg.Types, Func: c.Func, Params: sig.Params(), WithError: withError})
 			p.exportedSwitch = p.exportedSwitch || outside
@@ -160,11 +161,6 @@ func takesIface(sig *types.Signature, iface types.Type) bool {
 		}
 	}
 	return false
-}
-
-// isErrorType reports whether t is the predeclared error type.
-func isErrorType(t types.Type) bool {
-	return types.Identical(t, types.Universe.Lookup("error").Type())
 }
 
 // concreteUse returns the first place ("file:line") where the result of a
@@ -276,7 +272,7 @@ func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) strin
 	case *ast.KeyValueExpr:
 		if pn.Value == child && i+1 < len(path) {
 			if lit, ok := path[i+1].(*ast.CompositeLit); ok {
-				switch u := coreType(info.TypeOf(lit)).(type) {
+				switch u := underDeref(info.TypeOf(lit)).(type) {
 				case *types.Struct:
 					if key, ok := pn.Key.(*ast.Ident); ok {
 						for k := range u.NumFields() {
@@ -293,7 +289,7 @@ func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) strin
 			}
 		}
 	case *ast.CompositeLit:
-		switch u := coreType(info.TypeOf(pn)).(type) {
+		switch u := underDeref(info.TypeOf(pn)).(type) {
 		case *types.Slice:
 			return wantIface(u.Elem())
 		case *types.Array:
@@ -357,8 +353,9 @@ func nodeKind(n ast.Node) string {
 	return fmt.Sprintf("a %T", n)
 }
 
-// coreType returns t's underlying type, looking through pointers.
-func coreType(t types.Type) types.Type {
+// underDeref returns t's underlying type, or its pointee's when t is a
+// pointer (not the core type of a type parameter, as analyze's coreType).
+func underDeref(t types.Type) types.Type {
 	if t == nil {
 		return nil
 	}

@@ -7,10 +7,11 @@ import (
 	"go/parser"
 	"go/token"
 	"strconv"
-	"strings"
 
 	"github.com/dave/dst"
 	"github.com/dave/dst/decorator"
+
+	"github.com/meshsplit/meshsplit/rewrite/gen"
 )
 
 // A dstFile is one Go source file decorated with github.com/dave/dst, so
@@ -148,7 +149,7 @@ func (df *dstFile) addImport(path string) {
 			groupStart = i
 		}
 		p, _ := strconv.Unquote(is.Path.Value)
-		if !isStdPath(p) {
+		if !gen.IsStd(p) {
 			lastNonStd = groupStart
 		}
 	}
@@ -223,11 +224,4 @@ func (df *dstFile) removeImport(path, name string) {
 			break
 		}
 	}
-}
-
-// isStdPath reports whether an import path belongs to the standard library
-// (no dot in its first element).
-func isStdPath(path string) bool {
-	first, _, _ := strings.Cut(path, "/")
-	return !strings.Contains(first, ".")
 }

@@ -9,12 +9,13 @@ import (
 	"go/types"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 	"github.com/meshsplit/meshsplit/rewrite/gen"
 )
 
@@ -72,7 +73,7 @@ func (p *planner) writeSwitchFile(wrap, exported bool) error {
 	}
 	name, fn, sw := p.ifaceName(), wrapName(p.ifaceName()), gen.SwitchName(p.ifaceName())
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s\n\npackage %s\n", GeneratedHeader, p.seam.Obj.Pkg().Name())
+	fmt.Fprintf(&b, "%s\n\npackage %s\n", gen.Header, p.seam.Obj.Pkg().Name())
 	var what []string
 	if wrap {
 		fmt.Fprintf(&b, "\n// %s returns impl itself while %s runs in process, and the mesh\n", fn, name)
@@ -209,7 +210,7 @@ func (p *planner) switchedNow() ([]switchedCtor, error) {
 		if df != nil && isSwitch(df.funcDecl(c.Func.Name()), localName(c.Func.Name())) {
 			res := c.Func.Signature().Results()
 			out = append(out, switchedCtor{Name: c.Func.Name(), Pkg: c.Pkg.Types, Func: c.Func, Params: c.Func.Signature().Params(),
-				WithError: res.Len() == 2 && isErrorType(res.At(1).Type())})
+				WithError: res.Len() == 2 && wiretype.IsError(res.At(1).Type())})
 		}
 	}
 	return out, nil
@@ -245,72 +246,18 @@ func (p *planner) checkDependents() error {
 	return nil
 }
 
-// importSet names the imports of a generated main package.
-type importSet struct {
-	byPath map[string]string
-	used   map[string]bool
-}
-
-func newImports() *importSet {
-	return &importSet{byPath: map[string]string{}, used: map[string]bool{
-		"main": true, "run": true, "deps": true, "svcDeps": true, "impl": true, "node": true, "ctx": true, "err": true,
-	}}
-}
-
-// name returns the name under which pkg is imported, adding the import.
-func (s *importSet) name(path, declared string) string {
-	if n, ok := s.byPath[path]; ok {
-		return n
-	}
-	n := declared
-	for i := 2; s.used[n]; i++ {
-		n = declared + strconv.Itoa(i)
-	}
-	s.byPath[path], s.used[n] = n, true
-	return n
-}
-
-func (s *importSet) qualifier(p *types.Package) string { return s.name(p.Path(), p.Name()) }
-
-// block returns the import declaration: standard library first, then the
-// others, each sorted, aliases where the name differs from the last path
-// element.
-func (s *importSet) block() string {
-	var std, other []string
-	for path, name := range s.byPath {
-		line := strconv.Quote(path)
-		if base := path[strings.LastIndexByte(path, '/')+1:]; base != name {
-			line = name + " " + line
-		}
-		if isStdPath(path) {
-			std = append(std, line)
-		} else {
-			other = append(other, line)
-		}
-	}
-	sort.Slice(std, func(i, j int) bool { return unquoted(std[i]) < unquoted(std[j]) })
-	sort.Slice(other, func(i, j int) bool { return unquoted(other[i]) < unquoted(other[j]) })
-	out := "import (\n" + strings.Join(std, "\n")
-	if len(other) > 0 {
-		out += "\n\n" + strings.Join(other, "\n")
-	}
-	return out + "\n)\n"
-}
-
-// unquoted returns the path of an import line.
-func unquoted(line string) string {
-	p, _ := strconv.Unquote(line[strings.IndexByte(line, '"'):])
-	return p
-}
+// mainLocals are the identifiers the generated service main declares,
+// which no import may take.
+var mainLocals = []string{"main", "run", "deps", "svcDeps", "impl", "node", "ctx", "err", "d", "stop", "shutdown", "cancel"}
 
 // serviceSource returns main.go and the initial deps.go of the service.
 func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err error) {
-	imps := newImports()
+	imps := gen.NewImports(nil, mainLocals...)
 	for _, std := range []string{"context", "fmt", "os", "os/signal", "syscall", "time"} {
-		imps.name(std, std[strings.LastIndexByte(std, '/')+1:])
+		imps.Use(std, path.Base(std))
 	}
-	rt := imps.name(RuntimeModule, "meshrt")
-	pkg := imps.qualifier(p.seam.Obj.Pkg())
+	rt := imps.Use(RuntimeModule, "meshrt")
+	pkg := imps.Qualifier(p.seam.Obj.Pkg())
 	iface, desc := pkg+"."+p.ifaceName(), pkg+"."+gen.DescName(p.ifaceName())
 	cmdName := filepath.Base(p.serviceDir())
 
@@ -321,25 +268,25 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 			v := tuple.At(i)
 			t := v.Type()
 			if ctor.Func.Signature().Variadic() && i == tuple.Len()-1 {
-				params = append(params, svcParam{Field: fieldName(v.Name(), i), Type: types.TypeString(t, imps.qualifier), Name: v.Name()})
+				params = append(params, svcParam{Field: depsField(v.Name(), i), Type: types.TypeString(t, imps.Qualifier), Name: v.Name()})
 				params[len(params)-1].Expr = "d." + params[len(params)-1].Field + "..."
 				continue
 			}
 			if n, ok := t.(*types.Named); ok && p.extracted(n) {
-				q := imps.qualifier(n.Obj().Pkg())
+				q := imps.Qualifier(n.Obj().Pkg())
 				name := n.Obj().Name()
 				params = append(params, svcParam{Expr: fmt.Sprintf("%s.New%s(node.Client(&%s.%s))", q, gen.ClientName(name), q, gen.DescName(name)), Name: v.Name()})
 				continue
 			}
-			f := fieldName(v.Name(), i)
-			params = append(params, svcParam{Field: f, Type: types.TypeString(t, imps.qualifier), Expr: "d." + f, Name: v.Name()})
+			f := depsField(v.Name(), i)
+			params = append(params, svcParam{Field: f, Type: types.TypeString(t, imps.Qualifier), Expr: "d." + f, Name: v.Name()})
 		}
 	} else {
 		params = append(params, svcParam{Field: "Impl", Type: iface, Expr: "d.Impl", Name: "impl"})
 	}
 
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s\n\n", GeneratedHeader)
+	fmt.Fprintf(&b, "%s\n\n", gen.Header)
 	doc := fmt.Sprintf("Command %s serves %s on the mesh. ", cmdName, p.seam.Name)
 	if ctor != nil {
 		doc += fmt.Sprintf("It builds the implementation with %s.%s", ctor.Pkg.Name(), ctor.Name)
@@ -377,7 +324,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 		for _, pr := range params {
 			args = append(args, pr.Expr)
 		}
-		cq := imps.qualifier(ctor.Pkg)
+		cq := imps.Qualifier(ctor.Pkg)
 		call := fmt.Sprintf("%s.%s(%s)", cq, ctor.Name, strings.Join(args, ", "))
 		if ctor.WithError {
 			fmt.Fprintf(&b, "\timpl, err := %s\n\tif err != nil {\n\t\treturn fmt.Errorf(\"%s.%s: %%w\", err)\n\t}\n", call, cq, ctor.Name)
@@ -390,7 +337,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 	fmt.Fprintf(&b, "\tif err := node.Publish(&%s, impl); err != nil {\n\t\treturn fmt.Errorf(\"publishing %%s: %%w\", %s.Name, err)\n\t}\n", desc, desc)
 	fmt.Fprintf(&b, "\tfmt.Fprintf(os.Stderr, \"%s: serving %%s on %%s\\n\", %s.Name, node.Addr())\n", cmdName, desc)
 	fmt.Fprintf(&b, "\t<-ctx.Done()\n\tshutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)\n\tdefer cancel()\n\treturn node.Close(shutdown)\n}\n")
-	main, err = format.Source(bytes.Replace(b.Bytes(), []byte("%IMPORTS%"), []byte(imps.block()), 1))
+	main, err = format.Source(bytes.Replace(b.Bytes(), []byte("%IMPORTS%"), []byte(imps.Block()), 1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("formatting the service main of %s: %w", p.seam.Name, err)
 	}
@@ -450,12 +397,13 @@ func commentLines(text string) string {
 	return b.String()
 }
 
-// fieldName returns the exported field name for a constructor parameter.
-func fieldName(param string, i int) string {
+// depsField returns the field of svcDeps for constructor parameter i,
+// named param ("" or "_" when unnamed).
+func depsField(param string, i int) string {
 	if param == "" || param == "_" {
 		return fmt.Sprintf("P%d", i)
 	}
-	return strings.ToUpper(param[:1]) + param[1:]
+	return gen.FieldName(param)
 }
 
 // extracted reports whether n is an exported interface of the module that

@@ -16,26 +16,33 @@ import (
 func TestDependencyLine(t *testing.T) {
 	const mod = "github.com/meshsplit/meshsplit/"
 	tests := []struct {
-		pkg   string
-		needs []string // packages it imports, directly or not
-		never []string // path prefixes it must not import
+		pkg     string
+		needs   []string // packages it imports, directly or not
+		never   []string // path prefixes it must not import
+		stdOnly bool     // it imports the standard library only
 	}{
-		{"analyze", []string{"golang.org/x/tools/go/packages", "golang.org/x/tools/refactor/satisfy"},
-			[]string{mod + "rewrite", mod + "runtime", "github.com/dave/dst"}},
-		{"rewrite", []string{mod + "analyze", mod + "rewrite/gen", "github.com/dave/dst", "golang.org/x/tools/go/ast/astutil", "golang.org/x/mod/modfile"},
-			[]string{mod + "runtime", mod + "rewrite/verify"}},
-		{"rewrite/gen", nil,
-			[]string{mod + "analyze", mod + "runtime", "github.com/dave/dst", "golang.org/x/tools/go/packages"}},
-		{"rewrite/verify", []string{mod + "analyze"},
-			[]string{mod + "rewrite/gen", "github.com/dave/dst", mod + "runtime"}},
+		{pkg: "cmd/meshsplit", needs: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "internal/gateway"}},
+		{pkg: "analyze",
+			needs: []string{"golang.org/x/tools/go/packages", "golang.org/x/tools/go/types/typeutil", "golang.org/x/tools/refactor/satisfy", "golang.org/x/mod/modfile", mod + "internal/wiretype"},
+			never: []string{mod + "rewrite", mod + "verify", mod + "runtime", "github.com/dave/dst"}},
+		{pkg: "rewrite",
+			needs: []string{mod + "analyze", mod + "rewrite/gen", mod + "internal/wiretype", "github.com/dave/dst", "golang.org/x/tools/go/packages", "golang.org/x/tools/go/ast/astutil", "golang.org/x/mod/modfile", "golang.org/x/mod/module"},
+			never: []string{mod + "runtime", mod + "verify"}},
+		{pkg: "rewrite/gen",
+			needs: []string{mod + "internal/wiretype", "golang.org/x/tools/go/types/typeutil"},
+			never: []string{mod + "analyze", mod + "runtime", mod + "verify", "github.com/dave/dst", "golang.org/x/tools/go/packages", "golang.org/x/mod"}},
+		{pkg: "verify",
+			needs: []string{mod + "analyze"},
+			never: []string{mod + "rewrite", "github.com/dave/dst", mod + "runtime"}},
+		{pkg: "internal/wiretype", needs: []string{"go/types"}, stdOnly: true},
 		// The runtime, linked into every user binary, is yamux and the
 		// standard library: no router, no x/tools or dst.
-		{"runtime", []string{"github.com/hashicorp/yamux"},
-			[]string{mod + "analyze", mod + "rewrite", mod + "internal", "golang.org/x/tools", "github.com/dave/dst",
+		{pkg: "runtime", needs: []string{"github.com/hashicorp/yamux"},
+			never: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "internal", "golang.org/x/tools", "github.com/dave/dst",
 				"github.com/gin-gonic/gin", "github.com/quic-go", "go.mongodb.org", "google.golang.org/protobuf"}},
 		// gin is the gateway's router, in the tool's module.
-		{"internal/gateway", []string{mod + "runtime", "github.com/gin-gonic/gin"},
-			[]string{mod + "analyze", mod + "rewrite", "golang.org/x/tools", "github.com/dave/dst"}},
+		{pkg: "internal/gateway", needs: []string{mod + "runtime", "github.com/gin-gonic/gin"},
+			never: []string{mod + "analyze", mod + "rewrite", mod + "verify", "golang.org/x/tools", "github.com/dave/dst"}},
 	}
 	for _, tt := range tests {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", mod+tt.pkg).CombinedOutput()
@@ -52,6 +59,9 @@ func TestDependencyLine(t *testing.T) {
 			}
 		}
 		for d := range deps {
+			if tt.stdOnly && d != mod+tt.pkg && strings.Contains(strings.Split(d, "/")[0], ".") {
+				t.Errorf("%s imports %s, but it may import the standard library only (docs/design.md's dependency line)", tt.pkg, d)
+			}
 			for _, bad := range tt.never {
 				if d != mod+tt.pkg && (d == bad || strings.HasPrefix(d, bad+"/")) {
 					t.Errorf("%s imports %s, against docs/design.md's dependency line", tt.pkg, d)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/meshsplit/meshsplit/rewrite/verify"
+	"github.com/meshsplit/meshsplit/verify"
 )
 
 // runVerify implements 'meshsplit verify': the module's tests with an

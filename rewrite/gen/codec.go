@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // This file writes the statements that encode and decode one value with the
@@ -69,6 +71,7 @@ type codec struct {
 	rt         string                  // the runtime's import name
 	prefix     string                  // of helper names: the interface's name, lower first
 	names      nameSet                 // taken helper names
+	l          *locals                 // the generated bodies' local names
 	helpers    typeutil.Map            // *types.Named -> *helper
 	pending    []*helper               // helpers whose bodies are still to write
 	all        []*helper               // every helper, in creation order
@@ -124,7 +127,7 @@ func reaches(t types.Type, target *types.Named, seen *typeutil.Map) bool {
 		if types.Identical(n, target) {
 			return true
 		}
-		if seen.At(n) != nil || isTime(n) {
+		if seen.At(n) != nil || wiretype.IsTime(n) || wiretype.DefinedAsTime(n) != nil {
 			return false
 		}
 		seen.Set(n, true)
@@ -178,56 +181,57 @@ func isByte(t types.Type) bool {
 // encode writes the statements that encode x of type t. depth numbers the
 // loop variables of nested loops.
 func (c *codec) encode(w *strings.Builder, x expr, t types.Type, depth int) {
+	e := c.l.e
 	t = types.Unalias(t)
-	if isTime(t) {
-		fmt.Fprintf(w, "e.Time(%s)\n", x.val())
+	if wiretype.IsTime(t) {
+		fmt.Fprintf(w, "%s.Time(%s)\n", e, x.val())
 		return
 	}
 	if n, ok := t.(*types.Named); ok {
 		switch u := n.Underlying().(type) {
 		case *types.Basic:
 			method, goType := basicCall(u)
-			fmt.Fprintf(w, "e.%s(%s(%s))\n", method, goType, x.val())
+			fmt.Fprintf(w, "%s.%s(%s(%s))\n", e, method, goType, x.val())
 			return
 		}
-		if underlyingIsTime(n) {
-			fmt.Fprintf(w, "e.Time(%s(%s))\n", c.typeString(timeOf(n)), x.val())
+		if tt := wiretype.DefinedAsTime(n); tt != nil {
+			fmt.Fprintf(w, "%s.Time(%s(%s))\n", e, c.typeString(tt), x.val())
 			return
 		}
-		fmt.Fprintf(w, "%s(e, %s)\n", c.helper(n).enc, x.addr())
+		fmt.Fprintf(w, "%s(%s, %s)\n", c.helper(n).enc, e, x.addr())
 		return
 	}
-	d := strconv.Itoa(depth)
+	i, k, v, _ := c.l.loop(depth)
 	switch u := t.(type) {
 	case *types.Basic:
 		method, goType := basicCall(u)
 		if u.Name() == goType {
-			fmt.Fprintf(w, "e.%s(%s)\n", method, x.val())
+			fmt.Fprintf(w, "%s.%s(%s)\n", e, method, x.val())
 		} else {
-			fmt.Fprintf(w, "e.%s(%s(%s))\n", method, goType, x.val())
+			fmt.Fprintf(w, "%s.%s(%s(%s))\n", e, method, goType, x.val())
 		}
 	case *types.Pointer:
-		fmt.Fprintf(w, "if %s == nil {\ne.Present(false)\n} else {\ne.Present(true)\n", x.val())
+		fmt.Fprintf(w, "if %s == nil {\n%s.Present(false)\n} else {\n%s.Present(true)\n", x.val(), e, e)
 		c.encode(w, expr{s: x.val(), ptr: true}, u.Elem(), depth)
 		w.WriteString("}\n")
 	case *types.Slice:
 		if isByte(u.Elem()) {
-			fmt.Fprintf(w, "e.ByteSlice(%s)\n", x.val())
+			fmt.Fprintf(w, "%s.ByteSlice(%s)\n", e, x.val())
 			return
 		}
-		fmt.Fprintf(w, "if %s == nil {\ne.Len(-1)\n} else {\ne.Len(len(%s))\n", x.val(), x.val())
-		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
-		c.encode(w, x.index("i"+d), u.Elem(), depth+1)
+		fmt.Fprintf(w, "if %s == nil {\n%s.Len(-1)\n} else {\n%s.Len(len(%s))\n", x.val(), e, e, x.val())
+		fmt.Fprintf(w, "for %s := range %s {\n", i, x.val())
+		c.encode(w, x.index(i), u.Elem(), depth+1)
 		w.WriteString("}\n}\n")
 	case *types.Array:
-		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
-		c.encode(w, x.index("i"+d), u.Elem(), depth+1)
+		fmt.Fprintf(w, "for %s := range %s {\n", i, x.val())
+		c.encode(w, x.index(i), u.Elem(), depth+1)
 		w.WriteString("}\n")
 	case *types.Map:
-		fmt.Fprintf(w, "if %s == nil {\ne.Len(-1)\n} else {\ne.Len(len(%s))\n", x.val(), x.val())
-		fmt.Fprintf(w, "for k%s, v%s := range %s {\n", d, d, x.val())
-		c.encode(w, expr{s: "k" + d}, u.Key(), depth+1)
-		c.encode(w, expr{s: "v" + d}, u.Elem(), depth+1)
+		fmt.Fprintf(w, "if %s == nil {\n%s.Len(-1)\n} else {\n%s.Len(len(%s))\n", x.val(), e, e, x.val())
+		fmt.Fprintf(w, "for %s, %s := range %s {\n", k, v, x.val())
+		c.encode(w, expr{s: k}, u.Key(), depth+1)
+		c.encode(w, expr{s: v}, u.Elem(), depth+1)
 		w.WriteString("}\n}\n")
 	case *types.Struct:
 		for i := range u.NumFields() {
@@ -236,66 +240,67 @@ func (c *codec) encode(w *strings.Builder, x expr, t types.Type, depth int) {
 			}
 		}
 	default:
-		panic(fmt.Sprintf("gen: type %s passed the checker", t))
+		panic(fmt.Sprintf("gen: type %s passed wiretype.Check", t))
 	}
 }
 
 // decode writes the statements that decode into x, of type t and holding
 // its zero value.
 func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
+	d := c.l.d
 	t = types.Unalias(t)
-	if isTime(t) {
-		fmt.Fprintf(w, "%s = d.Time()\n", x.val())
+	if wiretype.IsTime(t) {
+		fmt.Fprintf(w, "%s = %s.Time()\n", x.val(), d)
 		return
 	}
 	if n, ok := t.(*types.Named); ok {
 		switch u := n.Underlying().(type) {
 		case *types.Basic:
 			method, _ := basicCall(u)
-			fmt.Fprintf(w, "%s = %s(d.%s())\n", x.val(), c.typeString(n), method)
+			fmt.Fprintf(w, "%s = %s(%s.%s())\n", x.val(), c.typeString(n), d, method)
 			return
 		}
-		if underlyingIsTime(n) {
-			fmt.Fprintf(w, "%s = %s(d.Time())\n", x.val(), c.typeString(n))
+		if wiretype.DefinedAsTime(n) != nil {
+			fmt.Fprintf(w, "%s = %s(%s.Time())\n", x.val(), c.typeString(n), d)
 			return
 		}
-		fmt.Fprintf(w, "%s(d, %s)\n", c.helper(n).dec, x.addr())
+		fmt.Fprintf(w, "%s(%s, %s)\n", c.helper(n).dec, d, x.addr())
 		return
 	}
-	d := strconv.Itoa(depth)
+	i, k, v, n := c.l.loop(depth)
 	switch u := t.(type) {
 	case *types.Basic:
 		method, goType := basicCall(u)
 		if u.Name() == goType {
-			fmt.Fprintf(w, "%s = d.%s()\n", x.val(), method)
+			fmt.Fprintf(w, "%s = %s.%s()\n", x.val(), d, method)
 		} else {
-			fmt.Fprintf(w, "%s = %s(d.%s())\n", x.val(), u.Name(), method)
+			fmt.Fprintf(w, "%s = %s(%s.%s())\n", x.val(), u.Name(), d, method)
 		}
 	case *types.Pointer:
-		fmt.Fprintf(w, "if d.Present() {\n%s = new(%s)\n", x.val(), c.typeString(u.Elem()))
+		fmt.Fprintf(w, "if %s.Present() {\n%s = new(%s)\n", d, x.val(), c.typeString(u.Elem()))
 		c.decode(w, expr{s: x.val(), ptr: true}, u.Elem(), depth)
 		w.WriteString("}\n")
 	case *types.Slice:
 		if isByte(u.Elem()) {
-			fmt.Fprintf(w, "%s = d.ByteSlice()\n", x.val())
+			fmt.Fprintf(w, "%s = %s.ByteSlice()\n", x.val(), d)
 			return
 		}
-		fmt.Fprintf(w, "if n%s := %s; n%s >= 0 {\n%s = make(%s, n%s)\n", d, lenCall(minWire(u.Elem())), d, x.val(), c.typeString(u), d)
-		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
-		c.decode(w, x.index("i"+d), u.Elem(), depth+1)
+		fmt.Fprintf(w, "if %s := %s; %s >= 0 {\n%s = make(%s, %s)\n", n, lenCall(d, minWire(u.Elem())), n, x.val(), c.typeString(u), n)
+		fmt.Fprintf(w, "for %s := range %s {\n", i, x.val())
+		c.decode(w, x.index(i), u.Elem(), depth+1)
 		w.WriteString("}\n}\n")
 	case *types.Array:
-		fmt.Fprintf(w, "for i%s := range %s {\n", d, x.val())
-		c.decode(w, x.index("i"+d), u.Elem(), depth+1)
+		fmt.Fprintf(w, "for %s := range %s {\n", i, x.val())
+		c.decode(w, x.index(i), u.Elem(), depth+1)
 		w.WriteString("}\n")
 	case *types.Map:
-		fmt.Fprintf(w, "if n%s := %s; n%s >= 0 {\n%s = make(%s, n%s)\n", d, lenCall(minWire(u.Key())+minWire(u.Elem())), d, x.val(), c.typeString(u), d)
-		fmt.Fprintf(w, "for range n%s {\n", d)
-		fmt.Fprintf(w, "var k%s %s\n", d, c.typeString(u.Key()))
-		c.decode(w, expr{s: "k" + d}, u.Key(), depth+1)
-		fmt.Fprintf(w, "var v%s %s\n", d, c.typeString(u.Elem()))
-		c.decode(w, expr{s: "v" + d}, u.Elem(), depth+1)
-		fmt.Fprintf(w, "%s = v%s\n", x.index("k"+d).val(), d)
+		fmt.Fprintf(w, "if %s := %s; %s >= 0 {\n%s = make(%s, %s)\n", n, lenCall(d, minWire(u.Key())+minWire(u.Elem())), n, x.val(), c.typeString(u), n)
+		fmt.Fprintf(w, "for range %s {\n", n)
+		fmt.Fprintf(w, "var %s %s\n", k, c.typeString(u.Key()))
+		c.decode(w, expr{s: k}, u.Key(), depth+1)
+		fmt.Fprintf(w, "var %s %s\n", v, c.typeString(u.Elem()))
+		c.decode(w, expr{s: v}, u.Elem(), depth+1)
+		fmt.Fprintf(w, "%s = %s\n", x.index(k).val(), v)
 		w.WriteString("}\n}\n")
 	case *types.Struct:
 		for i := range u.NumFields() {
@@ -304,7 +309,7 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 			}
 		}
 	default:
-		panic(fmt.Sprintf("gen: type %s passed the checker", t))
+		panic(fmt.Sprintf("gen: type %s passed wiretype.Check", t))
 	}
 }
 
@@ -312,11 +317,11 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 // whose elements take at least size bytes on the wire: Elems bounds the
 // length by the bytes left, so that a malformed message cannot make the
 // receiver allocate more than a real one of its size would.
-func lenCall(size int64) string {
+func lenCall(d string, size int64) string {
 	if size <= 1 {
-		return "d.Len()"
+		return d + ".Len()"
 	}
-	return "d.Elems(" + strconv.FormatInt(size, 10) + ")"
+	return d + ".Elems(" + strconv.FormatInt(size, 10) + ")"
 }
 
 // maxMinWire caps minWire: beyond it the bound is loose but still linear.
@@ -326,11 +331,8 @@ const maxMinWire = 1 << 20
 // at maxMinWire.
 func minWire(t types.Type) int64 {
 	t = types.Unalias(t)
-	if isTime(t) {
+	if wiretype.IsTime(t) || wiretype.DefinedAsTime(t) != nil {
 		return 3 // seconds, nanoseconds, zone kind
-	}
-	if n, ok := t.(*types.Named); ok && underlyingIsTime(n) {
-		return 3
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
@@ -379,14 +381,15 @@ func (c *codec) writeHelpers(w *strings.Builder) {
 		if recursive {
 			comment = fmt.Sprintf("\n// %s is recursive: values nested deeper than %s.MaxDepth\n// levels are refused.", name, c.rt)
 		}
-		fmt.Fprintf(w, "\n// %s encodes a value of type %s.%s\nfunc %s(e *%s.Encoder, v *%s) {\n", h.enc, name, comment, h.enc, c.rt, name)
-		enter("e")
-		c.encode(w, expr{s: "v", ptr: true}, h.t.Underlying(), 0)
-		leave("e")
-		fmt.Fprintf(w, "}\n\n// %s decodes a value of type %s.%s\nfunc %s(d *%s.Decoder, v *%s) {\n", h.dec, name, comment, h.dec, c.rt, name)
-		enter("d")
-		c.decode(w, expr{s: "v", ptr: true}, h.t.Underlying(), 0)
-		leave("d")
+		e, d, v := c.l.e, c.l.d, c.l.v
+		fmt.Fprintf(w, "\n// %s encodes a value of type %s.%s\nfunc %s(%s *%s.Encoder, %s *%s) {\n", h.enc, name, comment, h.enc, e, c.rt, v, name)
+		enter(e)
+		c.encode(w, expr{s: v, ptr: true}, h.t.Underlying(), 0)
+		leave(e)
+		fmt.Fprintf(w, "}\n\n// %s decodes a value of type %s.%s\nfunc %s(%s *%s.Decoder, %s *%s) {\n", h.dec, name, comment, h.dec, d, c.rt, v, name)
+		enter(d)
+		c.decode(w, expr{s: v, ptr: true}, h.t.Underlying(), 0)
+		leave(d)
 		w.WriteString("}\n")
 	}
 }

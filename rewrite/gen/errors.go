@@ -61,7 +61,7 @@ func ThirdPartySentinels(imports []*types.Package, module string) []types.Object
 	var deps []*types.Package
 	for _, imp := range imports {
 		path := imp.Path()
-		if seen[imp] || isStd(path) || path == module || strings.HasPrefix(path, module+"/") || path == runtimePath {
+		if seen[imp] || IsStd(path) || path == module || strings.HasPrefix(path, module+"/") || path == runtimePath {
 			continue
 		}
 		seen[imp] = true
@@ -77,13 +77,6 @@ func ThirdPartySentinels(imports []*types.Package, module string) []types.Object
 		}
 	}
 	return out
-}
-
-// isStd reports whether path is a standard library package: its first
-// element has no dot.
-func isStd(path string) bool {
-	first, _, _ := strings.Cut(path, "/")
-	return !strings.Contains(first, ".")
 }
 
 // registrations returns the entries of ServiceDesc.Errors, sorted by the
@@ -108,7 +101,7 @@ func (g *generator) registrations() ([]string, error) {
 		}
 		qualified := obj.Name()
 		if pkg != g.in.Pkg {
-			qualified = g.imports.qualifier(pkg) + "." + obj.Name()
+			qualified = g.imports.Qualifier(pkg) + "." + obj.Name()
 		}
 		switch obj := obj.(type) {
 		case *types.Var:

@@ -7,7 +7,8 @@
 // docs/design.md for the runtime API the generated code calls.
 //
 // Generate works on type-checked packages only; it reads no file and writes
-// none. The output is deterministic and gofmt'd.
+// none. The output is deterministic and gofmt'd. Its exported API is the
+// meshsplit tool's own (rewrite calls it), not a stable library API.
 package gen
 
 import (
@@ -17,10 +18,13 @@ import (
 	"go/format"
 	"go/token"
 	"go/types"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // Header is the first line of every generated file.
@@ -62,10 +66,15 @@ type Refusal struct {
 func (r *Refusal) Error() string { return r.Pos.String() + ": " + r.Reason }
 
 // Generate returns the mesh code of in.Iface. It refuses, with a *Refusal
-// (or several, joined), generic interfaces, interfaces declared in tests and
-// methods whose signature reaches a channel, a function, an interface value
-// (other than an error result or a context.Context parameter), unsafe.Pointer
-// or uintptr.
+// (or several, joined), generic interfaces, interfaces declared in tests,
+// unexported methods of another package, a generated top-level name the
+// package already declares, and methods for which internal/wiretype.Check,
+// which analyze asks too, finds a blocking problem: a channel, a function,
+// an interface value (other than the error as last result or a
+// context.Context parameter), unsafe.Pointer or uintptr, a field or type
+// that the package cannot reach or name, a slice or map of values that
+// encode to no bytes, or a map key that holds a pointer. It never refuses a
+// name of the user's: its own locals step aside (see locals).
 func Generate(in Input) (*File, error) {
 	g, err := newGenerator(in)
 	if err != nil {
@@ -84,9 +93,12 @@ type generator struct {
 	path    string // of the generated file
 	iface   *types.Interface
 	methods []*method
-	imports *importSet
+	imports *Imports
+	scope   nameSet // the package's names, those of the regenerated file aside
 	codec   *codec
-	rt, ctx string // import names of the runtime and of package context
+	rt, ctx string  // import names of the runtime and of package context
+	l       *locals // the local names of the generated bodies
+	conn    string  // the client's field holding its *runtime.Client
 
 	// Identifiers derived from the interface's name.
 	desc, client, newClient, switchFn, prefix, implFn string
@@ -153,9 +165,6 @@ func newGenerator(in Input) (*generator, error) {
 	if iface.NumMethods() == 0 {
 		return nil, refuse("%s has no methods", in.Iface.Name())
 	}
-	if isLocal(in.Iface.Name()) {
-		return nil, refuse("the generated code uses %q as a local variable name; rename the interface", in.Iface.Name())
-	}
 
 	name := in.Iface.Name()
 	g := &generator{
@@ -163,9 +172,12 @@ func newGenerator(in Input) (*generator, error) {
 		path:  filepath.Join(filepath.Dir(pos.Filename), FileName(name)),
 		iface: iface,
 	}
-	g.imports = newImportSet(in.Fset, in.Pkg, g.path)
-	g.rt = g.imports.use(runtimePath, "meshrt")
-	g.ctx = g.imports.use("context", "context")
+	g.scope = packageScope(in.Fset, in.Pkg, g.path)
+	g.l = newLocals(g.scope)
+	g.imports = NewImports(in.Pkg, slices.Collect(maps.Keys(g.scope))...)
+	g.imports.avoid = g.l.has
+	g.rt = g.imports.Use(runtimePath, "meshrt")
+	g.ctx = g.imports.Use("context", "context")
 	g.desc = DescName(name)
 	g.client = ClientName(name)
 	g.newClient = "new" + upperFirst(g.client)
@@ -180,7 +192,14 @@ func newGenerator(in Input) (*generator, error) {
 		rt:         g.rt,
 		prefix:     g.prefix,
 		names:      nameSet{},
+		l:          g.l,
 	}
+	// The client keeps its connection in a field that no method may share.
+	methodNames := nameSet{}
+	for i := range iface.NumMethods() {
+		methodNames[iface.Method(i).Name()] = true
+	}
+	g.conn = methodNames.unique("c")
 
 	var errs []error
 	for i := range iface.NumMethods() {
@@ -199,7 +218,7 @@ func newGenerator(in Input) (*generator, error) {
 
 // typeString spells t in the generated file.
 func (g *generator) typeString(t types.Type) string {
-	return types.TypeString(t, g.imports.qualifier)
+	return types.TypeString(t, g.imports.Qualifier)
 }
 
 // method builds the model of one method, or refuses it.
@@ -208,9 +227,6 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	where := g.in.Iface.Name() + "." + fn.Name()
 	refuse := func(err error) error {
 		return &Refusal{Pos: g.in.Fset.Position(fn.Pos()), Reason: err.Error()}
-	}
-	if fn.Name() == "c" {
-		return nil, refuse(fmt.Errorf("%s: the generated client keeps its connection in a field named c, which a method cannot share; rename the method", where))
 	}
 	if !fn.Exported() && fn.Pkg() != g.in.Pkg {
 		return nil, refuse(fmt.Errorf("%s: unexported method of package %s, which no other package can implement", where, fn.Pkg().Path()))
@@ -225,7 +241,9 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 	// gets a numeric suffix.
 	base := g.codec.names.unique(g.prefix + upperFirst(fn.Name()))
 	m.req, m.resp, m.invoke = base+"Request", base+"Response", base+"Invoke"
-	chk := &checker{self: g.in.Pkg}
+	if pr, ok := wiretype.Blocking(wiretype.Check(sig, g.in.Pkg)); ok {
+		return nil, refuse(errors.New(refusal(where, pr)))
+	}
 
 	reqFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}
 	respFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}
@@ -236,24 +254,20 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		if p.name == "" || p.name == "_" {
 			p.name = "p" + strconv.Itoa(i)
 		}
-		if isContext(v.Type()) {
+		if wiretype.IsContext(v.Type()) {
 			p.isCtx = true
 			m.params = append(m.params, p)
 			continue
 		}
-		label := fmt.Sprintf("%s: parameter %s", where, p.name)
-		if err := chk.check(v.Type(), label); err != nil {
-			return nil, refuse(err)
-		}
 		p.json = jsonNames.unique(p.name)
-		p.field = reqFields.unique(fieldName(p.json))
+		p.field = reqFields.unique(FieldName(p.json))
 		_, p.out = types.Unalias(v.Type()).(*types.Pointer)
 		m.params = append(m.params, p)
 	}
 	last := sig.Results().Len() - 1
 	for i := range sig.Results().Len() {
 		v := sig.Results().At(i)
-		if i == last && isError(v.Type()) {
+		if i == last && wiretype.IsError(v.Type()) {
 			m.hasErr = true
 			continue
 		}
@@ -261,12 +275,8 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		if name == "" || name == "_" {
 			name = "r" + strconv.Itoa(i)
 		}
-		label := fmt.Sprintf("%s: result %s", where, name)
-		if err := chk.check(v.Type(), label); err != nil {
-			return nil, refuse(err)
-		}
 		r := &result{v: v, json: jsonNames.unique(name)}
-		r.field = respFields.unique(fieldName(r.json))
+		r.field = respFields.unique(FieldName(r.json))
 		m.results = append(m.results, r)
 	}
 	// Out-parameters come back beside the results, under the request's
@@ -328,7 +338,7 @@ func (g *generator) file() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(Header + "\n\n")
 	fmt.Fprintf(&b, "package %s\n\n", g.in.Pkg.Name())
-	g.writeImports(&b)
+	b.WriteString(g.imports.Block())
 	b.WriteString(desc.String())
 	b.WriteString(client.String())
 	b.WriteString(msgs.String())
@@ -351,7 +361,7 @@ func (g *generator) checkTopLevel() error {
 		names = append(names, h.enc, h.dec)
 	}
 	for _, n := range names {
-		if g.imports.scope[n] {
+		if g.scope[n] {
 			obj := g.in.Pkg.Scope().Lookup(n)
 			return &Refusal{
 				Pos:    g.in.Fset.Position(obj.Pos()),
@@ -360,37 +370,6 @@ func (g *generator) checkTopLevel() error {
 		}
 	}
 	return nil
-}
-
-// writeImports writes the import block: the standard library first, then
-// the other packages, each sorted by path. A package is named explicitly
-// when its import name differs from the last element of its path.
-func (g *generator) writeImports(b *bytes.Buffer) {
-	var std, other []string
-	for _, path := range g.imports.order {
-		if strings.Contains(strings.Split(path, "/")[0], ".") {
-			other = append(other, path)
-		} else {
-			std = append(std, path)
-		}
-	}
-	sort.Strings(std)
-	sort.Strings(other)
-	b.WriteString("import (\n")
-	for i, group := range [][]string{std, other} {
-		if i > 0 && len(std) > 0 && len(other) > 0 {
-			b.WriteString("\n")
-		}
-		for _, path := range group {
-			name := g.imports.byPath[path]
-			if name == filepath.Base(path) {
-				fmt.Fprintf(b, "%q\n", path)
-			} else {
-				fmt.Fprintf(b, "%s %q\n", name, path)
-			}
-		}
-	}
-	b.WriteString(")\n")
 }
 
 // serviceName is the runtime's name of the interface: path "." name.
@@ -443,26 +422,27 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 // switch function.
 func (g *generator) writeClient(w *strings.Builder) {
 	name := g.in.Iface.Name()
-	fmt.Fprintf(w, "\n// %s implements %s by calling a remote implementation\n// through the mesh.\ntype %s struct{ c *%s.Client }\n\n", g.client, name, g.client, g.rt)
+	fmt.Fprintf(w, "\n// %s implements %s by calling a remote implementation\n// through the mesh.\ntype %s struct{ %s *%s.Client }\n\n", g.client, name, g.client, g.conn, g.rt)
 	fmt.Fprintf(w, "var _ %s = (*%s)(nil)\n\n", name, g.client)
-	fmt.Fprintf(w, "// %s returns a %s that calls through c,\n// a client of %s.\n", g.newClient, g.client, g.desc)
-	fmt.Fprintf(w, "func %s(c *%s.Client) *%s { return &%s{c: c} }\n", g.newClient, g.rt, g.client, g.client)
+	fmt.Fprintf(w, "// %s returns a %s that calls through %s,\n// a client of %s.\n", g.newClient, g.client, g.l.c, g.desc)
+	fmt.Fprintf(w, "func %s(%s *%s.Client) *%s { return &%s{%s: %s} }\n", g.newClient, g.l.c, g.rt, g.client, g.client, g.conn, g.l.c)
 	for _, m := range g.methods {
 		g.writeClientMethod(w, m)
 	}
 	fmt.Fprintf(w, "\n// %s returns a mesh client of %s and true when\n", g.switchFn, name)
 	fmt.Fprintf(w, "// MESHRPC_REMOTE selects it, and nil and false otherwise. Under\n// MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,\n// served on an in-process node.\n")
-	fmt.Fprintf(w, "func %s(local func() %s) (%s, bool) {\n", g.switchFn, name, name)
+	fmt.Fprintf(w, "func %s(%s func() %s) (%s, bool) {\n", g.switchFn, g.l.local, name, name)
 	fmt.Fprintf(w, "if !%s.Remote(%s.Name) {\nreturn nil, false\n}\n", g.rt, g.desc)
-	fmt.Fprintf(w, "return %s(%s.Connect(&%s, func() any { return local() })), true\n}\n", g.newClient, g.rt, g.desc)
+	fmt.Fprintf(w, "return %s(%s.Connect(&%s, func() any { return %s() })), true\n}\n", g.newClient, g.rt, g.desc, g.l.local)
 }
 
 // writeClientMethod writes one method of the client.
 func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 	// The body declares c, req, resp and err and refers to the imports and
 	// to the generated names; a parameter spelled like one of them is renamed.
-	taken := nameSet{"c": true, "req": true, "resp": true, "err": true, m.req: true, m.resp: true, g.desc: true}
-	for _, n := range g.imports.byPath {
+	l := g.l
+	taken := nameSet{l.c: true, l.req: true, l.resp: true, l.err: true, m.req: true, m.resp: true, g.desc: true}
+	for _, n := range g.imports.Names() {
 		taken[n] = true
 	}
 	for _, p := range m.params {
@@ -495,31 +475,31 @@ func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 		res = "(" + res + ")"
 	}
 	fmt.Fprintf(w, "\n// %s calls %s.%s on the remote implementation.\n", m.fn.Name(), g.in.Iface.Name(), m.fn.Name())
-	fmt.Fprintf(w, "func (c *%s) %s(%s) %s {\n", g.client, m.fn.Name(), strings.Join(params, ", "), res)
+	fmt.Fprintf(w, "func (%s *%s) %s(%s) %s {\n", l.c, g.client, m.fn.Name(), strings.Join(params, ", "), res)
 	var fields []string
 	for _, p := range m.params {
 		if !p.isCtx {
 			fields = append(fields, p.field+": "+p.name)
 		}
 	}
-	fmt.Fprintf(w, "req := %s{%s}\nvar resp %s\n", m.req, strings.Join(fields, ", "), m.resp)
-	call := fmt.Sprintf("c.c.Call(%s, %d, &req, &resp)", ctxArg, m.index)
+	fmt.Fprintf(w, "%s := %s{%s}\nvar %s %s\n", l.req, m.req, strings.Join(fields, ", "), l.resp, m.resp)
+	call := fmt.Sprintf("%s.%s.Call(%s, %d, &%s, &%s)", l.c, g.conn, ctxArg, m.index, l.req, l.resp)
 	if m.hasErr {
-		fmt.Fprintf(w, "err := %s\n", call)
+		fmt.Fprintf(w, "%s := %s\n", l.err, call)
 	} else {
-		fmt.Fprintf(w, "if err := %s; err != nil {\n%s.Unreported(%s.Name, %q, err)\n}\n", call, g.rt, g.desc, m.fn.Name())
+		fmt.Fprintf(w, "if %s := %s; %s != nil {\n%s.Unreported(%s.Name, %q, %s)\n}\n", l.err, call, l.err, g.rt, g.desc, m.fn.Name(), l.err)
 	}
 	for _, p := range m.params {
 		if p.out {
-			fmt.Fprintf(w, "if %s != nil && resp.%s != nil {\n*%s = *resp.%s\n}\n", p.name, p.outField, p.name, p.outField)
+			fmt.Fprintf(w, "if %s != nil && %s.%s != nil {\n*%s = *%s.%s\n}\n", p.name, l.resp, p.outField, p.name, l.resp, p.outField)
 		}
 	}
 	var rets []string
 	for _, r := range m.results {
-		rets = append(rets, "resp."+r.field)
+		rets = append(rets, l.resp+"."+r.field)
 	}
 	if m.hasErr {
-		rets = append(rets, "err")
+		rets = append(rets, l.err)
 	}
 	if len(rets) > 0 {
 		fmt.Fprintf(w, "return %s\n", strings.Join(rets, ", "))
@@ -568,14 +548,15 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 			}
 			w.WriteString("}\n")
 		}
-		fmt.Fprintf(w, "\n// MarshalMesh implements %s.Message.\nfunc (m *%s) MarshalMesh(e *%s.Encoder) {\n", g.rt, msg.name, g.rt)
+		l := g.l
+		fmt.Fprintf(w, "\n// MarshalMesh implements %s.Message.\nfunc (%s *%s) MarshalMesh(%s *%s.Encoder) {\n", g.rt, l.m, msg.name, l.e, g.rt)
 		for _, f := range msg.fields {
-			g.codec.encode(w, expr{s: "m." + f.name}, f.t, 0)
+			g.codec.encode(w, expr{s: l.m + "." + f.name}, f.t, 0)
 		}
 		w.WriteString("}\n")
-		fmt.Fprintf(w, "\n// UnmarshalMesh implements %s.Message.\nfunc (m *%s) UnmarshalMesh(d *%s.Decoder) {\n", g.rt, msg.name, g.rt)
+		fmt.Fprintf(w, "\n// UnmarshalMesh implements %s.Message.\nfunc (%s *%s) UnmarshalMesh(%s *%s.Decoder) {\n", g.rt, l.m, msg.name, l.d, g.rt)
 		for _, f := range msg.fields {
-			g.codec.decode(w, expr{s: "m." + f.name}, f.t, 0)
+			g.codec.decode(w, expr{s: l.m + "." + f.name}, f.t, 0)
 		}
 		w.WriteString("}\n")
 	}
@@ -585,64 +566,66 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 // of the implementation they serve.
 func (g *generator) writeImplFn(w *strings.Builder) {
 	name := g.in.Iface.Name()
-	fmtPkg := g.imports.use("fmt", "fmt")
+	fmtPkg := g.imports.Use("fmt", "fmt")
 	fmt.Fprintf(w, "\n// %s returns impl as a %s, or an error saying what it is.\n", g.implFn, name)
-	fmt.Fprintf(w, "func %s(impl any) (%s, error) {\nsvc, ok := impl.(%s)\nif !ok {\n", g.implFn, name, name)
-	fmt.Fprintf(w, "return nil, %s.Errorf(\"meshsplit: %%T does not implement %s\", impl)\n}\nreturn svc, nil\n}\n", fmtPkg, g.serviceName())
+	l := g.l
+	fmt.Fprintf(w, "func %s(%s any) (%s, error) {\n%s, %s := %s.(%s)\nif !%s {\n", g.implFn, l.impl, name, l.svc, l.ok, l.impl, name, l.ok)
+	fmt.Fprintf(w, "return nil, %s.Errorf(\"meshsplit: %%T does not implement %s\", %s)\n}\nreturn %s, nil\n}\n", fmtPkg, g.serviceName(), l.impl, l.svc)
 }
 
 // writeInvoke writes the handler of m: MethodDesc.Invoke.
 func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	name := g.in.Iface.Name()
+	l := g.l
 	fmt.Fprintf(w, "\n// %s serves %s.%s: it calls impl with the decoded request.\n", m.invoke, name, m.fn.Name())
-	fmt.Fprintf(w, "func %s(ctx %s.Context, impl any, req %s.Message) (%s.Message, error) {\n", m.invoke, g.ctx, g.rt, g.rt)
-	fmt.Fprintf(w, "svc, err := %s(impl)\nif err != nil {\nreturn nil, err\n}\n", g.implFn)
+	fmt.Fprintf(w, "func %s(%s %s.Context, %s any, %s %s.Message) (%s.Message, error) {\n", m.invoke, l.ctx, g.ctx, l.impl, l.req, g.rt, g.rt)
+	fmt.Fprintf(w, "%s, %s := %s(%s)\nif %s != nil {\nreturn nil, %s\n}\n", l.svc, l.err, g.implFn, l.impl, l.err, l.err)
 	var args []string
 	for i, p := range m.params {
 		switch {
 		case p.isCtx:
-			args = append(args, "ctx")
+			args = append(args, l.ctx)
 		case m.sig.Variadic() && i == len(m.params)-1:
-			args = append(args, "in."+p.field+"...")
+			args = append(args, l.in+"."+p.field+"...")
 		default:
-			args = append(args, "in."+p.field)
+			args = append(args, l.in+"."+p.field)
 		}
 	}
 	if m.sendsArgs() {
-		fmt.Fprintf(w, "in := req.(*%s)\n", m.req)
+		fmt.Fprintf(w, "%s := %s.(*%s)\n", l.in, l.req, m.req)
 	}
-	fmt.Fprintf(w, "out := new(%s)\n", m.resp)
+	fmt.Fprintf(w, "%s := new(%s)\n", l.out, m.resp)
 	var lhs []string
 	for _, r := range m.results {
-		lhs = append(lhs, "out."+r.field)
+		lhs = append(lhs, l.out+"."+r.field)
 	}
 	if m.hasErr {
-		lhs = append(lhs, "err")
+		lhs = append(lhs, l.err)
 	}
 	outs := m.outParams()
 	if len(outs) > 0 {
 		// Pointer parameters go back only when the call changed them, so
 		// that a caller sharing a value the method only reads is not
 		// written to (in process, it would not be).
-		fmt.Fprintf(w, "var before, after %s.Encoder\nin.MarshalMesh(&before)\n", g.rt)
+		fmt.Fprintf(w, "var %s, %s %s.Encoder\n%s.MarshalMesh(&%s)\n", l.before, l.after, g.rt, l.in, l.before)
 	}
-	call := fmt.Sprintf("svc.%s(%s)", m.fn.Name(), strings.Join(args, ", "))
+	call := fmt.Sprintf("%s.%s(%s)", l.svc, m.fn.Name(), strings.Join(args, ", "))
 	if len(lhs) > 0 {
 		fmt.Fprintf(w, "%s = %s\n", strings.Join(lhs, ", "), call)
 	} else {
 		w.WriteString(call + "\n")
 	}
 	if len(outs) > 0 {
-		bytesPkg := g.imports.use("bytes", "bytes")
-		fmt.Fprintf(w, "in.MarshalMesh(&after)\nif after.Err() != nil || !%s.Equal(before.Bytes(), after.Bytes()) {\n", bytesPkg)
+		bytesPkg := g.imports.Use("bytes", "bytes")
+		fmt.Fprintf(w, "%s.MarshalMesh(&%s)\nif %s.Err() != nil || !%s.Equal(%s.Bytes(), %s.Bytes()) {\n", l.in, l.after, l.after, bytesPkg, l.before, l.after)
 		for _, p := range outs {
-			fmt.Fprintf(w, "out.%s = in.%s\n", p.outField, p.field)
+			fmt.Fprintf(w, "%s.%s = %s.%s\n", l.out, p.outField, l.in, p.field)
 		}
 		w.WriteString("}\n")
 	}
 	if m.hasErr {
-		w.WriteString("return out, err\n}\n")
+		fmt.Fprintf(w, "return %s, %s\n}\n", l.out, l.err)
 	} else {
-		w.WriteString("return out, nil\n}\n")
+		fmt.Fprintf(w, "return %s, nil\n}\n", l.out)
 	}
 }

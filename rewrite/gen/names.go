@@ -72,14 +72,16 @@ func lowerFirst(s string) string {
 	return string(runes)
 }
 
-// fieldName returns the exported struct field name for a parameter or
-// result name.
-func fieldName(name string) string {
-	r, _ := utf8.DecodeRuneInString(name)
-	if !unicode.IsLetter(r) {
-		return "F" + name
+// FieldName returns the exported struct field name for a parameter or
+// result name: the name with its first letter in upper case, whatever its
+// script ("prix" -> "Prix", "été" -> "Été"), or "F" before it when that
+// does not make it exported (a letter without case, "名", or "_x"). rewrite
+// names the fields of the service commands' dependencies with it too.
+func FieldName(name string) string {
+	if up := upperFirst(name); token.IsExported(up) {
+		return up
 	}
-	return upperFirst(name)
+	return "F" + name
 }
 
 // nameSet hands out identifiers that are unique within one scope.
@@ -97,73 +99,94 @@ func (s nameSet) unique(name string) string {
 }
 
 // locals are the identifiers that generated function bodies declare
-// (receivers, parameters, loop variables); an import may not take them, and
-// a type of the package that they would shadow in a body is refused.
-var locals = []string{"after", "before", "c", "ctx", "d", "e", "err", "impl", "in", "local", "m", "n", "out", "req", "resp", "svc", "v"}
+// (receivers, parameters, variables, numbered loop variables). The bodies
+// refer to the package's own types by their bare names, so a local must
+// not be spelled like a name of the package scope: each is its usual name
+// unless the package declares that name, and then the same with the
+// smallest free numeric suffix. A user's type is never refused for its
+// name: the generated code steps aside.
+type locals struct {
+	c, ctx, d, e, err, impl, in, local, m, ok, out, req, resp, svc, v, before, after string
+	// loopI, loopK, loopV and loopN prefix the loop variables of nesting
+	// depth n: i0, k1, v2, n3.
+	loopI, loopK, loopV, loopN string
 
-// isLocal reports whether name is one of locals or a numbered loop variable
-// (i0, k1, v2, n3...).
-func isLocal(name string) bool {
-	for _, l := range locals {
-		if name == l {
+	names nameSet // every local above
+}
+
+// newLocals chooses the locals of a file of a package whose package-scope
+// names are scope.
+func newLocals(scope nameSet) *locals {
+	taken := nameSet{}
+	for n := range scope {
+		taken[n] = true
+	}
+	l := &locals{names: nameSet{}}
+	for _, f := range []struct {
+		dst  *string
+		base string
+	}{
+		{&l.after, "after"}, {&l.before, "before"}, {&l.c, "c"}, {&l.ctx, "ctx"}, {&l.d, "d"}, {&l.e, "e"},
+		{&l.err, "err"}, {&l.impl, "impl"}, {&l.in, "in"}, {&l.local, "local"}, {&l.m, "m"}, {&l.ok, "ok"},
+		{&l.out, "out"}, {&l.req, "req"}, {&l.resp, "resp"}, {&l.svc, "svc"}, {&l.v, "v"},
+	} {
+		*f.dst = taken.unique(f.base)
+		l.names[*f.dst] = true
+	}
+	for _, f := range []struct {
+		dst  *string
+		base string
+	}{{&l.loopI, "i"}, {&l.loopK, "k"}, {&l.loopV, "v"}, {&l.loopN, "n"}} {
+		p := f.base
+		for numbered(taken, p) || numbered(l.names, p) {
+			p += "x"
+		}
+		*f.dst = p
+		l.names[p] = true // no import takes the bare prefix either
+	}
+	return l
+}
+
+// numbered reports whether set holds prefix followed by digits only.
+func numbered(set nameSet, prefix string) bool {
+	for n := range set {
+		if rest, ok := strings.CutPrefix(n, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
 			return true
 		}
-	}
-	if len(name) >= 2 && strings.ContainsRune("iknv", rune(name[0])) {
-		_, err := strconv.Atoi(name[1:])
-		return err == nil
 	}
 	return false
 }
 
-// importSet chooses the local name of every package the generated file
-// refers to. A name never shadows a name of the package scope (the file
-// would not compile) nor a local of the generated bodies.
-type importSet struct {
-	self   *types.Package
-	scope  nameSet           // package-scope names, the regenerated file's aside
-	taken  nameSet           // package-scope names and import names in use
-	byPath map[string]string // import path -> local name
-	order  []string          // import paths in the order they were first used
+// loop returns the loop variables of nesting depth depth.
+func (l *locals) loop(depth int) (i, k, v, n string) {
+	d := strconv.Itoa(depth)
+	return l.loopI + d, l.loopK + d, l.loopV + d, l.loopN + d
 }
 
-// newImportSet returns an importSet for a file of pkg. Names declared in
-// skipFile (the file being regenerated) do not count as taken.
-func newImportSet(fset *token.FileSet, pkg *types.Package, skipFile string) *importSet {
-	s := &importSet{self: pkg, scope: nameSet{}, taken: nameSet{}, byPath: map[string]string{}}
-	scope := pkg.Scope()
-	for _, name := range scope.Names() {
-		obj := scope.Lookup(name)
+// has reports whether name is one of the locals or a loop variable, which
+// an import must not take.
+func (l *locals) has(name string) bool {
+	if l.names[name] {
+		return true
+	}
+	for _, p := range []string{l.loopI, l.loopK, l.loopV, l.loopN} {
+		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// packageScope returns the names declared at pkg's scope, but for those
+// declared in skipFile (the file being regenerated).
+func packageScope(fset *token.FileSet, pkg *types.Package, skipFile string) nameSet {
+	scope := nameSet{}
+	for _, name := range pkg.Scope().Names() {
+		obj := pkg.Scope().Lookup(name)
 		if skipFile != "" && fset.Position(obj.Pos()).Filename == skipFile {
 			continue
 		}
-		s.scope[name] = true
-		s.taken[name] = true
+		scope[name] = true
 	}
-	return s
-}
-
-// use returns the local name of the package at path, whose package clause
-// says name, choosing one on first use.
-func (s *importSet) use(path, name string) string {
-	if got, ok := s.byPath[path]; ok {
-		return got
-	}
-	base := name
-	if isLocal(base) {
-		base += "pkg"
-	}
-	got := s.taken.unique(base)
-	s.byPath[path] = got
-	s.order = append(s.order, path)
-	return got
-}
-
-// qualifier is a types.Qualifier that names other packages by their import
-// name in the generated file, registering the import.
-func (s *importSet) qualifier(p *types.Package) string {
-	if p == s.self {
-		return ""
-	}
-	return s.use(p.Path(), p.Name())
+	return scope
 }

@@ -44,3 +44,20 @@ func TestExpr(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldName(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"id", "Id"},
+		{"ID", "ID"},
+		{"été", "Été"},
+		{"ñame", "Ñame"},
+		{"名前", "F名前"},
+		{"_x", "F_x"},
+		{"x_", "X_"},
+	}
+	for _, tt := range tests {
+		if got := FieldName(tt.name); got != tt.want {
+			t.Errorf("FieldName(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

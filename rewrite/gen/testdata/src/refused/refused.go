@@ -52,14 +52,6 @@ type Named interface {
 	Use(ctx context.Context, h Handler) error
 }
 
-// req is a type named like a local of the generated code.
-type req struct{ N int }
-
-// Shadowed takes it.
-type Shadowed interface {
-	Send(ctx context.Context, r req) error
-}
-
 // Taken is an interface whose generated client name is already taken.
 type Taken interface {
 	Get(ctx context.Context) (int, error)
@@ -67,8 +59,3 @@ type Taken interface {
 
 // TakenMeshClient is declared by hand.
 type TakenMeshClient struct{}
-
-// Conn has a method named like the client's field.
-type Conn interface {
-	c(ctx context.Context) error
-}

@@ -44,7 +44,7 @@ func newDiagnoser(prog *analyze.Program, seam *analyze.Seam) *diagnoser {
 					vs := spec.(*ast.ValueSpec)
 					for i, name := range vs.Names {
 						obj := pkg.TypesInfo.Defs[name]
-						if obj == nil || !isError(obj.Type()) || i >= len(vs.Values) {
+						if obj == nil || !implementsError(obj.Type()) || i >= len(vs.Values) {
 							continue
 						}
 						d.testErrors[path] = append(d.testErrors[path], testError{
@@ -58,8 +58,9 @@ func newDiagnoser(prog *analyze.Program, seam *analyze.Seam) *diagnoser {
 	return d
 }
 
-// isError reports whether t implements error.
-func isError(t types.Type) bool {
+// implementsError reports whether t implements error (not only whether it
+// is the predeclared error type, as internal/wiretype.IsError).
+func implementsError(t types.Type) bool {
 	return types.Implements(t, types.Universe.Lookup("error").Type().Underlying().(*types.Interface))
 }
 

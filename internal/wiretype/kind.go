@@ -1,0 +1,87 @@
+package wiretype
+
+import "strconv"
+
+// A Kind is one reason a type cannot cross the wire (Blocks) or crosses it
+// with a caveat. Its String is the name of the analyze rule that reports it.
+type Kind int
+
+// The kinds that block a method: no generated code can carry it.
+const (
+	// Chan is a channel: its two ends would live in different processes.
+	Chan Kind = iota + 1
+	// Func is a function value (a callback).
+	Func
+	// Interface is an interface value (any included) other than a
+	// context.Context parameter or the error as last result: the codec
+	// cannot know its dynamic type.
+	Interface
+	// Unsafe is unsafe.Pointer or uintptr: an address.
+	Unsafe
+	// UnexportedField is an unexported field of another package's struct,
+	// which the codec generated in the interface's package cannot reach.
+	UnexportedField
+	// UnexportedType is an unexported named type of another package, which
+	// generated code cannot name.
+	UnexportedType
+	// LocalType is a type declared inside a function, which generated code
+	// cannot name.
+	LocalType
+	// ZeroSize is a slice or map of values that encode to no bytes: the
+	// decoder could not bound its length.
+	ZeroSize
+	// PointerKey is a map key that is or holds a pointer: keys compare by
+	// address, and the receiver's would be new pointers.
+	PointerKey
+
+	firstCaveat
+)
+
+// The caveats: the generated codec carries the type, with a consequence the
+// user should know about.
+const (
+	// Recursive is a named type met again inside itself: values travel as
+	// trees (a cycle fails the call, shared pointers arrive as copies).
+	Recursive Kind = firstCaveat + iota
+	// MapKey is a map key the mesh codec carries but encoding/json does not
+	// (see JSONKey), or one that holds a time.Time (see HoldsTime).
+	MapKey
+	// JSONDash is an exported field tagged json:"-": the mesh codec carries
+	// it, the JSON path (gateway, curl) does not.
+	JSONDash
+	// DefinedTime is a type defined as time.Time (type Stamp time.Time)
+	// without JSON methods of its own: the mesh codec carries it as a
+	// time.Time, but encoding/json sees a struct without exported fields.
+	DefinedTime
+
+	endKinds
+)
+
+// Blocks reports whether a problem of kind k makes a method impossible to
+// carry.
+func (k Kind) Blocks() bool { return k >= Chan && k < firstCaveat }
+
+var kindNames = map[Kind]string{
+	Chan: "chan", Func: "func", Interface: "interface", Unsafe: "unsafe",
+	UnexportedField: "unexported-field", UnexportedType: "unexported-type", LocalType: "local-type",
+	ZeroSize: "zero-size", PointerKey: "pointer-key",
+	Recursive: "recursive", MapKey: "map-key", JSONDash: "json-dash", DefinedTime: "defined-time",
+}
+
+// String returns the kind's name, which is also the name of the analyze
+// rule that reports it ("chan", "unexported-field"...).
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Kinds returns every kind, blocking ones first.
+func Kinds() []Kind {
+	var ks []Kind
+	for k := Chan; k < endKinds; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
