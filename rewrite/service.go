@@ -25,19 +25,38 @@ import (
 
 // serviceName returns the command name of an interface's service:
 // "inventory-svc" for inventory.Service or catalog.Catalog,
-// "payments-gateway-svc" for payments.Gateway.
+// "payments-gateway-svc" for payments.Gateway,
+// "translation-web-api-svc" for translation.WebAPI.
 func serviceName(pkgName, iface string) string {
 	if iface == "Service" || strings.EqualFold(iface, pkgName) {
 		return pkgName + "-svc"
 	}
+	return pkgName + "-" + kebab(iface) + "-svc"
+}
+
+// kebab turns a Go identifier into lower-case words joined by '-', keeping
+// initialisms whole: "WebAPI" gives "web-api", "HTTPServer" "http-server",
+// "OrderV2Store" "order-v2-store", "URLsByHost" "urls-by-host".
+func kebab(name string) string {
+	rs := []rune(name)
 	var b strings.Builder
-	for i, r := range iface {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('-')
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1]) && !pluralS(rs, i+1)
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte('-')
+			}
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	return pkgName + "-" + b.String() + "-svc"
+	return b.String()
+}
+
+// pluralS reports whether rs[i] is the 's' of a plural initialism ("IDs",
+// "URLsByHost"): an 's' that ends the name or comes before an upper-case rune.
+func pluralS(rs []rune, i int) bool {
+	return rs[i] == 's' && (i+1 == len(rs) || unicode.IsUpper(rs[i+1]))
 }
 
 // serviceDir returns the directory of the interface's service command.
