@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/meshsplit/meshsplit/rewrite/gen"
 )
@@ -335,12 +336,13 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 
 	var params []svcParam
 	if ctor != nil {
+		fields := newFieldNames()
 		tuple := ctor.Params
 		for i := range tuple.Len() {
 			v := tuple.At(i)
 			t := v.Type()
 			if ctor.Func.Signature().Variadic() && i == tuple.Len()-1 {
-				params = append(params, svcParam{Field: fieldName(v.Name(), i), Type: types.TypeString(t, imps.qualifier), Name: v.Name()})
+				params = append(params, svcParam{Field: fields.name(v, i), Type: types.TypeString(t, imps.qualifier), Name: v.Name()})
 				params[len(params)-1].Expr = "d." + params[len(params)-1].Field + "..."
 				continue
 			}
@@ -350,7 +352,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 				params = append(params, svcParam{Expr: fmt.Sprintf("%s.New%s(node.Client(&%s.%s))", q, gen.ClientName(name), q, gen.DescName(name)), Name: v.Name()})
 				continue
 			}
-			f := fieldName(v.Name(), i)
+			f := fields.name(v, i)
 			params = append(params, svcParam{Field: f, Type: types.TypeString(t, imps.qualifier), Expr: "d." + f, Name: v.Name()})
 		}
 	} else {
@@ -469,12 +471,63 @@ func commentLines(text string) string {
 	return b.String()
 }
 
-// fieldName returns the exported field name for a constructor parameter.
-func fieldName(param string, i int) string {
-	if param == "" || param == "_" {
-		return fmt.Sprintf("P%d", i)
+// fieldNames names the fields of svcDeps, one per constructor parameter,
+// each name used once.
+type fieldNames map[string]bool
+
+func newFieldNames() fieldNames { return fieldNames{} }
+
+// name returns the exported field name for the constructor's i-th
+// parameter v: its name capitalised ("cfg" gives "Cfg"), or, where the name
+// says little (one letter, blank or missing), the name of its type ("n
+// notify.Notifier" gives "Notifier", "dbs []*sql.DB" keeps "Dbs").
+func (f fieldNames) name(v *types.Var, i int) string {
+	word := v.Name()
+	if utf8.RuneCountInString(word) <= 1 || word == "_" {
+		if tw := typeWord(v.Type()); tw != "" {
+			word = tw
+		}
 	}
-	return strings.ToUpper(param[:1]) + param[1:]
+	if word == "" || word == "_" {
+		word = fmt.Sprintf("P%d", i)
+	}
+	r, size := utf8.DecodeRuneInString(word)
+	word = string(unicode.ToUpper(r)) + word[size:]
+	if !token.IsExported(word) { // a name that cannot be exported (e.g. "_x")
+		word = fmt.Sprintf("P%d%s", i, word)
+	}
+	name := word
+	for n := 2; f[name]; n++ {
+		name = fmt.Sprintf("%s%d", word, n)
+	}
+	f[name] = true
+	return name
+}
+
+// typeWord returns a word naming t for a field name: a named type's name,
+// through pointers, slices ("s" added), arrays and channels; "" for others.
+func typeWord(t types.Type) string {
+	switch t := t.(type) {
+	case *types.Named:
+		return t.Obj().Name()
+	case *types.Alias:
+		return t.Obj().Name()
+	case *types.Pointer:
+		return typeWord(t.Elem())
+	case *types.Slice:
+		if w := typeWord(t.Elem()); w != "" {
+			return w + "s"
+		}
+	case *types.Array:
+		if w := typeWord(t.Elem()); w != "" {
+			return w + "s"
+		}
+	case *types.Map:
+		if w := typeWord(t.Elem()); w != "" {
+			return w + "Map"
+		}
+	}
+	return ""
 }
 
 // extracted reports whether n is an exported interface of the module that
