@@ -208,7 +208,7 @@ func (p *planner) extract() error {
 	if err != nil {
 		return err
 	}
-	wrapped, err := p.wrapConversions()
+	wrapped, err := p.wrapConversions(rewritten)
 	if err != nil {
 		return err
 	}
