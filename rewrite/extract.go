@@ -113,6 +113,9 @@ type planner struct {
 	// exportedSwitch is set when a constructor outside the interface's
 	// package switches: the switch file then exports Switch<Iface>.
 	exportedSwitch bool
+	// needWrap is set when a manual step tells code outside the interface's
+	// package to call Mesh<Iface>, so the switch file must declare it.
+	needWrap bool
 
 	files   map[string]*dstFile // files edited in place, by absolute path
 	writes  map[string][]byte   // files written whole (generated or created)
@@ -214,7 +217,7 @@ func (p *planner) extract() error {
 	}
 	// Mesh<Iface> serves the wrapped sites, and is what the user calls when
 	// no constructor or site switches yet.
-	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0, p.exportedSwitch); err != nil {
+	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0 || p.needWrap, p.exportedSwitch); err != nil {
 		return err
 	}
 	if err := p.writeService(rewritten); err != nil {
