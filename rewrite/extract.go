@@ -63,7 +63,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	defer cleanup()
-	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Env: env}) // the whole module, whatever -C names inside it
+	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Generated: true, Env: env}) // the whole module, whatever -C names inside it
 	if err != nil {
 		return nil, err
 	}

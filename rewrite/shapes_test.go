@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/analyze"
 )
 
 // This file extracts interfaces of testdata/fleet, a module with the shapes
@@ -59,4 +63,84 @@ func TestDecoratorArgumentStaysLocal(t *testing.T) {
 	if strings.Contains(string(tracker), "MeshTracker(") {
 		t.Errorf("tracker.go after the plan calls MeshTracker:\n%s", tracker)
 	}
+}
+
+// TestReportUnchangedByExtraction analyzes a module, extracts an interface
+// with -w, and analyzes it again: meshsplit's own generated files (client,
+// handler, switch, service main), the constructor's switch and its kept
+// original add no implementation, constructor, importer or finding, so the
+// report reads the same but for line numbers in the edited files.
+func TestReportUnchangedByExtraction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks modules with the runtime")
+	}
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
+		t.Setenv(k, v)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ module, iface string }{
+		{"fleet", "cargo.Tracker"},
+		{"shop", "orders.Service"}, // an out-param and a constructor with an error
+	} {
+		t.Run(tt.module, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "testdata", tt.module))); err != nil {
+				t.Fatal(err)
+			}
+			gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			gomod = []byte(strings.ReplaceAll(string(gomod), "=> ../..", "=> "+repo))
+			writeFiles(t, map[string]string{filepath.Join(dir, "go.mod"): string(gomod), filepath.Join(dir, "go.sum"): string(sum)})
+			ctx := context.Background()
+			before := reportText(t, dir)
+			p, err := Extract(ctx, Options{Dir: dir, Iface: tt.iface, Force: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Refused() {
+				t.Fatalf("refused: %v", p.Refusals)
+			}
+			if err := p.Apply(ctx, Writer{}); err != nil {
+				t.Fatal(err)
+			}
+			tidy := exec.Command("go", "mod", "tidy")
+			tidy.Dir = dir
+			if out, err := tidy.CombinedOutput(); err != nil {
+				t.Fatalf("go mod tidy: %v\n%s", err, out)
+			}
+			if after := reportText(t, dir); after != before {
+				t.Errorf("analyze's report changed with the extraction of %s:\n%s", tt.iface, UnifiedDiff("report", []byte(before), []byte(after), false))
+			}
+		})
+	}
+}
+
+// lineCol matches the line and column of a position.
+var lineCol = regexp.MustCompile(`\.go:\d+(:\d+)?`)
+
+// reportText returns analyze's verbose report on the module in dir, tests
+// included, as extract loads it, positions cut to their file names.
+func reportText(t *testing.T, dir string) string {
+	t.Helper()
+	prog, err := analyze.Load(context.Background(), analyze.Config{Dir: dir, Tests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.Errors) > 0 {
+		t.Fatalf("%s does not type-check: %v", dir, prog.Errors)
+	}
+	var b bytes.Buffer
+	if err := analyze.Run(prog).WriteText(&b, true); err != nil {
+		t.Fatal(err)
+	}
+	return lineCol.ReplaceAllString(b.String(), ".go")
 }
