@@ -27,6 +27,11 @@ type Config struct {
 	Tags []string
 	// Tests includes the packages' _test.go files (and test-only packages).
 	Tests bool
+	// Generated includes the interfaces declared in files another tool
+	// generated (with the standard "// Code generated ... DO NOT EDIT."
+	// line: gRPC stubs, mocks) as seams. meshsplit's own generated files
+	// never count, whatever this says.
+	Generated bool
 	// Env is the environment of the go command; nil means os.Environ().
 	Env []string
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -23,6 +24,7 @@ func Run(prog *Program) *Report {
 
 		seamByObj:  map[*types.TypeName]*Seam{},
 		ctorsByObj: map[*types.Func][]*Constructor{},
+		generated:  newGenFiles(prog.Fset, prog.Packages),
 	}
 	a.findSeams()
 	a.findConcretes()
@@ -57,6 +59,14 @@ type analysis struct {
 	// every package asks them for every call and conversion.
 	seamByObj  map[*types.TypeName]*Seam
 	ctorsByObj map[*types.Func][]*Constructor
+	// generated says which files a tool generated (see generated.go).
+	generated genFiles
+}
+
+// ours reports whether pos is in a file meshsplit generated: such files
+// declare no implementation, constructor or use.
+func (a *analysis) ours(pos token.Pos) bool {
+	return a.generated.at(a.prog.Fset, pos) == byMeshsplit
 }
 
 // seamOf returns the seam tn names, or nil.
@@ -114,8 +124,15 @@ func namedOf(t types.Type) *types.Named {
 	return n
 }
 
-// findSeams collects the named interfaces declared in the module's packages.
+// findSeams collects the named interfaces declared in the module's packages,
+// leaving out those of generated files unless Config.Generated.
 func (a *analysis) findSeams() {
+	skipped := 0
+	defer func() {
+		if skipped > 0 {
+			a.notes = append(a.notes, fmt.Sprintf("%d interface(s) declared in generated files (mocks, stubs) are not listed; -generated includes them", skipped))
+		}
+	}()
 	for _, p := range a.prog.Packages {
 		specs := typeSpecs(p)
 		scope := p.Types.Scope()
@@ -131,6 +148,12 @@ func (a *analysis) findSeams() {
 			iface, ok := named.Underlying().(*types.Interface)
 			if !ok || !iface.IsMethodSet() || iface.NumMethods() == 0 {
 				continue // constraints and empty interfaces are not seams
+			}
+			if k := a.generated.at(a.prog.Fset, tn.Pos()); k == byMeshsplit || (k == byOtherTool && !a.prog.Config.Generated) {
+				if _, dup := a.seams[typeKey(tn)]; !dup && k == byOtherTool {
+					skipped++
+				}
+				continue
 			}
 			s := &Seam{
 				Name:    typeKey(tn),
@@ -187,8 +210,8 @@ func (a *analysis) findConcretes() {
 				continue
 			}
 			named, ok := tn.Type().(*types.Named)
-			if !ok || types.IsInterface(named) || named.TypeParams().Len() > 0 {
-				continue
+			if !ok || types.IsInterface(named) || named.TypeParams().Len() > 0 || a.ours(tn.Pos()) {
+				continue // a generated client is not an implementation
 			}
 			key := typeKey(tn)
 			if _, dup := a.concretes[key]; dup {
@@ -279,13 +302,16 @@ func implOf(s *Seam, t types.Type) *Impl {
 func (a *analysis) findCtors() {
 	for _, p := range a.prog.Packages {
 		for _, f := range p.Syntax {
+			if a.ours(f.Pos()) {
+				continue // generated switches and service mains build nothing new
+			}
 			for _, d := range f.Decls {
 				fd, ok := d.(*ast.FuncDecl)
 				if !ok || fd.Recv != nil {
 					continue
 				}
 				fn, ok := p.TypesInfo.Defs[fd.Name].(*types.Func)
-				if !ok || fn.Signature().TypeParams().Len() > 0 {
+				if !ok || fn.Signature().TypeParams().Len() > 0 || a.generated.keptOriginal(fn) {
 					continue
 				}
 				a.ctorsOf(p, fd, fn)

@@ -21,9 +21,12 @@ func (a *analysis) findUses() {
 		if !reach(p.Types) {
 			continue // it cannot name a seam, an implementation or a constructor
 		}
-		w := &useWalker{a: a, pkg: p, info: p.TypesInfo, importers: importers}
+		w := &useWalker{a: a, pkg: p, info: p.TypesInfo, importers: importers, switches: a.generated.switchSpans(p)}
 		w.typeNames(known)
 		for _, f := range p.Syntax {
+			if a.ours(f.Pos()) {
+				continue // meshsplit's clients, handlers and mains are no uses
+			}
 			ast.Walk(w.visitor(false, nil), f)
 		}
 	}
@@ -92,6 +95,20 @@ type useWalker struct {
 	pkg       *packages.Package
 	info      *types.Info
 	importers map[*Seam]map[*packages.Package]*Importer
+	// switches are the extents of the constructor switches an extraction
+	// wrote in the package: not uses (see genFiles.switchSpans).
+	switches [][2]token.Pos
+}
+
+// generated reports whether pos is in code meshsplit generated: a file of
+// its own or a constructor switch.
+func (w *useWalker) generated(pos token.Pos) bool {
+	for _, s := range w.switches {
+		if s[0] <= pos && pos < s[1] {
+			return true
+		}
+	}
+	return w.a.ours(pos)
 }
 
 // visitor returns an ast.Visitor that knows whether it is inside a loop and
@@ -113,6 +130,9 @@ func (v *useVisitor) Visit(n ast.Node) ast.Visitor {
 	w := v.w
 	switch n := n.(type) {
 	case *ast.FuncDecl:
+		if len(w.switches) > 0 && w.generated(n.Pos()) {
+			return nil // a constructor switch: the original it calls is walked
+		}
 		sig, _ := w.info.TypeOf(n.Name).(*types.Signature)
 		if fn, ok := w.info.Defs[n.Name].(*types.Func); ok {
 			sig = fn.Signature()
@@ -164,9 +184,9 @@ func (w *useWalker) typeNames(known map[*types.TypeName]int8) {
 		seam
 		impl
 	)
-	for _, obj := range w.info.Uses {
+	for id, obj := range w.info.Uses {
 		tn, ok := obj.(*types.TypeName)
-		if !ok {
+		if !ok || w.generated(id.Pos()) {
 			continue
 		}
 		kind, ok := known[tn]

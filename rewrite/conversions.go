@@ -20,7 +20,11 @@ import (
 // becomes the interface in a call of the generated Mesh<Iface>, so that it is
 // replaced by the mesh client when MESHRPC_REMOTE selects the interface. It
 // returns how many sites are wrapped (now or by an earlier run).
-func (p *planner) wrapConversions() (int, error) {
+//
+// Sites inside a switched constructor are left alone: the switch goes around
+// the whole constructor, so a decorator's argument there
+// (newLogging(&service{})) stays local, as the original code has it.
+func (p *planner) wrapConversions(switched []switchedCtor) (int, error) {
 	wrapped := 0
 	for _, c := range p.seam.Conversions {
 		path := p.prog.Fset.Position(c.Pos).Filename
@@ -32,6 +36,9 @@ func (p *planner) wrapConversions() (int, error) {
 			continue
 		}
 		nodes, _ := astutil.PathEnclosingInterval(f, c.Expr.Pos(), c.Expr.End())
+		if insideSwitched(c.Pkg.TypesInfo, nodes, switched) {
+			continue
+		}
 		switch p.conversionRole(c, nodes) {
 		case roleSkip:
 			continue
@@ -140,6 +147,26 @@ func (p *planner) conversionRole(c *analyze.Conversion, nodes []ast.Node) int {
 		}
 	}
 	return roleWrap
+}
+
+// insideSwitched reports whether the innermost function declaration among
+// nodes is one of the switched constructors, or the local original that an
+// earlier extraction kept of one (newXLocal for NewX).
+func insideSwitched(info *types.Info, nodes []ast.Node, switched []switchedCtor) bool {
+	for _, n := range nodes {
+		fd, ok := n.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		fn, _ := info.Defs[fd.Name].(*types.Func)
+		for _, s := range switched {
+			if fn != nil && (fn == s.Func || fn.Pkg() == s.Pkg && fn.Name() == localName(s.Name)) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // calledFunc returns the function a call calls, or nil.

@@ -90,27 +90,36 @@ func addSwitch(file *dst.File, fd *dst.FuncDecl, s ctorSwitch) (*dst.FuncDecl, e
 
 	call := func() *dst.CallExpr { return localCall(s.Local, fd.Type.TypeParams, wrapper.Type.Params) }
 	var closure *dst.FuncLit
-	var remoteResults []dst.Expr
+	var remoteBody []dst.Stmt
 	var pre []dst.Stmt
 	if s.WithError {
+		// Under MESHRPC_LOOPBACK the switch builds the local value to serve
+		// it; when that fails, the constructor returns what the original
+		// returned, not a client and the error.
 		pre = []dst.Stmt{&dst.DeclStmt{Decl: &dst.GenDecl{Tok: token.VAR, Specs: []dst.Spec{
+			&dst.ValueSpec{Names: []*dst.Ident{dst.NewIdent("localImpl")}, Type: typeExpr(s.Iface)},
 			&dst.ValueSpec{Names: []*dst.Ident{dst.NewIdent("localErr")}, Type: dst.NewIdent("error")},
 		}}}}
 		closure = &dst.FuncLit{
 			Type: &dst.FuncType{Params: &dst.FieldList{}, Results: &dst.FieldList{List: []*dst.Field{{Type: typeExpr(s.Iface)}}}},
 			Body: &dst.BlockStmt{List: []dst.Stmt{
-				&dst.AssignStmt{Lhs: []dst.Expr{dst.NewIdent("impl"), dst.NewIdent("err")}, Tok: token.DEFINE, Rhs: []dst.Expr{call()}},
-				&dst.AssignStmt{Lhs: []dst.Expr{dst.NewIdent("localErr")}, Tok: token.ASSIGN, Rhs: []dst.Expr{dst.NewIdent("err")}},
-				&dst.ReturnStmt{Results: []dst.Expr{dst.NewIdent("impl")}},
+				&dst.AssignStmt{Lhs: []dst.Expr{dst.NewIdent("localImpl"), dst.NewIdent("localErr")}, Tok: token.ASSIGN, Rhs: []dst.Expr{call()}},
+				&dst.ReturnStmt{Results: []dst.Expr{dst.NewIdent("localImpl")}},
 			}},
 		}
-		remoteResults = []dst.Expr{dst.NewIdent("remote"), dst.NewIdent("localErr")}
+		remoteBody = []dst.Stmt{
+			&dst.IfStmt{
+				Cond: &dst.BinaryExpr{X: dst.NewIdent("localErr"), Op: token.NEQ, Y: dst.NewIdent("nil")},
+				Body: &dst.BlockStmt{List: []dst.Stmt{&dst.ReturnStmt{Results: []dst.Expr{dst.NewIdent("localImpl"), dst.NewIdent("localErr")}}}},
+			},
+			&dst.ReturnStmt{Results: []dst.Expr{dst.NewIdent("remote"), dst.NewIdent("nil")}},
+		}
 	} else {
 		closure = &dst.FuncLit{
 			Type: &dst.FuncType{Params: &dst.FieldList{}, Results: &dst.FieldList{List: []*dst.Field{{Type: typeExpr(s.Iface)}}}},
 			Body: &dst.BlockStmt{List: []dst.Stmt{&dst.ReturnStmt{Results: []dst.Expr{call()}}}},
 		}
-		remoteResults = []dst.Expr{dst.NewIdent("remote")}
+		remoteBody = []dst.Stmt{&dst.ReturnStmt{Results: []dst.Expr{dst.NewIdent("remote")}}}
 	}
 	ifStmt := &dst.IfStmt{
 		Init: &dst.AssignStmt{
@@ -119,7 +128,7 @@ func addSwitch(file *dst.File, fd *dst.FuncDecl, s ctorSwitch) (*dst.FuncDecl, e
 			Rhs: []dst.Expr{&dst.CallExpr{Fun: typeExpr(s.Switch), Args: []dst.Expr{closure}}},
 		},
 		Cond: dst.NewIdent("ok"),
-		Body: &dst.BlockStmt{List: []dst.Stmt{&dst.ReturnStmt{Results: remoteResults}}},
+		Body: &dst.BlockStmt{List: remoteBody},
 	}
 	wrapper.Body = &dst.BlockStmt{List: append(pre, ifStmt, &dst.ReturnStmt{Results: []dst.Expr{call()}})}
 
@@ -186,9 +195,10 @@ func isSwitch(fd *dst.FuncDecl, local string) bool {
 // naming unnamed and blank ones p0, p1... and renaming those that would
 // shadow a name the wrapper's body uses.
 func wrapperParams(params *dst.FieldList, s ctorSwitch) *dst.FieldList {
-	// remote, ok, impl and err are declared in inner scopes and cannot
-	// clash; localErr, the names the body calls and the types it spells can.
-	reserved := map[string]bool{"localErr": true, "error": true, s.Local: true}
+	// remote and ok are declared in inner scopes and cannot clash;
+	// localImpl, localErr, nil, the names the body calls and the types it
+	// spells can.
+	reserved := map[string]bool{"localImpl": true, "localErr": true, "error": true, "nil": true, s.Local: true}
 	for _, q := range []string{s.Switch, s.Iface} {
 		first, _, _ := strings.Cut(q, ".")
 		reserved[first] = true

@@ -69,8 +69,8 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 			continue
 		}
 		if !(res.Len() == 1 && c.Result == 0) && !withError {
-			p.manual(at, "%s returns %s: only constructors returning the interface (or it and an error) are rewritten; switch it by hand with %s",
-				name, res, gen.SwitchName(p.ifaceName()))
+			p.manual(at, "%s returns %s: only constructors returning the interface (or it and an error) are rewritten; %s",
+				name, res, p.handSwitch(c.Pkg.Types))
 			continue
 		}
 		if takesIface(sig, p.seam.Obj.Type()) {
@@ -83,10 +83,10 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 		}
 		change := ""
 		if !c.ReturnsInterface {
-			if where, why := p.concreteUse(c); where != "" {
-				p.manual(at, "%s returns %s and is not rewritten: %s uses it as %s (%s); use it as %s there, or switch by hand with %s",
+			if where, why, in := p.concreteUse(c); where != "" {
+				p.manual(at, "%s returns %s and is not rewritten: %s uses it as %s (%s); use it as %s there, or %s",
 					name, types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), where,
-					types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), why, p.ifaceName(), gen.SwitchName(p.ifaceName()))
+					types.TypeString(res.At(c.Result).Type(), types.RelativeTo(c.Pkg.Types)), why, p.ifaceName(), p.handSwitch(in))
 				continue
 			}
 			change = fmt.Sprintf("; its result type changes from %s to %s (every caller uses it as %s)",
@@ -168,19 +168,20 @@ func takesIface(sig *types.Signature, iface types.Type) bool {
 // as the interface, with the reason, or "" when every use is as the
 // interface: assigned, passed, returned or stored where the interface is
 // expected, or only its interface methods called.
-func (p *planner) concreteUse(c *analyze.Constructor) (where, why string) {
+func (p *planner) concreteUse(c *analyze.Constructor) (where, why string, in *types.Package) {
 	for _, site := range c.Calls {
-		if why := p.useAsIface(site.Pkg, site.Call, 0); why != "" {
-			return p.pos(site.Call.Pos()), why
+		if why := p.useAsIface(site.Pkg, site.Call, c.Result, 0); why != "" {
+			return p.pos(site.Call.Pos()), why, site.Pkg.Types
 		}
 	}
-	return "", ""
+	return "", "", nil
 }
 
 // useAsIface checks one use of a value of the concrete type: the call of
-// the constructor, or a variable that holds its result. It returns why the
-// use needs the concrete type, or "".
-func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) string {
+// the constructor (result is the index of the value among its results), or
+// a variable that holds its result (result is 0). It returns why the use
+// needs the concrete type, or "".
+func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, result, depth int) string {
 	f := fileOf(pkg, x.Pos())
 	if f == nil {
 		return "not found in the loaded syntax"
@@ -207,6 +208,17 @@ func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) strin
 	}
 	switch pn := path[i].(type) {
 	case *ast.AssignStmt:
+		if len(pn.Rhs) == 1 && pn.Rhs[0] == child && len(pn.Lhs) > 1 && result < len(pn.Lhs) {
+			// s, err := NewStore(cfg): the value is the result-th operand.
+			l := pn.Lhs[result]
+			if id, ok := l.(*ast.Ident); ok && id.Name == "_" {
+				return ""
+			}
+			if id, ok := l.(*ast.Ident); ok && pn.Tok == token.DEFINE && info.Defs[id] != nil {
+				return p.varUses(pkg, info.Defs[id], depth)
+			}
+			return wantIface(info.TypeOf(l))
+		}
 		for j, r := range pn.Rhs {
 			if r != child || len(pn.Lhs) != len(pn.Rhs) {
 				continue
@@ -222,6 +234,16 @@ func (p *planner) useAsIface(pkg *packages.Package, x ast.Expr, depth int) strin
 			}
 		}
 	case *ast.ValueSpec:
+		if len(pn.Values) == 1 && pn.Values[0] == child && len(pn.Names) > 1 && result < len(pn.Names) {
+			// var s, err = NewStore(cfg)
+			if pn.Type != nil {
+				return wantIface(info.TypeOf(pn.Type))
+			}
+			if pn.Names[result].Name == "_" {
+				return ""
+			}
+			return p.varUses(pkg, info.Defs[pn.Names[result]], depth)
+		}
 		for j, v := range pn.Values {
 			if v != child || len(pn.Names) != len(pn.Values) {
 				continue
@@ -326,11 +348,27 @@ func (p *planner) varUses(pkg *packages.Package, obj types.Object, depth int) st
 		if o != obj {
 			continue
 		}
-		if why := p.useAsIface(pkg, id, depth+1); why != "" {
+		if why := p.useAsIface(pkg, id, 0, depth+1); why != "" {
 			return fmt.Sprintf("through the variable %s at %s: %s", obj.Name(), filepath.Base(p.pos(id.Pos())), why)
 		}
 	}
 	return ""
+}
+
+// handSwitch says how code in package site can switch a value to the mesh
+// by hand, naming only what site can call: inside the interface's package
+// the unexported switch; elsewhere the exported Mesh<Iface> (which the plan
+// then generates); nothing when the interface is unexported.
+func (p *planner) handSwitch(site *types.Package) string {
+	name := p.ifaceName()
+	if site.Path() == p.pkgPath() {
+		return fmt.Sprintf("switch it by hand: if remote, ok := %s(func() %s { return <the value> }); ok { return remote }", gen.SwitchName(name), name)
+	}
+	if !token.IsExported(name) {
+		return fmt.Sprintf("package %s cannot switch it by hand: %s is unexported, so only package %s can name the switch", site.Name(), name, p.seam.Obj.Pkg().Name())
+	}
+	p.needWrap = true
+	return fmt.Sprintf("switch it by hand: pass the value through %s.%s", p.seam.Obj.Pkg().Name(), wrapName(name))
 }
 
 // nodeKind names a syntax node for a message ("*ast.BinaryExpr" becomes
@@ -349,8 +387,24 @@ func nodeKind(n ast.Node) string {
 		return "an index expression"
 	case *ast.SendStmt:
 		return "a channel send"
+	case *ast.AssignStmt:
+		return "an assignment of several values"
+	case *ast.ExprStmt:
+		return "a statement that discards it"
+	case *ast.IfStmt, *ast.SwitchStmt, *ast.ForStmt:
+		return "a condition"
+	case *ast.TypeSwitchStmt:
+		return "a type switch"
+	case *ast.RangeStmt:
+		return "a range loop"
+	case *ast.DeferStmt, *ast.GoStmt:
+		return "a deferred or go call"
+	case *ast.SliceExpr:
+		return "a slice expression"
+	case *ast.IncDecStmt:
+		return "an increment"
 	}
-	return fmt.Sprintf("a %T", n)
+	return "an expression meshsplit does not follow"
 }
 
 // underDeref returns t's underlying type, or its pointee's when t is a

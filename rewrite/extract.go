@@ -63,7 +63,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	defer cleanup()
-	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Env: env}) // the whole module, whatever -C names inside it
+	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Generated: true, Env: env}) // the whole module, whatever -C names inside it
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +113,9 @@ type planner struct {
 	// exportedSwitch is set when a constructor outside the interface's
 	// package switches: the switch file then exports Switch<Iface>.
 	exportedSwitch bool
+	// needWrap is set when a manual step tells code outside the interface's
+	// package to call Mesh<Iface>, so the switch file must declare it.
+	needWrap bool
 
 	files   map[string]*dstFile // files edited in place, by absolute path
 	writes  map[string][]byte   // files written whole (generated or created)
@@ -208,13 +211,13 @@ func (p *planner) extract() error {
 	if err != nil {
 		return err
 	}
-	wrapped, err := p.wrapConversions()
+	wrapped, err := p.wrapConversions(rewritten)
 	if err != nil {
 		return err
 	}
 	// Mesh<Iface> serves the wrapped sites, and is what the user calls when
 	// no constructor or site switches yet.
-	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0, p.exportedSwitch); err != nil {
+	if err := p.writeSwitchFile(wrapped > 0 || len(rewritten) == 0 || p.needWrap, p.exportedSwitch); err != nil {
 		return err
 	}
 	if err := p.writeService(rewritten); err != nil {

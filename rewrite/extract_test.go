@@ -282,7 +282,7 @@ func TestUnexportedInterface(t *testing.T) {
 // the implementation: its result becomes the interface only when every
 // caller uses it as the interface, else a manual step says where not.
 func TestConcreteConstructor(t *testing.T) {
-	const lib = "package store\n\n// Service stores.\ntype Service interface {\n\tGet(id string) (string, error)\n}\n\n// Store is the in-memory Service.\ntype Store struct{ n int }\n\nfunc (s *Store) Get(id string) (string, error) { return id, nil }\n\n// Len is not part of Service.\nfunc (s *Store) Len() int { return s.n }\n\n// NewStore returns a Store.\nfunc NewStore() *Store { return &Store{} }\n"
+	const lib = "package store\n\n// Service stores.\ntype Service interface {\n\tGet(id string) (string, error)\n}\n\n// Store is the in-memory Service.\ntype Store struct{ n int }\n\nfunc (s *Store) Get(id string) (string, error) { return id, nil }\n\n// Len is not part of Service.\nfunc (s *Store) Len() int { return s.n }\n\n// NewStore returns a Store.\nfunc NewStore() *Store { return &Store{} }\n\n// NewChecked returns a Store or an error.\nfunc NewChecked() (*Store, error) { return &Store{}, nil }\n"
 	tests := []struct {
 		name, use string
 		want      string // in the constructor action, or in a manual step
@@ -290,7 +290,11 @@ func TestConcreteConstructor(t *testing.T) {
 		{"assigned to an interface variable", "var s store.Service = store.NewStore()\n\t_ = s", "its result type changes from *Store to Service"},
 		{"variable used through interface methods", "s := store.NewStore()\n\ts.Get(\"a\")\n\tuse(s)", "its result type changes from *Store to Service"},
 		{"a method the interface lacks", "s := store.NewStore()\n\t_ = s.Len()", "app/app.go:7 uses it as *Store (through the variable s at app.go:8: its method Len is not one of Service's)"},
-		{"passed where *Store is expected", "keep(store.NewStore())", "app/app.go:7 uses it as *Store (where *store.Store is expected)"},
+		{"passed where *Store is expected", "keep(store.NewStore())", "app/app.go:7 uses it as *Store (where *store.Store is expected); use it as Service there, or switch it by hand: pass the value through store.MeshService"},
+		{"with an error, defined and used through interface methods", "s, err := store.NewChecked()\n\tif err == nil {\n\t\tuse(s)\n\t}", "becomes newCheckedLocal; its result type changes from *Store to Service"},
+		{"with an error, declared with var", "var s, err = store.NewChecked()\n\tuse(s)\n\t_ = err", "becomes newCheckedLocal; its result type changes from *Store to Service"},
+		{"with an error, a method the interface lacks", "s, err := store.NewChecked()\n\t_, _ = s.Len(), err", "NewChecked returns *Store and is not rewritten: app/app.go:7 uses it as *Store (through the variable s at app.go:8: its method Len is not one of Service's)"},
+		{"with an error, the value discarded", "_, err := store.NewChecked()\n\t_ = err", "becomes newCheckedLocal; its result type changes from *Store to Service"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,6 +315,15 @@ func TestConcreteConstructor(t *testing.T) {
 			}
 			if !strings.Contains(strings.Join(all, "\n"), tt.want) {
 				t.Errorf("plan lacks %q:\n%s", tt.want, strings.Join(all, "\n"))
+			}
+			if strings.Contains(tt.want, "store.MeshService") {
+				declared := false
+				for _, c := range p.Changes {
+					declared = declared || strings.Contains(string(c.New), "\nfunc MeshService(")
+				}
+				if !declared {
+					t.Error("a manual step names store.MeshService but the plan does not generate it")
+				}
 			}
 		})
 	}

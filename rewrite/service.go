@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/meshsplit/meshsplit/internal/wiretype"
 	"github.com/meshsplit/meshsplit/rewrite/gen"
@@ -26,19 +27,38 @@ import (
 
 // serviceName returns the command name of an interface's service:
 // "inventory-svc" for inventory.Service or catalog.Catalog,
-// "payments-gateway-svc" for payments.Gateway.
+// "payments-gateway-svc" for payments.Gateway,
+// "translation-web-api-svc" for translation.WebAPI.
 func serviceName(pkgName, iface string) string {
 	if iface == "Service" || strings.EqualFold(iface, pkgName) {
 		return pkgName + "-svc"
 	}
+	return pkgName + "-" + kebab(iface) + "-svc"
+}
+
+// kebab turns a Go identifier into lower-case words joined by '-', keeping
+// initialisms whole: "WebAPI" gives "web-api", "HTTPServer" "http-server",
+// "OrderV2Store" "order-v2-store", "URLsByHost" "urls-by-host".
+func kebab(name string) string {
+	rs := []rune(name)
 	var b strings.Builder
-	for i, r := range iface {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('-')
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1]) && !pluralS(rs, i+1)
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				b.WriteByte('-')
+			}
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	return pkgName + "-" + b.String() + "-svc"
+	return b.String()
+}
+
+// pluralS reports whether rs[i] is the 's' of a plural initialism ("IDs",
+// "URLsByHost"): an 's' that ends the name or comes before an upper-case rune.
+func pluralS(rs []rune, i int) bool {
+	return rs[i] == 's' && (i+1 == len(rs) || unicode.IsUpper(rs[i+1]))
 }
 
 // serviceDir returns the directory of the interface's service command.
@@ -263,12 +283,13 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 
 	var params []svcParam
 	if ctor != nil {
+		fields := newFieldNames()
 		tuple := ctor.Params
 		for i := range tuple.Len() {
 			v := tuple.At(i)
 			t := v.Type()
 			if ctor.Func.Signature().Variadic() && i == tuple.Len()-1 {
-				params = append(params, svcParam{Field: depsField(v.Name(), i), Type: types.TypeString(t, imps.Qualifier), Name: v.Name()})
+				params = append(params, svcParam{Field: fields.name(v, i), Type: types.TypeString(t, imps.Qualifier), Name: v.Name()})
 				params[len(params)-1].Expr = "d." + params[len(params)-1].Field + "..."
 				continue
 			}
@@ -278,7 +299,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 				params = append(params, svcParam{Expr: fmt.Sprintf("%s.New%s(node.Client(&%s.%s))", q, gen.ClientName(name), q, gen.DescName(name)), Name: v.Name()})
 				continue
 			}
-			f := depsField(v.Name(), i)
+			f := fields.name(v, i)
 			params = append(params, svcParam{Field: f, Type: types.TypeString(t, imps.Qualifier), Expr: "d." + f, Name: v.Name()})
 		}
 	} else {
@@ -397,13 +418,59 @@ func commentLines(text string) string {
 	return b.String()
 }
 
-// depsField returns the field of svcDeps for constructor parameter i,
-// named param ("" or "_" when unnamed).
-func depsField(param string, i int) string {
-	if param == "" || param == "_" {
-		return fmt.Sprintf("P%d", i)
+// fieldNames names the fields of svcDeps, one per constructor parameter,
+// each name used once.
+type fieldNames map[string]bool
+
+func newFieldNames() fieldNames { return fieldNames{} }
+
+// name returns the exported field name for the constructor's i-th
+// parameter v: its name capitalised ("cfg" gives "Cfg"), or, where the name
+// says little (one letter, blank or missing), the name of its type ("n
+// notify.Notifier" gives "Notifier", "dbs []*sql.DB" keeps "Dbs").
+func (f fieldNames) name(v *types.Var, i int) string {
+	word := v.Name()
+	if utf8.RuneCountInString(word) <= 1 || word == "_" {
+		if tw := typeWord(v.Type()); tw != "" {
+			word = tw
+		}
 	}
-	return gen.FieldName(param)
+	if word == "" || word == "_" {
+		word = fmt.Sprintf("P%d", i)
+	}
+	word = gen.FieldName(word)
+	name := word
+	for n := 2; f[name]; n++ {
+		name = fmt.Sprintf("%s%d", word, n)
+	}
+	f[name] = true
+	return name
+}
+
+// typeWord returns a word naming t for a field name: a named type's name,
+// through pointers, slices ("s" added), arrays and channels; "" for others.
+func typeWord(t types.Type) string {
+	switch t := t.(type) {
+	case *types.Named:
+		return t.Obj().Name()
+	case *types.Alias:
+		return t.Obj().Name()
+	case *types.Pointer:
+		return typeWord(t.Elem())
+	case *types.Slice:
+		if w := typeWord(t.Elem()); w != "" {
+			return w + "s"
+		}
+	case *types.Array:
+		if w := typeWord(t.Elem()); w != "" {
+			return w + "s"
+		}
+	case *types.Map:
+		if w := typeWord(t.Elem()); w != "" {
+			return w + "Map"
+		}
+	}
+	return ""
 }
 
 // extracted reports whether n is an exported interface of the module that

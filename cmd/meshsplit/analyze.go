@@ -27,10 +27,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	dir := fs.String("C", ".", "analyze the module in `dir`")
 	tags := fs.String("tags", "", "comma-separated build `tags`, as for go build")
 	tests := fs.Bool("test", false, "include _test.go files and test packages")
+	generated := fs.Bool("generated", false, "include interfaces declared in files other tools generated (mocks, gRPC stubs)")
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema in docs/analyze.md)")
 	verbose := fs.Bool("v", false, "after the table, list each seam's methods, implementations, constructors, importers and conversions")
 	if code, ok := parseFlags(fs, args, []string{
-		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]",
+		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-generated] [-json] [-v] [patterns...]",
 		"Finds the interface seams of a Go module and judges whether each can cross a network.",
 		"Patterns default to ./... (relative to -C).",
 	}, stdout, stderr); !ok {
@@ -45,10 +46,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	prog, err := analyze.Load(ctx, analyze.Config{
-		Dir:      *dir,
-		Patterns: fs.Args(),
-		Tags:     splitTags(*tags),
-		Tests:    *tests,
+		Dir:       *dir,
+		Patterns:  fs.Args(),
+		Tags:      splitTags(*tags),
+		Tests:     *tests,
+		Generated: *generated,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)

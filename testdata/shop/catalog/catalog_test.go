@@ -194,8 +194,12 @@ func TestNewMemoryRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := catalog.NewMemory(tt.products, tt.thumbs); err == nil {
+			c, err := catalog.NewMemory(tt.products, tt.thumbs)
+			if err == nil {
 				t.Error("NewMemory succeeded, want an error")
+			}
+			if c != nil {
+				t.Errorf("NewMemory returned a %T with its error, want nil", c)
 			}
 		})
 	}

@@ -1,0 +1,146 @@
+package rewrite
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/meshsplit/meshsplit/analyze"
+)
+
+// This file extracts interfaces of testdata/fleet, a module with the shapes
+// real monoliths have and the shop lacks: a module-root package named
+// unlike its path, a constructor that returns its implementation behind a
+// decorator, and a file another tool generated.
+
+// TestDecoratorArgumentStaysLocal checks that the switch goes around the
+// whole of a decorating constructor: the decorator's argument inside it is
+// not wrapped (a local call would otherwise hop through the mesh under
+// MESHRPC_LOOPBACK), and the constructor's original body survives byte for
+// byte as newTrackerLocal.
+func TestDecoratorArgumentStaysLocal(t *testing.T) {
+	p, err := Extract(context.Background(), Options{Dir: "../testdata/fleet", Iface: "cargo.Tracker", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Refused() {
+		t.Fatalf("refused: %v", p.Refusals)
+	}
+	for _, s := range p.Actions {
+		if s.Kind == "wrap" {
+			t.Errorf("a site inside the switched constructor is wrapped: %s", s)
+		}
+	}
+	var tracker []byte
+	for _, c := range p.Changes {
+		switch p.Rel(c.Path) {
+		case "tracker.go":
+			tracker = c.New
+		case "tracker_mesh_switch.go":
+			t.Errorf("the plan creates %s although nothing calls MeshTracker", p.Rel(c.Path))
+		}
+	}
+	if tracker == nil {
+		t.Fatal("the plan does not change tracker.go")
+	}
+	orig, err := os.ReadFile(filepath.Join("..", "testdata", "fleet", "tracker.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const body = "\t// The decorator wraps the real tracker: callers get both or neither.\n\treturn newLoggingTracker(&tracker{repo: repo, now: time.Now}, logger)\n}\n"
+	if !bytes.Contains(orig, []byte(body)) {
+		t.Fatal("testdata/fleet/tracker.go changed: update this test's body")
+	}
+	want := "// newTrackerLocal is the original NewTracker, unchanged.\nfunc newTrackerLocal(repo Repository, logger *slog.Logger) Tracker {\n" + body
+	if !bytes.Contains(tracker, []byte(want)) {
+		t.Errorf("tracker.go after the plan lacks the original body as newTrackerLocal:\n%s", tracker)
+	}
+	if strings.Contains(string(tracker), "MeshTracker(") {
+		t.Errorf("tracker.go after the plan calls MeshTracker:\n%s", tracker)
+	}
+}
+
+// TestReportUnchangedByExtraction analyzes a module, extracts an interface
+// with -w, and analyzes it again: meshsplit's own generated files (client,
+// handler, switch, service main), the constructor's switch and its kept
+// original add no implementation, constructor, importer or finding, so the
+// report reads the same but for line numbers in the edited files.
+func TestReportUnchangedByExtraction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("type-checks modules with the runtime")
+	}
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
+		t.Setenv(k, v)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ module, iface string }{
+		{"fleet", "cargo.Tracker"},
+		{"shop", "orders.Service"}, // an out-param and a constructor with an error
+	} {
+		t.Run(tt.module, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "testdata", tt.module))); err != nil {
+				t.Fatal(err)
+			}
+			gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			gomod = []byte(strings.ReplaceAll(string(gomod), "=> ../../runtime", "=> "+filepath.Join(repo, "runtime")))
+			writeFiles(t, map[string]string{filepath.Join(dir, "go.mod"): string(gomod), filepath.Join(dir, "go.sum"): string(sum)})
+			ctx := context.Background()
+			before := reportText(t, dir)
+			p, err := Extract(ctx, Options{Dir: dir, Iface: tt.iface, Force: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Refused() {
+				t.Fatalf("refused: %v", p.Refusals)
+			}
+			if err := p.Apply(ctx, Writer{}); err != nil {
+				t.Fatal(err)
+			}
+			tidy := exec.Command("go", "mod", "tidy")
+			tidy.Dir = dir
+			if out, err := tidy.CombinedOutput(); err != nil {
+				t.Fatalf("go mod tidy: %v\n%s", err, out)
+			}
+			if after := reportText(t, dir); after != before {
+				t.Errorf("analyze's report changed with the extraction of %s:\n%s", tt.iface, UnifiedDiff("report", []byte(before), []byte(after), false))
+			}
+		})
+	}
+}
+
+// lineCol matches the line and column of a position.
+var lineCol = regexp.MustCompile(`\.go:\d+(:\d+)?`)
+
+// reportText returns analyze's verbose report on the module in dir, tests
+// included, as extract loads it, positions cut to their file names.
+func reportText(t *testing.T, dir string) string {
+	t.Helper()
+	prog, err := analyze.Load(context.Background(), analyze.Config{Dir: dir, Tests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prog.Errors) > 0 {
+		t.Fatalf("%s does not type-check: %v", dir, prog.Errors)
+	}
+	var b bytes.Buffer
+	if err := analyze.Run(prog).WriteText(&b, true); err != nil {
+		t.Fatal(err)
+	}
+	return lineCol.ReplaceAllString(b.String(), ".go")
+}

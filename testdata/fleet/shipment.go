@@ -1,0 +1,35 @@
+// Package cargo tracks the shipments of a small haulage fleet: where each one
+// is, and who may dispatch it. The module's root package is named unlike its
+// path (example.com/fleet), as many real modules are.
+package cargo
+
+import (
+	"errors"
+	"time"
+)
+
+// Status is where a shipment is in its life.
+type Status string
+
+// The statuses a shipment goes through, in order.
+const (
+	StatusBooked     Status = "booked"
+	StatusDispatched Status = "dispatched"
+	StatusDelivered  Status = "delivered"
+)
+
+// Shipment is one consignment from an origin depot to a destination.
+type Shipment struct {
+	ID          string    `json:"id"`
+	Origin      string    `json:"origin"`
+	Destination string    `json:"destination"`
+	WeightKg    float64   `json:"weight_kg"`
+	Status      Status    `json:"status"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Errors of the repository and the tracker; compare with errors.Is.
+var (
+	ErrNotFound     = errors.New("cargo: shipment not found")
+	ErrInvalidState = errors.New("cargo: shipment is not in a state that allows this")
+)
