@@ -328,7 +328,7 @@ func (p *planner) serviceSource(ctor *switchedCtor) (main, deps []byte, err erro
 	fmt.Fprintf(&b, "}\n\n")
 	fmt.Fprintf(&b, "// run serves %s until SIGINT or SIGTERM.\nfunc run() error {\n", p.ifaceName())
 	fmt.Fprintf(&b, "\tif err := %s.CheckEnv(); err != nil {\n\t\treturn err\n\t}\n", rt)
-	fmt.Fprintf(&b, "\tif %s.Remote(%s.Name) {\n\t\treturn fmt.Errorf(\"MESHRPC_REMOTE selects %%s, the service this process serves: list only the services it calls\", %s.Name)\n\t}\n", rt, desc, desc)
+	fmt.Fprintf(&b, "\tif %s.RemoteService(&%s) {\n\t\treturn fmt.Errorf(\"MESHRPC_REMOTE selects %%s, the service this process serves: list only the services it calls\", %s.Name)\n\t}\n", rt, desc, desc)
 	fmt.Fprintf(&b, "\tctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)\n\tdefer stop()\n")
 	fmt.Fprintf(&b, "\tnode, err := %s.DefaultNode()\n\tif err != nil {\n\t\treturn fmt.Errorf(\"mesh node: %%w\", err)\n\t}\n", rt)
 	usesDeps := false

@@ -144,3 +144,31 @@ func reportText(t *testing.T, dir string) string {
 	}
 	return lineCol.ReplaceAllString(b.String(), ".go")
 }
+
+// TestRootPackageName extracts from the module-root package cargo (path
+// example.com/fleet): the generated descriptor carries the package's name,
+// so that MESHRPC_REMOTE=cargo.Tracker, the name analyze prints, selects it
+// (the runtime's TestRemoteSelectsByPackageName checks the selection).
+func TestRootPackageName(t *testing.T) {
+	p, err := Extract(context.Background(), Options{Dir: "../testdata/fleet", Iface: "cargo.Tracker", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Refused() {
+		t.Fatalf("refused: %v", p.Refusals)
+	}
+	for _, c := range p.Changes {
+		switch p.Rel(c.Path) {
+		case "tracker_mesh.go":
+			for _, want := range []string{"Name:        \"example.com/fleet.Tracker\",\n\tPackage:     \"cargo\",", "meshrt.RemoteService(&TrackerMeshDesc)"} {
+				if !strings.Contains(string(c.New), want) {
+					t.Errorf("tracker_mesh.go lacks %q", want)
+				}
+			}
+		case "cmd/cargo-tracker-svc/main.go":
+			if !strings.Contains(string(c.New), "meshrt.RemoteService(&cargo.TrackerMeshDesc)") {
+				t.Errorf("the service main does not ask RemoteService:\n%s", c.New)
+			}
+		}
+	}
+}

@@ -53,6 +53,43 @@ func TestParseRemote(t *testing.T) {
 	}
 }
 
+// TestRemoteSelectsByPackageName checks the names MESHRPC_REMOTE selects a
+// service by when its package's name is not the last element of its path:
+// the module-root package cargo at example.com/fleet, and a /v2 path.
+func TestRemoteSelectsByPackageName(t *testing.T) {
+	fleet := &ServiceDesc{Name: "example.com/fleet.Tracker", Package: "cargo"}
+	store := &ServiceDesc{Name: "example.com/store/v2.Store", Package: "store"}
+	plain := &ServiceDesc{Name: "example.com/shop/inventory.Service"}
+	tests := []struct {
+		value string
+		desc  *ServiceDesc
+		want  bool
+	}{
+		{"cargo.Tracker", fleet, true},
+		{"fleet.Tracker", fleet, true}, // the path's suffix, as for any service
+		{"example.com/fleet.Tracker", fleet, true},
+		{"payments.Gateway, cargo.Tracker", fleet, true},
+		{"cargo.Trackers", fleet, false},
+		{"cargo.Track", fleet, false},
+		{"x/cargo.Tracker", fleet, false}, // a path, and no path ends in cargo
+		{"carg.Tracker", fleet, false},
+		{"store.Store", store, true},
+		{"v2.Store", store, true},
+		{"inventory.Service", plain, true},
+		{"shop.Service", plain, false},
+		{"*", fleet, true},
+	}
+	for _, tc := range tests {
+		spec := parseRemote(tc.value)
+		if spec.err != nil {
+			t.Fatalf("parseRemote(%q): %v", tc.value, spec.err)
+		}
+		if got := spec.selects(tc.desc); got != tc.want {
+			t.Errorf("%s=%q selects %s (package %q): %v, want %v", EnvRemote, tc.value, tc.desc.Name, tc.desc.Package, got, tc.want)
+		}
+	}
+}
+
 func TestConfigFromEnv(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -127,8 +164,9 @@ func TestRemoteUnsetStartsNothing(t *testing.T) {
 	}
 	Remote("warm.Up") // the first call parses the (empty) variable once
 	before := goroutines()
+	desc := &ServiceDesc{Name: "example.com/fleet.Tracker", Package: "cargo"}
 	allocs := testing.AllocsPerRun(1000, func() {
-		if Remote("example.com/shop/inventory.Service") {
+		if Remote("example.com/shop/inventory.Service") || RemoteService(desc) {
 			t.Fatal("Remote is true with the variable unset")
 		}
 	})

@@ -114,6 +114,38 @@ func Remote(service string) bool {
 	return s.matches(service)
 }
 
+// RemoteService reports whether MESHRPC_REMOTE selects the service desc
+// describes: by any name Remote accepts for desc.Name, or, when the
+// package's name is not the last element of its path, by that name and the
+// interface's ("cargo.Tracker" for example.com/fleet.Tracker declared in
+// package cargo). Generated constructors call it; like Remote, it starts
+// nothing and allocates nothing with MESHRPC_REMOTE unset.
+func RemoteService(desc *ServiceDesc) bool {
+	s := remoteFromEnv()
+	if !s.set {
+		return false
+	}
+	return s.err != nil || s.selects(desc)
+}
+
+// selects reports whether the spec selects the service desc describes (see
+// RemoteService).
+func (s remoteSpec) selects(desc *ServiceDesc) bool {
+	if s.matches(desc.Name) {
+		return true
+	}
+	if s.all || desc.Package == "" {
+		return false
+	}
+	iface := desc.Name[strings.LastIndexByte(desc.Name, '.')+1:]
+	for _, e := range s.entries {
+		if len(e) == len(desc.Package)+1+len(iface) && strings.HasPrefix(e, desc.Package) && e[len(desc.Package)] == '.' && strings.HasSuffix(e, iface) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckEnv reports a malformed MESHRPC_REMOTE and, when MESHRPC_REMOTE is
 // set, an invalid mesh configuration (MESHRPC_LISTEN, MESHRPC_CLUSTER_NODES,
 // MESHRPC_TLS_*, ...): what every remote call would otherwise fail with.

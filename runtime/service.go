@@ -19,6 +19,12 @@ type ServiceDesc struct {
 	// Name is the package path, a dot and the interface name:
 	// "example.com/shop/inventory.Service".
 	Name string
+	// Package is the name of the interface's package when it is not the
+	// last element of the package's path ("cargo" for a module-root package
+	// at example.com/fleet, "store" at example.com/store/v2), so that
+	// MESHRPC_REMOTE selects the service by the name analyze prints
+	// ("cargo.Tracker"); empty otherwise.
+	Package string
 	// Fingerprint is a hash over the method fingerprints. A caller and a
 	// server that disagree on it disagree on some method's signature.
 	Fingerprint string

@@ -65,17 +65,17 @@ func (c *ServiceMeshClient) Greet(ctx context.Context, name string) (string, err
 // MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,
 // served on an in-process node.
 func meshService(local func() Service) (Service, bool) {
-	if !meshrt.Remote(ServiceMeshDesc.Name) {
+	if !meshrt.RemoteService(&ServiceMeshDesc) {
 		return nil, false
 	}
 	return NewServiceMeshClient(meshrt.Connect(&ServiceMeshDesc, func() any { return local() })), true
 }
 
 // serviceImpl returns impl as a Service, or an error saying what it is.
-func serviceImpl(impl any) (Service, error) {
-	svc, ok := impl.(Service)
+func serviceImpl(impl2 any) (Service, error) {
+	svc, ok := impl2.(Service)
 	if !ok {
-		return nil, fmt.Errorf("meshsplit: %T does not implement github.com/meshsplit/meshsplit/bench/greeter.Service", impl)
+		return nil, fmt.Errorf("meshsplit: %T does not implement github.com/meshsplit/meshsplit/bench/greeter.Service", impl2)
 	}
 	return svc, nil
 }
@@ -111,8 +111,8 @@ func (m *serviceEchoResponse) UnmarshalMesh(d *meshrt.Decoder) {
 }
 
 // serviceEchoInvoke serves Service.Echo: it calls impl with the decoded request.
-func serviceEchoInvoke(ctx context.Context, impl any, req meshrt.Message) (meshrt.Message, error) {
-	svc, err := serviceImpl(impl)
+func serviceEchoInvoke(ctx context.Context, impl2 any, req meshrt.Message) (meshrt.Message, error) {
+	svc, err := serviceImpl(impl2)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +153,8 @@ func (m *serviceGreetResponse) UnmarshalMesh(d *meshrt.Decoder) {
 }
 
 // serviceGreetInvoke serves Service.Greet: it calls impl with the decoded request.
-func serviceGreetInvoke(ctx context.Context, impl any, req meshrt.Message) (meshrt.Message, error) {
-	svc, err := serviceImpl(impl)
+func serviceGreetInvoke(ctx context.Context, impl2 any, req meshrt.Message) (meshrt.Message, error) {
+	svc, err := serviceImpl(impl2)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"go/token"
 	"go/types"
 	"maps"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -389,7 +390,13 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 	}
 	fmt.Fprintf(w, "\n// %s describes %s on the mesh: its methods in name order,\n// how to serve them, and the errors that keep their identity across the wire.\n", g.desc, name)
 	fmt.Fprintf(w, "var %s = %s.ServiceDesc{\n", g.desc, g.rt)
-	fmt.Fprintf(w, "Name: %q,\nFingerprint: %q,\n", g.serviceName(), fingerprint(fps.String()))
+	fmt.Fprintf(w, "Name: %q,\n", g.serviceName())
+	if name, p := g.in.Pkg.Name(), g.in.Pkg.Path(); name != path.Base(p) {
+		// MESHRPC_REMOTE=cargo.Tracker, as analyze prints it, must select
+		// example.com/fleet.Tracker declared in package cargo.
+		fmt.Fprintf(w, "Package: %q,\n", name)
+	}
+	fmt.Fprintf(w, "Fingerprint: %q,\n", fingerprint(fps.String()))
 	fmt.Fprintf(w, "Methods: []%s.MethodDesc{\n", g.rt)
 	for _, m := range g.methods {
 		var params []string
@@ -432,7 +439,7 @@ func (g *generator) writeClient(w *strings.Builder) {
 	fmt.Fprintf(w, "\n// %s returns a mesh client of %s and true when\n", g.switchFn, name)
 	fmt.Fprintf(w, "// MESHRPC_REMOTE selects it, and nil and false otherwise. Under\n// MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,\n// served on an in-process node.\n")
 	fmt.Fprintf(w, "func %s(%s func() %s) (%s, bool) {\n", g.switchFn, g.l.local, name, name)
-	fmt.Fprintf(w, "if !%s.Remote(%s.Name) {\nreturn nil, false\n}\n", g.rt, g.desc)
+	fmt.Fprintf(w, "if !%s.RemoteService(&%s) {\nreturn nil, false\n}\n", g.rt, g.desc)
 	fmt.Fprintf(w, "return %s(%s.Connect(&%s, func() any { return %s() })), true\n}\n", g.newClient, g.rt, g.desc, g.l.local)
 }
 

@@ -49,7 +49,7 @@ func (c *CounterMeshClient) Add(ctx context.Context, n int64) (int64, error) {
 // MESHRPC_LOOPBACK=1 the client calls the implementation that local builds,
 // served on an in-process node.
 func meshCounter(local func() Counter) (Counter, bool) {
-	if !meshrt.Remote(CounterMeshDesc.Name) {
+	if !meshrt.RemoteService(&CounterMeshDesc) {
 		return nil, false
 	}
 	return NewCounterMeshClient(meshrt.Connect(&CounterMeshDesc, func() any { return local() })), true
