@@ -39,12 +39,21 @@ func (p *planner) switchConstructors() ([]switchedCtor, error) {
 		path := p.prog.Fset.Position(c.Decl.Pos()).Filename
 		name := c.Func.Name()
 		at := p.pos(c.Decl.Pos())
+		if strings.HasSuffix(path, "_test.go") {
+			p.action("skip", at, "%s is declared in a test file: tests build what they like; left as it is", name)
+			continue
+		}
 		if p.skipFile(path) {
-			continue // tests build what they like; generated code is ours
+			continue // meshsplit's own generated code
+		}
+		if c.Impl != nil && p.generatedByOther(path) {
+			p.action("skip", at, "%s builds %s in a file another tool generated (a mock or a stub): left as it is", name, c.Impl.Named.Obj().Name())
+			continue
 		}
 		outside := c.Pkg.Types.Path() != p.pkgPath()
 		if outside && !p.declaresImpl(c.Pkg.Types.Path()) {
-			continue // a factory that calls some constructor: that one switches
+			p.action("skip", at, "%s is a factory outside package %s that declares no implementation: the constructors it calls switch; left as it is", name, p.seam.Obj.Pkg().Name())
+			continue
 		}
 		if outside && !token.IsExported(p.ifaceName()) {
 			p.manual(at, "%s builds the unexported %s outside package %s: it cannot be switched from there", name, p.ifaceName(), p.seam.Obj.Pkg().Name())

@@ -427,6 +427,16 @@ func (p *planner) skipFile(path string) bool {
 	return ours
 }
 
+// generatedByOther reports whether another tool generated the file at path.
+func (p *planner) generatedByOther(path string) bool {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	generated, ours := generatedBy(src)
+	return generated && !ours
+}
+
 // fileOf returns the syntax file of pkg that holds pos.
 func fileOf(pkg *packages.Package, pos token.Pos) *ast.File {
 	for _, f := range pkg.Syntax {

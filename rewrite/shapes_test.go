@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,6 +169,49 @@ func TestRootPackageName(t *testing.T) {
 		case "cmd/cargo-tracker-svc/main.go":
 			if !strings.Contains(string(c.New), "meshrt.RemoteService(&cargo.TrackerMeshDesc)") {
 				t.Errorf("the service main does not ask RemoteService:\n%s", c.New)
+			}
+		}
+	}
+}
+
+// TestEveryConstructorAccountedFor checks that each constructor analyze
+// lists for an interface (tests loaded, as extract loads them) is either
+// switched or named in the plan at its file:line with the reason it is not:
+// none is skipped silently.
+func TestEveryConstructorAccountedFor(t *testing.T) {
+	modules := []struct {
+		dir    string
+		ifaces []string
+	}{
+		{"../testdata/fleet", []string{"cargo.Tracker", "cargo.Repository"}},
+		{"../testdata/shop", shopSeams},
+	}
+	for _, m := range modules {
+		prog, err := analyze.Load(context.Background(), analyze.Config{Dir: m.dir, Tests: true, Generated: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := analyze.Run(prog)
+		for _, iface := range m.ifaces {
+			seam, err := rep.Lookup(iface)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Extract(context.Background(), Options{Dir: m.dir, Iface: iface, Force: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var steps []string
+			for _, s := range append(append(p.Actions, p.Manual...), p.Refusals...) {
+				steps = append(steps, s.String())
+			}
+			all := strings.Join(steps, "\n")
+			for _, c := range seam.Ctors {
+				pos := prog.Fset.Position(c.Decl.Pos())
+				at := fmt.Sprintf("%s:%d: %s ", p.Rel(pos.Filename), pos.Line, c.Func.Name())
+				if !strings.Contains(all, at) {
+					t.Errorf("%s: constructor %s (%s:%d) is neither switched nor named in the plan:\n%s", iface, c.Func.Name(), p.Rel(pos.Filename), pos.Line, all)
+				}
 			}
 		}
 	}

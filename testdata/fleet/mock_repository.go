@@ -56,3 +56,13 @@ func (m *MockRepository) Recorded() []string {
 	defer m.mu.Unlock()
 	return append([]string(nil), m.Calls...)
 }
+
+// NewMockRepository returns a mock whose calls return zero values until
+// its funcs are set.
+func NewMockRepository() *MockRepository {
+	return &MockRepository{
+		GetFunc:  func(context.Context, string) (Shipment, error) { return Shipment{}, ErrNotFound },
+		SaveFunc: func(context.Context, Shipment) error { return nil },
+		ListFunc: func(context.Context) ([]Shipment, error) { return nil, nil },
+	}
+}
