@@ -262,31 +262,35 @@ func collectRefusals(err error, out *[]*gen.Refusal) {
 
 // errorsToRegister lists the errors whose identity the generated code keeps
 // across the wire: those the interface's package declares (unexported ones
-// included: the generated file lives there) and the exported ones of the
-// module's packages it imports, directly or not (the implementation may
-// return them wrapped), then the exported sentinels of the other modules'
-// packages that these import directly (gen.ThirdPartySentinels). Packages
-// that import the interface's package are left out: registering their
-// errors would be an import cycle.
+// included: the generated file lives there), then the exported errors of
+// the packages that the interface's package imports in its non-test files
+// and whose functions, variables or types the production code of the
+// interface's package or of an implementation's package uses: what the
+// implementation can return. Other modules' packages give their sentinel
+// values only (gen.ThirdPartySentinels). So the generated file imports
+// nothing the package does not import already, and registers no error of a
+// package the implementation never calls.
 func (p *planner) errorsToRegister() []types.Object {
 	own := p.seam.Obj.Pkg()
 	out := gen.FindErrors(own, true)
-	seen := map[*types.Package]bool{own: true}
-	visited := []*types.Package{own}
-	var visit func(*types.Package)
-	visit = func(pkg *types.Package) {
-		for _, imp := range pkg.Imports() {
-			if seen[imp] || !strings.HasPrefix(imp.Path()+"/", p.prog.Module+"/") {
-				continue
-			}
-			seen[imp] = true
-			visited = append(visited, imp)
-			out = append(out, gen.FindErrors(imp, false)...)
-			visit(imp)
+	imported := p.productionImports(p.seam.Pkg)
+	used := p.usedByProduction()
+	var module, other []*types.Package
+	for _, imp := range own.Imports() {
+		if !imported[imp.Path()] || !used[imp.Path()] {
+			continue
+		}
+		if imp.Path() == p.prog.Module || strings.HasPrefix(imp.Path(), p.prog.Module+"/") {
+			module = append(module, imp)
+		} else {
+			other = append(other, imp)
 		}
 	}
-	visit(own)
-	out = append(out, gen.ThirdPartySentinels(p.productionImports(visited), p.prog.Module)...)
+	sort.Slice(module, func(i, j int) bool { return module[i].Path() < module[j].Path() })
+	for _, imp := range module {
+		out = append(out, gen.FindErrors(imp, false)...)
+	}
+	out = append(out, gen.ThirdPartySentinels(other, p.prog.Module)...)
 	// The package may be its test variant: leave out what test files
 	// declare, which the generated file cannot see.
 	kept := out[:0]
@@ -298,31 +302,48 @@ func (p *planner) errorsToRegister() []types.Object {
 	return kept
 }
 
-// productionImports returns what pkgs import, leaving out what only the
-// test files of the interface's package import (pkgs[0], loaded with its
-// tests): the generated file must not pull a test-only dependency into the
-// package.
-func (p *planner) productionImports(pkgs []*types.Package) []*types.Package {
-	prod := map[string]bool{}
-	for _, f := range p.seam.Pkg.Syntax {
+// productionImports returns the paths that the non-test files of pkg
+// import.
+func (p *planner) productionImports(pkg *packages.Package) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range pkg.Syntax {
 		if strings.HasSuffix(p.prog.Fset.Position(f.Pos()).Filename, "_test.go") {
 			continue
 		}
 		for _, spec := range f.Imports {
 			if path, err := strconv.Unquote(spec.Path.Value); err == nil {
-				prod[path] = true
-			}
-		}
-	}
-	var out []*types.Package
-	for i, pkg := range pkgs {
-		for _, imp := range pkg.Imports() {
-			if i > 0 || prod[imp.Path()] {
-				out = append(out, imp)
+				out[path] = true
 			}
 		}
 	}
 	return out
+}
+
+// usedByProduction returns the paths of the packages whose functions,
+// variables or types the non-test code of the interface's package and of
+// the implementations' packages refers to.
+func (p *planner) usedByProduction() map[string]bool {
+	roots := map[string]bool{p.pkgPath(): true}
+	for _, impl := range p.seam.Impls {
+		if obj := impl.Named.Obj(); obj.Pkg() != nil {
+			roots[obj.Pkg().Path()] = true
+		}
+	}
+	used := map[string]bool{}
+	for _, pkg := range p.prog.Packages {
+		if !roots[pkg.PkgPath] || pkg.TypesInfo == nil {
+			continue
+		}
+		for id, obj := range pkg.TypesInfo.Uses {
+			if obj.Pkg() == nil || obj.Pkg().Path() == pkg.PkgPath || used[obj.Pkg().Path()] {
+				continue
+			}
+			if !strings.HasSuffix(p.prog.Fset.Position(id.Pos()).Filename, "_test.go") {
+				used[obj.Pkg().Path()] = true
+			}
+		}
+	}
+	return used
 }
 
 // writeGenerated plans writing a file meshsplit owns: refused when the file
