@@ -64,3 +64,20 @@ func TestFileKind(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorInterfacesAreNotSeams checks that an interface with an Error()
+// string method (testdata/fleet's ValidationError, returned in error
+// results) is left out with a note, not ranked as a service.
+func TestErrorInterfacesAreNotSeams(t *testing.T) {
+	prog, err := Load(context.Background(), Config{Dir: filepath.Join("..", "testdata", "fleet"), Tests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Run(prog)
+	if _, err := rep.Lookup("cargo.ValidationError"); err == nil {
+		t.Error("cargo.ValidationError is a seam")
+	}
+	if note := strings.Join(rep.Notes, "\n"); !strings.Contains(note, "1 error interface(s) (with an Error() string method) are not listed") {
+		t.Errorf("notes %q lack the error interface", note)
+	}
+}

@@ -127,12 +127,16 @@ func namedOf(t types.Type) *types.Named {
 // findSeams collects the named interfaces declared in the module's packages,
 // leaving out those of generated files unless Config.Generated.
 func (a *analysis) findSeams() {
-	skipped := 0
+	generated, errs := map[string]bool{}, map[string]bool{} // left out, by key
 	defer func() {
-		if skipped > 0 {
-			a.notes = append(a.notes, fmt.Sprintf("%d interface(s) declared in generated files (mocks, stubs) are not listed; -generated includes them", skipped))
+		if len(generated) > 0 {
+			a.notes = append(a.notes, fmt.Sprintf("%d interface(s) declared in generated files (mocks, stubs) are not listed; -generated includes them", len(generated)))
+		}
+		if len(errs) > 0 {
+			a.notes = append(a.notes, fmt.Sprintf("%d error interface(s) (with an Error() string method) are not listed: their values are errors, not services", len(errs)))
 		}
 	}()
+	errorType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
 	for _, p := range a.prog.Packages {
 		specs := typeSpecs(p)
 		scope := p.Types.Scope()
@@ -149,9 +153,13 @@ func (a *analysis) findSeams() {
 			if !ok || !iface.IsMethodSet() || iface.NumMethods() == 0 {
 				continue // constraints and empty interfaces are not seams
 			}
+			if types.Implements(named, errorType) {
+				errs[typeKey(tn)] = true
+				continue
+			}
 			if k := a.generated.at(a.prog.Fset, tn.Pos()); k == byMeshsplit || (k == byOtherTool && !a.prog.Config.Generated) {
-				if _, dup := a.seams[typeKey(tn)]; !dup && k == byOtherTool {
-					skipped++
+				if k == byOtherTool {
+					generated[typeKey(tn)] = true
 				}
 				continue
 			}

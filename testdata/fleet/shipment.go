@@ -33,3 +33,28 @@ var (
 	ErrNotFound     = errors.New("cargo: shipment not found")
 	ErrInvalidState = errors.New("cargo: shipment is not in a state that allows this")
 )
+
+// ValidationError is what Book returns for an incomplete shipment; callers
+// find the field at fault with errors.As.
+type ValidationError interface {
+	error
+	Field() string
+}
+
+type missingField string
+
+func (m missingField) Error() string { return "cargo: " + string(m) + " is required" }
+func (m missingField) Field() string { return string(m) }
+
+// Validate checks that a shipment can be booked.
+func Validate(s Shipment) ValidationError {
+	switch {
+	case s.ID == "":
+		return missingField("id")
+	case s.Origin == "":
+		return missingField("origin")
+	case s.Destination == "":
+		return missingField("destination")
+	}
+	return nil
+}

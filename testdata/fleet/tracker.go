@@ -29,8 +29,8 @@ func NewTracker(repo Repository, logger *slog.Logger) Tracker {
 }
 
 func (t *tracker) Book(ctx context.Context, s Shipment) (Shipment, error) {
-	if s.ID == "" || s.Origin == "" || s.Destination == "" {
-		return Shipment{}, fmt.Errorf("book: id, origin and destination are required")
+	if err := Validate(s); err != nil {
+		return Shipment{}, fmt.Errorf("book: %w", err)
 	}
 	s.Status = StatusBooked
 	s.UpdatedAt = t.now().UTC()

@@ -47,3 +47,12 @@ func TestTrackerWithMockRepository(t *testing.T) {
 		t.Fatalf("calls = %v", got)
 	}
 }
+
+func TestBookValidates(t *testing.T) {
+	tr := NewTracker(NewMemRepository(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err := tr.Book(context.Background(), Shipment{ID: "SH-2", Origin: "York"})
+	var ve ValidationError
+	if !errors.As(err, &ve) || ve.Field() != "destination" {
+		t.Fatalf("Book of a shipment without destination: %v, want a ValidationError on destination", err)
+	}
+}
