@@ -73,14 +73,15 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p := &planner{
-		ctx:     ctx,
-		opts:    opts,
-		prog:    prog,
-		seam:    seam,
-		plan:    &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env},
-		files:   map[string]*dstFile{},
-		writes:  map[string][]byte{},
-		removes: map[string]bool{},
+		ctx:       ctx,
+		opts:      opts,
+		prog:      prog,
+		seam:      seam,
+		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env},
+		files:     map[string]*dstFile{},
+		writes:    map[string][]byte{},
+		removes:   map[string]bool{},
+		asCreated: map[string]bool{},
 	}
 	if p.refuse(); p.plan.Refused() {
 		return p.plan, nil
@@ -113,6 +114,9 @@ type planner struct {
 	// exportedSwitch is set when a constructor outside the interface's
 	// package switches: the switch file then exports Switch<Iface>.
 	exportedSwitch bool
+	// asCreated holds the files the plan removes that are still as extract
+	// created them (deps.go): removing them loses nothing of the user's.
+	asCreated map[string]bool
 	// needWrap is set when a manual step tells code outside the interface's
 	// package to call Mesh<Iface>, so the switch file must declare it.
 	needWrap bool
@@ -532,7 +536,15 @@ func (p *planner) collect() error {
 	if err != nil {
 		return err
 	}
+	byPath := map[string]FileChange{}
+	for _, c := range changes {
+		byPath[c.Path] = c
+	}
 	for _, d := range dirty {
+		head, inHead := headVersion(p.ctx, p.prog.Root, d)
+		if harmlessDirt(byPath[d], head, inHead) || (!inHead && p.asCreated[d]) {
+			continue // meshsplit's own uncommitted edits: nothing of the user's is lost
+		}
 		p.refusal(p.plan.Rel(d), "has uncommitted changes: commit or stash them first, or pass -force")
 	}
 	if p.plan.Refused() {

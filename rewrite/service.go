@@ -210,6 +210,7 @@ func (p *planner) removeService(ctors []switchedCtor) error {
 		p.action("remove", p.plan.Rel(depsPath), "yours, with your edits, but only the generated main.go used it (the diff shows what goes)")
 		return nil
 	}
+	p.asCreated[depsPath] = true
 	p.action("remove", p.plan.Rel(depsPath), "still as extract created it")
 	return nil
 }
