@@ -91,3 +91,46 @@ func TestUncommittedExtractionDoesNotBlock(t *testing.T) {
 		t.Errorf("refusals after a hand edit = %v, want store/store.go alone", p.Refusals)
 	}
 }
+
+// TestPlanShowsTidyChanges extracts from a module whose go line (1.21) is
+// below the runtime module's: the plan must say, before -w, that 'go mod
+// tidy' will raise it, as a step left to the user's review, and list the
+// requirement it adds.
+func TestPlanShowsTidyChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy")
+	}
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off", "GOTOOLCHAIN": "local"} {
+		t.Setenv(k, v)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, map[string]string{
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.21\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "store/store.go"): "package store\n\nimport \"context\"\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return id, nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n",
+	})
+	p, err := Extract(context.Background(), Options{Dir: dir, Iface: "store.Store"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manual, actions []string
+	for _, s := range p.Manual {
+		manual = append(manual, s.String())
+	}
+	for _, s := range p.Actions {
+		actions = append(actions, s.String())
+	}
+	if want := "go.mod: 'go mod tidy' will raise the go line from 1.21 to 1.24"; !strings.Contains(strings.Join(manual, "\n"), want) {
+		t.Errorf("manual steps lack %q:\n%s", want, strings.Join(manual, "\n"))
+	}
+	if want := "go.mod: 'go mod tidy' will add github.com/hashicorp/yamux"; !strings.Contains(strings.Join(actions, "\n"), want) {
+		t.Errorf("actions lack %q:\n%s", want, strings.Join(actions, "\n"))
+	}
+	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil || !strings.Contains(string(gomod), "go 1.21\n") || strings.Contains(string(gomod), "yamux") {
+		t.Errorf("the plan wrote go.mod:\n%s", gomod)
+	}
+}

@@ -524,6 +524,9 @@ func (p *planner) collect() error {
 		p.action(c.Kind(), p.plan.Rel(c.Path), "")
 	}
 	p.plan.Actions = p.fileActions(changes)
+	if p.plan.TidyNeeded && !p.plan.Revert && !p.plan.Refused() {
+		p.tidyPreview(p.ctx, changes)
+	}
 
 	if p.opts.Force || len(changes) == 0 {
 		return nil

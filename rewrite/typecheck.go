@@ -40,27 +40,9 @@ func (p *Plan) Apply(ctx context.Context, w Writer) error {
 // go/packages' Overlay; go.mod cannot be (the go command refuses overlays of
 // it), so the new go.mod goes in through -modfile (see modEnv).
 func typeCheck(ctx context.Context, root string, changes []FileChange, env []string) ([]string, error) {
-	gomodPath := filepath.Join(root, "go.mod")
-	gomod, err := os.ReadFile(gomodPath)
+	gomod, overlay, err := planned(root, changes)
 	if err != nil {
 		return nil, err
-	}
-	overlay := map[string][]byte{}
-	for _, c := range changes {
-		switch {
-		case c.Path == gomodPath:
-			if c.New == nil {
-				return nil, errors.New("the plan removes go.mod")
-			}
-			gomod = c.New
-		case strings.HasSuffix(c.Path, ".go") && c.New != nil:
-			overlay[c.Path] = c.New
-		case strings.HasSuffix(c.Path, ".go"):
-			// A removed file: go/packages cannot overlay a deletion, so the
-			// file is overlaid with one whose build constraint is never
-			// satisfied, which keeps it out of every package.
-			overlay[c.Path] = []byte("//go:build ignore\n\npackage ignored\n")
-		}
 	}
 	env, cleanup, err := modEnv(root, gomod, env)
 	if err != nil {
@@ -92,6 +74,34 @@ func typeCheck(ctx context.Context, root string, changes []FileChange, env []str
 	})
 	sort.Strings(errs)
 	return errs, nil
+}
+
+// planned returns the module's go.mod as it will be after changes, and its
+// Go files as they will be, by path, for an overlay. go.mod cannot be
+// overlaid (the go command refuses it): it goes in through -modfile (see
+// modEnv). A removed Go file is overlaid with one whose build constraint is
+// never satisfied, which keeps it out of every package.
+func planned(root string, changes []FileChange) (gomod []byte, overlay map[string][]byte, err error) {
+	gomodPath := filepath.Join(root, "go.mod")
+	gomod, err = os.ReadFile(gomodPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	overlay = map[string][]byte{}
+	for _, c := range changes {
+		switch {
+		case c.Path == gomodPath:
+			if c.New == nil {
+				return nil, nil, errors.New("the plan removes go.mod")
+			}
+			gomod = c.New
+		case strings.HasSuffix(c.Path, ".go") && c.New != nil:
+			overlay[c.Path] = c.New
+		case strings.HasSuffix(c.Path, ".go"):
+			overlay[c.Path] = []byte("//go:build ignore\n\npackage ignored\n")
+		}
+	}
+	return gomod, overlay, nil
 }
 
 // absoluteReplaces rewrites the relative directory replacements of go.mod
