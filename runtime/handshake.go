@@ -254,9 +254,21 @@ func (s *security) secureChannel(conn net.Conn, dialed bool) (net.Conn, string, 
 
 // explainTLS turns a failed TLS handshake into a reason for the log.
 func (s *security) explainTLS(err error) string {
+	var refused certRefusal
+	if errors.As(err, &refused) {
+		return refused.Error() // this side's verdict on the peer's certificate
+	}
+	if strings.Contains(err.Error(), "tls: invalid signature by the") {
+		return fmt.Sprintf("the peer does not hold the private key of the certificate it presented: a certificate taken from another node? (TLS: %v)", err)
+	}
 	var op *net.OpError
-	if s.mode == modeKey && errors.As(err, &op) && op.Op == "remote error" && strings.Contains(op.Err.Error(), "bad certificate") {
-		return fmt.Sprintf("the peer refused this node's certificate: it has a different cluster key, or a clock more than %s off (TLS: %v)", certClockSlack, err)
+	if errors.As(err, &op) {
+		switch {
+		case s.mode == modeKey && op.Op == "remote error" && strings.Contains(op.Err.Error(), "bad certificate"):
+			return fmt.Sprintf("the peer refused this node's certificate: it has a different cluster key, or a clock more than an hour off (TLS: %v)", err)
+		case op.Op == "local error" && strings.Contains(op.Err.Error(), "bad record MAC"):
+			return fmt.Sprintf("the peer's handshake messages do not decrypt under this connection's keys: a replayed or altered handshake (TLS: %v)", err)
+		}
 	}
 	return "TLS: " + err.Error()
 }
