@@ -386,3 +386,24 @@ func TestValidateSecuritySettings(t *testing.T) {
 		})
 	}
 }
+
+// TestVersion1NodeRefused: a node of the previous protocol (HMAC handshake)
+// is told apart from junk and refused with a reason naming both versions.
+func TestVersion1NodeRefused(t *testing.T) {
+	cfg, logs := keyed(testKey)
+	srv, _ := serveGreeter(t, cfg, "a")
+	c, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	v1 := append([]byte("MSHR\x01\x01"), make([]byte, 16)...) // magic, version 1, keyed, nonce
+	v1 = appendString(appendString(v1, "0123456789abcdef"), "127.0.0.1:1")
+	c.Write(v1)
+	var pre [6]byte
+	if _, err := io.ReadFull(c, pre[:]); err != nil || pre != [6]byte{'M', 'S', 'H', 'R', protocolVersion, modeKey} {
+		t.Fatalf("preamble %q, %v", pre, err)
+	}
+	logs.waitLine(t, 10*time.Second, "inbound connection refused", "level=WARN", "protocol version 1, this node speaks 2")
+}
