@@ -407,3 +407,15 @@ func TestVersion1NodeRefused(t *testing.T) {
 	}
 	logs.waitLine(t, 10*time.Second, "inbound connection refused", "level=WARN", "protocol version 1, this node speaks 2")
 }
+
+// TestRefusedSeedLoggedAtWarn: a seed with another key is a misconfiguration
+// the operator must see, not a debug line.
+func TestRefusedSeedLoggedAtWarn(t *testing.T) {
+	srvCfg, _ := keyed(otherKey)
+	srv, _ := serveGreeter(t, srvCfg, "a")
+	cfg, logs := keyed(testKey)
+	cfg.Listen = ""
+	cfg.Seeds = []string{srv.Addr()}
+	startNode(t, cfg)
+	logs.waitLine(t, 10*time.Second, "level=WARN", "dial failed", srv.Addr(), "not signed by this cluster's key")
+}
