@@ -30,8 +30,11 @@ const maxIDLen, maxAddrLen = 256, 1024
 // or a connection to itself.
 var ErrHandshake = errors.New("meshrpc: handshake refused")
 
-// errSelf is the handshake's reason when a node dialed itself.
-var errSelf = fmt.Errorf("%w: connected to itself", ErrHandshake)
+// reasonSelf and errSelf are the handshake's verdict and error when a node
+// dialed itself.
+const reasonSelf = "connected to itself"
+
+var errSelf = fmt.Errorf("%w: %s", ErrHandshake, reasonSelf)
 
 // errNotMesh is the reason when the peer does not speak the protocol.
 var errNotMesh = fmt.Errorf("%w: not a meshsplit node", ErrHandshake)
@@ -90,7 +93,7 @@ func (s *security) handshake(conn net.Conn, dialed bool, id, addr string) (net.C
 	if _, err := c.Write(verdict); err != nil {
 		return nil, peerHello{}, fmt.Errorf("handshake: sending verdict: %w", err)
 	}
-	if theirs.id == id {
+	if reason == reasonSelf {
 		return nil, peerHello{}, errSelf
 	}
 	if reason != "" {
@@ -144,10 +147,10 @@ func (s *security) check(c net.Conn, r exactReader, dialed bool, mine, theirs he
 		}
 	}
 	switch {
-	case theirs.id == mine.id:
-		return "connected to itself", nil
 	case s.mode == modeKey && theirs.id != certID:
 		return fmt.Sprintf("the peer claims node id %q but its certificate is for %q", theirs.id, certID), nil
+	case theirs.id == mine.id:
+		return reasonSelf, nil
 	case !proofOK:
 		return "cluster key mismatch: the peer's proof of the cluster key is wrong (different " + EnvClusterKey + ")", nil
 	}

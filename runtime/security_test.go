@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -133,7 +134,8 @@ func TestForgedCertificateRefused(t *testing.T) {
 }
 
 // TestCertificateIDMustMatchHello: a node with the key (an insider) whose
-// certificate names one id cannot claim another in its hello.
+// certificate names one id cannot claim another in its hello, nor pass for
+// the node it connects to.
 func TestCertificateIDMustMatchHello(t *testing.T) {
 	cfg, logs := keyed(testKey)
 	srv, _ := serveGreeter(t, cfg, "a")
@@ -141,29 +143,32 @@ func TestCertificateIDMustMatchHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.issue("1111111111111111", x509.ExtKeyUsageClientAuth, time.Now())
+	const certID = "1111111111111111"
+	cert, err := ca.issue(certID, x509.ExtKeyUsageClientAuth, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, client := keyedTLS(&nodeCerts{ca: ca, id: "1111111111111111", now: time.Now, client: cert})
-	tc := tls.Client(dialPreamble(t, srv.Addr(), modeKey), client)
-	if err := tc.Handshake(); err != nil {
-		t.Fatalf("TLS with a certificate of the cluster: %v", err)
+	_, client := keyedTLS(&nodeCerts{ca: ca, id: certID, now: time.Now, client: cert})
+	for _, claimed := range []string{"2222222222222222", srv.ID()} {
+		tc := tls.Client(dialPreamble(t, srv.Addr(), modeKey), client)
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("TLS with a certificate of the cluster: %v", err)
+		}
+		tc.Write(appendHello(nil, hello{id: claimed}))
+		r := exactReader{tc}
+		if _, err := readHello(r); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := r.ReadByte(); err != nil || v != 1 {
+			t.Fatalf("claiming %s: verdict %d, %v; want a refusal", claimed, v, err)
+		}
+		why, _ := readString(r, 1024)
+		want := fmt.Sprintf("the peer claims node id %q but its certificate is for %q", claimed, certID)
+		if why != want {
+			t.Fatalf("refusal %q, want %q", why, want)
+		}
+		logs.waitLine(t, 10*time.Second, "inbound connection refused", "the peer claims node id", claimed, certID)
 	}
-	tc.Write(appendHello(nil, hello{id: "2222222222222222"}))
-	r := exactReader{tc}
-	if _, err := readHello(r); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := r.ReadByte(); err != nil || v != 1 {
-		t.Fatalf("verdict %d, %v; want a refusal", v, err)
-	}
-	why, _ := readString(r, 1024)
-	const want = `the peer claims node id "2222222222222222" but its certificate is for "1111111111111111"`
-	if why != want {
-		t.Fatalf("refusal %q, want %q", why, want)
-	}
-	logs.waitLine(t, 10*time.Second, "inbound connection refused", "the peer claims node id", "2222222222222222", "1111111111111111")
 }
 
 // dialPreamble connects to addr and exchanges the cleartext preamble of a
