@@ -162,6 +162,13 @@ func certNodeID(leaf *x509.Certificate) (string, error) {
 	return id, nil
 }
 
+// certRefusal is this node's refusal of the peer's certificate, as the TLS
+// handshake returns it.
+type certRefusal struct{ err error }
+
+func (r certRefusal) Error() string { return r.err.Error() }
+func (r certRefusal) Unwrap() error { return r.err }
+
 // roleName names a certificate role in errors.
 func roleName(role x509.ExtKeyUsage) string {
 	if role == x509.ExtKeyUsageServerAuth {
@@ -220,8 +227,10 @@ func (nc *nodeCerts) get(role x509.ExtKeyUsage) (*tls.Certificate, error) {
 func keyedTLS(nc *nodeCerts) (server, client *tls.Config) {
 	verify := func(role x509.ExtKeyUsage) func(tls.ConnectionState) error {
 		return func(cs tls.ConnectionState) error {
-			_, err := nc.ca.verifyPeer(cs.PeerCertificates, role, nc.now())
-			return err
+			if _, err := nc.ca.verifyPeer(cs.PeerCertificates, role, nc.now()); err != nil {
+				return certRefusal{err}
+			}
+			return nil
 		}
 	}
 	server = &tls.Config{

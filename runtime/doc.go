@@ -19,6 +19,8 @@
 //     error envelope.
 //   - node.go, peer.go, handshake.go, coalesce.go: nodes, peer sessions, the
 //     handshake before yamux, the write-coalescing connection under it.
+//   - security.go, clusterca.go: the security mode of a connection, TLS 1.3
+//     with certificates derived from the cluster key, the refusals.
 //   - wire.go, rpc_client.go, rpc_server.go: the fast path's frames and
 //     both of its ends.
 //   - gossip.go, info.go: membership and ServiceInfo.

@@ -322,7 +322,7 @@ func (n *Node) keepDialed(t *target) {
 			n.mu.Unlock()
 			return
 		}
-		n.log.Debug("dial failed", "target", t.addr, "err", err, "retry_in", backoff)
+		n.log.Log(context.Background(), refusalLevel(err), "dial failed", "target", t.addr, "err", err, "retry_in", backoff)
 		n.mu.Lock()
 		t.err = err
 		n.mu.Unlock()

@@ -52,6 +52,7 @@ func (s *logSink) waitLine(t testing.TB, d time.Duration, parts ...string) strin
 		s.mu.Unlock()
 		for _, line := range strings.Split(text, "\n") {
 			if containsAll(line, parts) {
+				t.Logf("logged: %s", line)
 				return line
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -133,7 +134,8 @@ func TestForgedCertificateRefused(t *testing.T) {
 }
 
 // TestCertificateIDMustMatchHello: a node with the key (an insider) whose
-// certificate names one id cannot claim another in its hello.
+// certificate names one id cannot claim another in its hello, nor pass for
+// the node it connects to.
 func TestCertificateIDMustMatchHello(t *testing.T) {
 	cfg, logs := keyed(testKey)
 	srv, _ := serveGreeter(t, cfg, "a")
@@ -141,29 +143,32 @@ func TestCertificateIDMustMatchHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := ca.issue("1111111111111111", x509.ExtKeyUsageClientAuth, time.Now())
+	const certID = "1111111111111111"
+	cert, err := ca.issue(certID, x509.ExtKeyUsageClientAuth, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, client := keyedTLS(&nodeCerts{ca: ca, id: "1111111111111111", now: time.Now, client: cert})
-	tc := tls.Client(dialPreamble(t, srv.Addr(), modeKey), client)
-	if err := tc.Handshake(); err != nil {
-		t.Fatalf("TLS with a certificate of the cluster: %v", err)
+	_, client := keyedTLS(&nodeCerts{ca: ca, id: certID, now: time.Now, client: cert})
+	for _, claimed := range []string{"2222222222222222", srv.ID()} {
+		tc := tls.Client(dialPreamble(t, srv.Addr(), modeKey), client)
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("TLS with a certificate of the cluster: %v", err)
+		}
+		tc.Write(appendHello(nil, hello{id: claimed}))
+		r := exactReader{tc}
+		if _, err := readHello(r); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := r.ReadByte(); err != nil || v != 1 {
+			t.Fatalf("claiming %s: verdict %d, %v; want a refusal", claimed, v, err)
+		}
+		why, _ := readString(r, 1024)
+		want := fmt.Sprintf("the peer claims node id %q but its certificate is for %q", claimed, certID)
+		if why != want {
+			t.Fatalf("refusal %q, want %q", why, want)
+		}
+		logs.waitLine(t, 10*time.Second, "inbound connection refused", "the peer claims node id", claimed, certID)
 	}
-	tc.Write(appendHello(nil, hello{id: "2222222222222222"}))
-	r := exactReader{tc}
-	if _, err := readHello(r); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := r.ReadByte(); err != nil || v != 1 {
-		t.Fatalf("verdict %d, %v; want a refusal", v, err)
-	}
-	why, _ := readString(r, 1024)
-	const want = `the peer claims node id "2222222222222222" but its certificate is for "1111111111111111"`
-	if why != want {
-		t.Fatalf("refusal %q, want %q", why, want)
-	}
-	logs.waitLine(t, 10*time.Second, "inbound connection refused", "the peer claims node id", "2222222222222222", "1111111111111111")
 }
 
 // dialPreamble connects to addr and exchanges the cleartext preamble of a
@@ -385,4 +390,37 @@ func TestValidateSecuritySettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVersion1NodeRefused: a node of the previous protocol (HMAC handshake)
+// is told apart from junk and refused with a reason naming both versions.
+func TestVersion1NodeRefused(t *testing.T) {
+	cfg, logs := keyed(testKey)
+	srv, _ := serveGreeter(t, cfg, "a")
+	c, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	v1 := append([]byte("MSHR\x01\x01"), make([]byte, 16)...) // magic, version 1, keyed, nonce
+	v1 = appendString(appendString(v1, "0123456789abcdef"), "127.0.0.1:1")
+	c.Write(v1)
+	var pre [6]byte
+	if _, err := io.ReadFull(c, pre[:]); err != nil || pre != [6]byte{'M', 'S', 'H', 'R', protocolVersion, modeKey} {
+		t.Fatalf("preamble %q, %v", pre, err)
+	}
+	logs.waitLine(t, 10*time.Second, "inbound connection refused", "level=WARN", "protocol version 1, this node speaks 2")
+}
+
+// TestRefusedSeedLoggedAtWarn: a seed with another key is a misconfiguration
+// the operator must see, not a debug line.
+func TestRefusedSeedLoggedAtWarn(t *testing.T) {
+	srvCfg, _ := keyed(otherKey)
+	srv, _ := serveGreeter(t, srvCfg, "a")
+	cfg, logs := keyed(testKey)
+	cfg.Listen = ""
+	cfg.Seeds = []string{srv.Addr()}
+	startNode(t, cfg)
+	logs.waitLine(t, 10*time.Second, "level=WARN", "dial failed", srv.Addr(), "not signed by this cluster's key")
 }
