@@ -195,7 +195,9 @@ func typeCheck(t *testing.T, overlay map[string][]byte) {
 	cfg := &packages.Config{
 		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo,
 		Dir:     abs,
-		Env:     append(os.Environ(), "GOWORK=off"),
+		// The corpus is a directory of the tool's module, which reaches the
+		// runtime module through the repository's go.work.
+		Env:     os.Environ(),
 		Overlay: overlay,
 	}
 	pkgs, err := packages.Load(cfg, ".")
