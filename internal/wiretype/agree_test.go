@@ -193,8 +193,8 @@ func typeCheck(t *testing.T, overlay map[string][]byte) {
 		t.Fatal(err)
 	}
 	cfg := &packages.Config{
-		Mode:    packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo,
-		Dir:     abs,
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo,
+		Dir:  abs,
 		// The corpus is a directory of the tool's module, which reaches the
 		// runtime module through the repository's go.work.
 		Env:     os.Environ(),
