@@ -56,23 +56,25 @@ func TestCheck(t *testing.T) {
 	tests := []struct {
 		method string
 		want   []string
+		prefix bool // only the first len(want) problems are pinned
 	}{
-		{"Fine", nil},
-		{"CtxAnywhere", nil},
-		{"ErrorFirst", []string{"interface r0"}},
-		{"ErrorParam", []string{"interface err"}},
-		{"Chans", []string{"chan c", "chan s.E", "chan s.F"}},
-		{"Funcs", []string{"func f", "func m[]"}},
-		{"Anys", []string{"interface v", "interface s[]"}},
-		{"Unsafe", []string{"unsafe u"}},
-		{"Recursive", []string{"recursive t.Kids[]", "recursive t.Up"}},
-		{"DefinedTime", []string{"defined-time s", "map-key m"}},
-		{"Blanks", nil},
-		{"ZeroSize", []string{"zero-size s", "zero-size e", "zero-size m", "map-key m"}},
-		{"Keys", []string{"pointer-key a", "pointer-key b", "map-key c", "map-key d"}},
-		{"JSON", []string{"json-dash d.A"}},
-		{"Generic", []string{"chan c.V"}},
-		{"Location", []string{"unexported-field l.name", "unexported-field l.zone", "unexported-field l.tx", "unexported-field l.extend", "unexported-field l.cacheStart", "unexported-field l.cacheEnd", "unexported-field l.cacheZone"}},
+		{"Fine", nil, false},
+		{"CtxAnywhere", nil, false},
+		{"ErrorFirst", []string{"interface r0"}, false},
+		{"ErrorParam", []string{"interface err"}, false},
+		{"Chans", []string{"chan c", "chan s.E", "chan s.F"}, false},
+		{"Funcs", []string{"func f", "func m[]"}, false},
+		{"Anys", []string{"interface v", "interface s[]"}, false},
+		{"Unsafe", []string{"unsafe u"}, false},
+		{"Recursive", []string{"recursive t.Kids[]", "recursive t.Up"}, false},
+		{"DefinedTime", []string{"defined-time s", "map-key m"}, false},
+		{"Blanks", nil, false},
+		{"ZeroSize", []string{"zero-size s", "zero-size e", "zero-size m", "map-key m"}, false},
+		{"Keys", []string{"pointer-key a", "pointer-key b", "map-key c", "map-key d"}, false},
+		{"JSON", []string{"json-dash d.A"}, false},
+		{"Generic", []string{"chan c.V"}, false},
+		// time.Location's fields may change with Go; its name comes first.
+		{"Location", []string{"unexported-field l.name"}, true},
 	}
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", checkSrc, parser.SkipObjectResolution)
@@ -102,6 +104,9 @@ func TestCheck(t *testing.T) {
 					root += string(rune('0' + p.Index))
 				}
 				got = append(got, p.Kind.String()+" "+p.Path(root))
+			}
+			if tt.prefix && len(got) > len(tt.want) {
+				got = got[:len(tt.want)]
 			}
 			if strings.Join(got, "; ") != strings.Join(tt.want, "; ") {
 				t.Errorf("Check:\n got %q\nwant %q", got, tt.want)

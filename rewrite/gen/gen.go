@@ -156,7 +156,7 @@ func newGenerator(in Input) (*generator, error) {
 	if in.Iface.Pkg() != in.Pkg || in.Iface.Parent() != in.Pkg.Scope() {
 		return nil, refuse("%s is not declared at the top level of package %s", in.Iface.Name(), in.Pkg.Path())
 	}
-	if named.TypeParams().Len() > 0 {
+	if wiretype.Generic(named) {
 		return nil, refuse("%s is generic: a mesh service needs one concrete signature per method", in.Iface.Name())
 	}
 	if strings.HasSuffix(pos.Filename, "_test.go") {
