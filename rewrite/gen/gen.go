@@ -173,7 +173,7 @@ func newGenerator(in Input) (*generator, error) {
 		iface: iface,
 	}
 	g.scope = packageScope(in.Fset, in.Pkg, g.path)
-	g.l = newLocals(g.scope)
+	g.l = newLocals(spelledNames(in.Iface, iface))
 	g.imports = NewImports(in.Pkg, slices.Collect(maps.Keys(g.scope))...)
 	g.imports.avoid = g.l.has
 	g.rt = g.imports.Use(runtimePath, "meshrt")
