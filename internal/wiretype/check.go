@@ -55,7 +55,7 @@ func (p Problem) Path(root string) string { return root + p.Sub }
 // type parameters are not problems of the walk: a generic interface is not
 // a service (see Generic).
 func Check(sig *types.Signature, home *types.Package) []Problem {
-	w := &walker{home: home, done: map[namedKey]bool{}, onStack: map[namedKey]bool{}}
+	w := &walker{home: home, done: map[namedKey]bool{}, onStack: map[namedKey]bool{}, unnameable: map[namedKey]bool{}}
 	params := sig.Params()
 	for i := range params.Len() {
 		v := params.At(i)
@@ -126,6 +126,9 @@ type walker struct {
 	done    map[namedKey]bool
 	onStack map[namedKey]bool
 	out     []Problem
+
+	unnameable map[namedKey]bool // named types reported as such, once each
+
 }
 
 // add records a problem of kind k at s.
@@ -269,7 +272,8 @@ func (w *walker) judge(s site) {
 // another package, or a type declared inside a function.
 func (w *walker) nameable(n *types.Named, s site) {
 	obj := n.Obj()
-	if pkg := obj.Pkg(); pkg != nil {
+	if pkg := obj.Pkg(); pkg != nil && !w.unnameable[keyOf(n)] {
+		w.unnameable[keyOf(n)] = !obj.Exported() && pkg != w.home || obj.Parent() != pkg.Scope()
 		if !obj.Exported() && pkg != w.home {
 			w.add(UnexportedType, site{t: n, sub: s.sub, field: s.field, owner: s.owner, tag: s.tag}, "")
 		}
@@ -279,7 +283,7 @@ func (w *walker) nameable(n *types.Named, s site) {
 	}
 	if args := n.TypeArgs(); args != nil {
 		for i := range args.Len() {
-			w.argNameable(args.At(i), s.sub+"["+strconv.Itoa(i)+"]", map[types.Type]bool{})
+			w.argNameable(args.At(i), s.sub+" (type argument #"+strconv.Itoa(i+1)+")", map[types.Type]bool{})
 		}
 	}
 }
