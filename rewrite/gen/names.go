@@ -150,11 +150,17 @@ func newLocals(scope nameSet) *locals {
 // numbered reports whether set holds prefix followed by digits only.
 func numbered(set nameSet, prefix string) bool {
 	for n := range set {
-		if rest, ok := strings.CutPrefix(n, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		if isNumbered(n, prefix) {
 			return true
 		}
 	}
 	return false
+}
+
+// isNumbered reports whether name is prefix followed by digits only.
+func isNumbered(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	return ok && rest != "" && strings.Trim(rest, "0123456789") == ""
 }
 
 // loop returns the loop variables of nesting depth depth.
@@ -170,7 +176,7 @@ func (l *locals) has(name string) bool {
 		return true
 	}
 	for _, p := range []string{l.loopI, l.loopK, l.loopV, l.loopN} {
-		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		if isNumbered(name, p) {
 			return true
 		}
 	}
