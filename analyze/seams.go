@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
 )
 
 // Run analyzes a loaded program: it finds the seams, their implementations,
@@ -169,7 +171,7 @@ func (a *analysis) findSeams() {
 				Obj:     tn,
 				Iface:   iface,
 				Spec:    specs[tn.Pos()],
-				Generic: named.TypeParams().Len() > 0,
+				Generic: wiretype.Generic(named),
 			}
 			if _, dup := a.seams[s.Name]; dup {
 				continue

@@ -19,8 +19,6 @@ type Problem struct {
 	// points to), ".Items[].Price" for a field of an element, "{key}" for
 	// a map's key, "[]" for an element or a map's value.
 	Sub string
-	// Top reports whether Type is Var's own type.
-	Top bool
 	// Type is the type the problem is about, as written.
 	Type types.Type
 	// Field is the struct field Type was reached through, if any, Owner
@@ -57,7 +55,7 @@ func (p Problem) Path(root string) string { return root + p.Sub }
 // type parameters are not problems of the walk: a generic interface is not
 // a service (see Generic).
 func Check(sig *types.Signature, home *types.Package) []Problem {
-	w := &walker{home: home, done: map[namedKey]bool{}, onStack: map[namedKey]bool{}}
+	w := &walker{home: home, done: map[namedKey]bool{}, onStack: map[namedKey]bool{}, unnameable: map[namedKey]bool{}}
 	params := sig.Params()
 	for i := range params.Len() {
 		v := params.At(i)
@@ -65,7 +63,7 @@ func Check(sig *types.Signature, home *types.Package) []Problem {
 			continue
 		}
 		w.root = Problem{Var: v, Index: i}
-		w.walk(site{t: v.Type(), top: true})
+		w.walk(site{t: v.Type()})
 	}
 	results := sig.Results()
 	for i := range results.Len() {
@@ -74,7 +72,7 @@ func Check(sig *types.Signature, home *types.Package) []Problem {
 			continue
 		}
 		w.root = Problem{Var: v, Index: i, Result: true}
-		w.walk(site{t: v.Type(), top: true})
+		w.walk(site{t: v.Type()})
 	}
 	return w.out
 }
@@ -98,7 +96,6 @@ func Generic(n *types.Named) bool { return n.TypeParams().Len() > 0 }
 type site struct {
 	t     types.Type
 	sub   string
-	top   bool
 	field *types.Var
 	owner *types.Named
 	tag   string
@@ -129,12 +126,15 @@ type walker struct {
 	done    map[namedKey]bool
 	onStack map[namedKey]bool
 	out     []Problem
+
+	unnameable map[namedKey]bool // named types reported as such, once each
+
 }
 
 // add records a problem of kind k at s.
 func (w *walker) add(k Kind, s site, via string) {
 	p := w.root
-	p.Kind, p.Sub, p.Top, p.Type, p.Field, p.Owner, p.Tag, p.Via = k, s.sub, s.top, s.t, s.field, s.owner, s.tag, via
+	p.Kind, p.Sub, p.Type, p.Field, p.Owner, p.Tag, p.Via = k, s.sub, s.t, s.field, s.owner, s.tag, via
 	w.out = append(w.out, p)
 }
 
@@ -272,17 +272,18 @@ func (w *walker) judge(s site) {
 // another package, or a type declared inside a function.
 func (w *walker) nameable(n *types.Named, s site) {
 	obj := n.Obj()
-	if pkg := obj.Pkg(); pkg != nil {
+	if pkg := obj.Pkg(); pkg != nil && !w.unnameable[keyOf(n)] {
+		w.unnameable[keyOf(n)] = !obj.Exported() && pkg != w.home || obj.Parent() != pkg.Scope()
 		if !obj.Exported() && pkg != w.home {
-			w.add(UnexportedType, site{t: n, sub: s.sub, top: s.top, field: s.field, owner: s.owner, tag: s.tag}, "")
+			w.add(UnexportedType, site{t: n, sub: s.sub, field: s.field, owner: s.owner, tag: s.tag}, "")
 		}
 		if obj.Parent() != pkg.Scope() {
-			w.add(LocalType, site{t: n, sub: s.sub, top: s.top, field: s.field, owner: s.owner, tag: s.tag}, "")
+			w.add(LocalType, site{t: n, sub: s.sub, field: s.field, owner: s.owner, tag: s.tag}, "")
 		}
 	}
 	if args := n.TypeArgs(); args != nil {
 		for i := range args.Len() {
-			w.argNameable(args.At(i), s.sub+"["+strconv.Itoa(i)+"]", map[types.Type]bool{})
+			w.argNameable(args.At(i), s.sub+" (type argument #"+strconv.Itoa(i+1)+")", map[types.Type]bool{})
 		}
 	}
 }

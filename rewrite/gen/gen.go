@@ -157,7 +157,7 @@ func newGenerator(in Input) (*generator, error) {
 	if in.Iface.Pkg() != in.Pkg || in.Iface.Parent() != in.Pkg.Scope() {
 		return nil, refuse("%s is not declared at the top level of package %s", in.Iface.Name(), in.Pkg.Path())
 	}
-	if named.TypeParams().Len() > 0 {
+	if wiretype.Generic(named) {
 		return nil, refuse("%s is generic: a mesh service needs one concrete signature per method", in.Iface.Name())
 	}
 	if strings.HasSuffix(pos.Filename, "_test.go") {
@@ -174,7 +174,7 @@ func newGenerator(in Input) (*generator, error) {
 		iface: iface,
 	}
 	g.scope = packageScope(in.Fset, in.Pkg, g.path)
-	g.l = newLocals(g.scope)
+	g.l = newLocals(spelledNames(in.Iface, iface))
 	g.imports = NewImports(in.Pkg, slices.Collect(maps.Keys(g.scope))...)
 	g.imports.avoid = g.l.has
 	g.rt = g.imports.Use(runtimePath, "meshrt")

@@ -101,10 +101,10 @@ func (s nameSet) unique(name string) string {
 // locals are the identifiers that generated function bodies declare
 // (receivers, parameters, variables, numbered loop variables). The bodies
 // refer to the package's own types by their bare names, so a local must
-// not be spelled like a name of the package scope: each is its usual name
-// unless the package declares that name, and then the same with the
-// smallest free numeric suffix. A user's type is never refused for its
-// name: the generated code steps aside.
+// not be spelled like one of those (see spelledNames): each is its usual
+// name unless such a type takes it, and then the same with the smallest
+// free numeric suffix. A user's type is never refused for its name: the
+// generated code steps aside.
 type locals struct {
 	c, ctx, d, e, err, impl, in, local, m, ok, out, req, resp, svc, v, before, after string
 	// loopI, loopK, loopV and loopN prefix the loop variables of nesting
@@ -114,8 +114,8 @@ type locals struct {
 	names nameSet // every local above
 }
 
-// newLocals chooses the locals of a file of a package whose package-scope
-// names are scope.
+// newLocals chooses the locals of a file whose bodies may spell the
+// package-scope names in scope.
 func newLocals(scope nameSet) *locals {
 	taken := nameSet{}
 	for n := range scope {
@@ -150,11 +150,17 @@ func newLocals(scope nameSet) *locals {
 // numbered reports whether set holds prefix followed by digits only.
 func numbered(set nameSet, prefix string) bool {
 	for n := range set {
-		if rest, ok := strings.CutPrefix(n, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		if isNumbered(n, prefix) {
 			return true
 		}
 	}
 	return false
+}
+
+// isNumbered reports whether name is prefix followed by digits only.
+func isNumbered(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	return ok && rest != "" && strings.Trim(rest, "0123456789") == ""
 }
 
 // loop returns the loop variables of nesting depth depth.
@@ -170,7 +176,7 @@ func (l *locals) has(name string) bool {
 		return true
 	}
 	for _, p := range []string{l.loopI, l.loopK, l.loopV, l.loopN} {
-		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		if isNumbered(name, p) {
 			return true
 		}
 	}
@@ -189,4 +195,59 @@ func packageScope(fset *token.FileSet, pkg *types.Package, skipFile string) name
 		scope[name] = true
 	}
 	return scope
+}
+
+// spelledNames returns the names of the package's own that the generated
+// bodies may spell: the interface's, and those of the package's named
+// types reachable from its methods' signatures (through elements, fields,
+// underlying types and type arguments). Other names of the package scope
+// (its functions, variables, types the interface does not carry) a local
+// may shadow harmlessly, so they keep the usual local names.
+func spelledNames(iface *types.TypeName, methods *types.Interface) nameSet {
+	out := nameSet{iface.Name(): true}
+	seen := map[types.Type]bool{}
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		switch u := types.Unalias(t).(type) {
+		case *types.Named:
+			if u.Obj().Pkg() == iface.Pkg() {
+				out[u.Obj().Name()] = true
+			}
+			if args := u.TypeArgs(); args != nil {
+				for i := range args.Len() {
+					walk(args.At(i))
+				}
+			}
+			walk(u.Underlying())
+		case *types.Pointer:
+			walk(u.Elem())
+		case *types.Slice:
+			walk(u.Elem())
+		case *types.Array:
+			walk(u.Elem())
+		case *types.Chan:
+			walk(u.Elem())
+		case *types.Map:
+			walk(u.Key())
+			walk(u.Elem())
+		case *types.Struct:
+			for i := range u.NumFields() {
+				walk(u.Field(i).Type())
+			}
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{u.Params(), u.Results()} {
+				for i := range tup.Len() {
+					walk(tup.At(i).Type())
+				}
+			}
+		}
+	}
+	for i := range methods.NumMethods() {
+		walk(methods.Method(i).Type())
+	}
+	return out
 }

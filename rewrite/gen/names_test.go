@@ -61,3 +61,41 @@ func TestFieldName(t *testing.T) {
 		}
 	}
 }
+
+func TestLocals(t *testing.T) {
+	tests := []struct {
+		scope          []string
+		m, req, v      string
+		i0, v1, hasPkg string // loop variables of depth 0 and 1; a name has() must report
+	}{
+		{nil, "m", "req", "v", "i0", "v1", "e"},
+		{[]string{"m", "req", "v"}, "m2", "req2", "v2", "i0", "vx1", "v2"},
+		{[]string{"i0", "k3"}, "m", "req", "v", "ix0", "v1", "ix7"},
+		{[]string{"m", "m2"}, "m3", "req", "v", "i0", "v1", "m3"},
+	}
+	for _, tt := range tests {
+		scope := nameSet{}
+		for _, n := range tt.scope {
+			scope[n] = true
+		}
+		l := newLocals(scope)
+		i0, _, _, _ := l.loop(0)
+		_, _, v1, _ := l.loop(1)
+		got := []string{l.m, l.req, l.v, i0, v1}
+		want := []string{tt.m, tt.req, tt.v, tt.i0, tt.v1}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("scope %v: locals %v, want %v", tt.scope, got, want)
+				break
+			}
+		}
+		if !l.has(tt.hasPkg) {
+			t.Errorf("scope %v: has(%q) = false", tt.scope, tt.hasPkg)
+		}
+		for n := range scope {
+			if l.names[n] {
+				t.Errorf("scope %v: a local is spelled %q", tt.scope, n)
+			}
+		}
+	}
+}
