@@ -34,6 +34,18 @@ type Options struct {
 	Force bool
 	// Env is the environment of the go command; nil means os.Environ().
 	Env []string
+	// Progress, when set, is told of each phase as it starts ("loading the
+	// module") and returns the function to call when the phase ends; the
+	// command prints the long ones.
+	Progress func(phase string) (done func())
+}
+
+// phase reports a phase to opts.Progress, if any.
+func (opts Options) phase(name string) (done func()) {
+	if opts.Progress == nil {
+		return func() {}
+	}
+	return opts.Progress(name)
 }
 
 // Extract plans the extraction of one interface (or, with opts.Revert, its
@@ -63,11 +75,15 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	defer cleanup()
+	done := opts.phase("loading the module with its tests (go/packages)")
 	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Generated: true, Env: env}) // the whole module, whatever -C names inside it
+	done()
 	if err != nil {
 		return nil, err
 	}
+	done = opts.phase("analyzing its seams")
 	rep := analyze.Run(prog)
+	done()
 	seam, err := rep.Lookup(opts.Iface)
 	if err != nil {
 		return nil, err
@@ -77,7 +93,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		opts:      opts,
 		prog:      prog,
 		seam:      seam,
-		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env},
+		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env, progress: opts.Progress},
 		files:     map[string]*dstFile{},
 		writes:    map[string][]byte{},
 		removes:   map[string]bool{},
@@ -525,7 +541,9 @@ func (p *planner) collect() error {
 	}
 	p.plan.Actions = p.fileActions(changes)
 	if p.plan.TidyNeeded && !p.plan.Revert && !p.plan.Refused() {
+		done := p.opts.phase("running 'go mod tidy' on a copy, to show what it will change")
 		p.tidyPreview(p.ctx, changes)
+		done()
 	}
 
 	if p.opts.Force || len(changes) == 0 {

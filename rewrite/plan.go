@@ -55,7 +55,8 @@ type Plan struct {
 	// 'go mod tidy' has to run before building.
 	TidyNeeded bool
 
-	env []string // of the go command, for Apply's type check
+	env      []string                   // of the go command, for Apply's type check
+	progress func(string) (done func()) // Options.Progress
 }
 
 // Refused reports whether the plan must not be applied.

@@ -23,7 +23,10 @@ func (p *Plan) Apply(ctx context.Context, w Writer) error {
 	if len(p.Changes) == 0 {
 		return nil
 	}
-	if errs, err := typeCheck(ctx, p.Root, p.Changes, p.env); err != nil {
+	done := Options{Progress: p.progress}.phase("type-checking the module as the plan leaves it")
+	errs, err := typeCheck(ctx, p.Root, p.Changes, p.env)
+	done()
+	if err != nil {
 		return fmt.Errorf("type-checking the result: %w", err)
 	} else if len(errs) > 0 {
 		return fmt.Errorf("the result would not type-check, nothing written:\n  %s", strings.Join(errs, "\n  "))

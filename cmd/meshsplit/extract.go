@@ -22,8 +22,9 @@ func runExtract(args []string, stdout, stderr io.Writer) (code int) {
 	revert := fs.Bool("revert", false, "undo the extraction: restore the constructors and remove what extract generated")
 	force := fs.Bool("force", false, "touch files even when they have uncommitted changes")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	verbose := fs.Bool("v", false, "print each phase on stderr as it starts and ends (on a terminal, phases over a second are shown anyway)")
 	if code, ok := parseFlags(fs, args, []string{
-		"usage: meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]",
+		"usage: meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json] [-v]",
 		"Without -w, prints the plan and a unified diff and writes nothing.",
 	}, stdout, stderr); !ok {
 		return code
@@ -44,7 +45,8 @@ func runExtract(args []string, stdout, stderr io.Writer) (code int) {
 	}()
 
 	ctx := context.Background()
-	plan, err := rewrite.Extract(ctx, rewrite.Options{Dir: *dir, Iface: *iface, Revert: *revert, Force: *force})
+	prog := newProgress("extract", stderr, *verbose)
+	plan, err := rewrite.Extract(ctx, rewrite.Options{Dir: *dir, Iface: *iface, Revert: *revert, Force: *force, Progress: prog.Phase})
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit extract: %s\n", oneLine(err))
 		return exitFailure
