@@ -72,10 +72,10 @@ func meshService(local func() Service) (Service, bool) {
 }
 
 // serviceImpl returns impl as a Service, or an error saying what it is.
-func serviceImpl(impl2 any) (Service, error) {
-	svc, ok := impl2.(Service)
+func serviceImpl(impl any) (Service, error) {
+	svc, ok := impl.(Service)
 	if !ok {
-		return nil, fmt.Errorf("meshsplit: %T does not implement github.com/meshsplit/meshsplit/bench/greeter.Service", impl2)
+		return nil, fmt.Errorf("meshsplit: %T does not implement github.com/meshsplit/meshsplit/bench/greeter.Service", impl)
 	}
 	return svc, nil
 }
@@ -111,8 +111,8 @@ func (m *serviceEchoResponse) UnmarshalMesh(d *meshrt.Decoder) {
 }
 
 // serviceEchoInvoke serves Service.Echo: it calls impl with the decoded request.
-func serviceEchoInvoke(ctx context.Context, impl2 any, req meshrt.Message) (meshrt.Message, error) {
-	svc, err := serviceImpl(impl2)
+func serviceEchoInvoke(ctx context.Context, impl any, req meshrt.Message) (meshrt.Message, error) {
+	svc, err := serviceImpl(impl)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +153,8 @@ func (m *serviceGreetResponse) UnmarshalMesh(d *meshrt.Decoder) {
 }
 
 // serviceGreetInvoke serves Service.Greet: it calls impl with the decoded request.
-func serviceGreetInvoke(ctx context.Context, impl2 any, req meshrt.Message) (meshrt.Message, error) {
-	svc, err := serviceImpl(impl2)
+func serviceGreetInvoke(ctx context.Context, impl any, req meshrt.Message) (meshrt.Message, error) {
+	svc, err := serviceImpl(impl)
 	if err != nil {
 		return nil, err
 	}
