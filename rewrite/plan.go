@@ -95,12 +95,13 @@ func (p *Plan) WriteText(w *bytes.Buffer) {
 		return
 	}
 	if len(p.Changes) == 0 {
+		// The actions explain changes; with none, they would be noise.
 		fmt.Fprintf(w, "%s %s: nothing to do, the module is up to date\n", verb, p.Seam)
 	} else {
 		fmt.Fprintf(w, "%s %s: %d file(s) to write\n", verb, p.Seam, len(p.Changes))
-	}
-	for _, s := range p.Actions {
-		fmt.Fprintf(w, "  %-11s %s\n", s.Kind, s)
+		for _, s := range p.Actions {
+			fmt.Fprintf(w, "  %-11s %s\n", s.Kind, s)
+		}
 	}
 	if len(p.Manual) > 0 {
 		fmt.Fprintf(w, "left to you:\n")
