@@ -164,7 +164,9 @@ func (p *peer) pickConn() *rpcConn {
 	if len(p.conns) < p.n.cfg.StreamsPerPeer {
 		return nil
 	}
-	return p.conns[int(p.next.Add(1))%len(p.conns)]
+	// Reduce the counter before converting it: on 32-bit platforms int of
+	// a uint32 past math.MaxInt32 is negative.
+	return p.conns[p.next.Add(1)%uint32(len(p.conns))]
 }
 
 // dropConn forgets a broken fast-path stream.
