@@ -81,11 +81,12 @@ func TestDuplicateCallIDRefusedWithoutTouchingTheCallInFlight(t *testing.T) {
 	waitFor(t, 5*time.Second, "the server to end the cancelled call", func() bool { return srv.inflightCount() == 0 })
 }
 
-// TestPeerThatStopsReadingIsHeldBackAndOthersServed has a peer write up to
-// 100 000 requests on one stream and never read a response. The server must
-// stop reading that stream at its bounds, so that the peer waits (its
-// writes block on yamux's window) while the server's heap stays within what
-// the bounds allow, and another peer is served meanwhile.
+// TestPeerThatStopsReadingIsHeldBackAndOthersServed has a peer write
+// 100 000 requests over four streams and never read a response. The server
+// must stop reading its streams at the bounds (here the peer's bound on
+// queued responses binds before the streams' own), so that the peer waits
+// (its writes block on yamux's windows) while the server's heap stays within
+// what the bounds allow, and another peer is served meanwhile.
 func TestPeerThatStopsReadingIsHeldBackAndOthersServed(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxCallsPerStream, cfg.MaxCallsPerPeer = 32, 64
@@ -99,47 +100,54 @@ func TestPeerThatStopsReadingIsHeldBackAndOthersServed(t *testing.T) {
 	}
 	pl := &abuserAtSrv[0].load
 
-	const requests, size = 100_000, 1 << 10
+	const streams, requests, size = 4, 100_000, 1 << 10
 	before := heapInUse()
-	ap, st := rawRPCStream(t, abuser, srv)
+	var ap *peer
 	var sent atomic.Int64
-	wrote := make(chan error, 1)
-	go func() {
-		w := bufio.NewWriterSize(st, 64<<10)
-		data := bytes.Repeat([]byte{'x'}, size)
-		var b []byte
-		for i := range requests {
-			b = requestFrame(b[:0], uint64(i+1), greeterEcho, "echo-1", 0, &greeterEchoRequest{Data: data})
-			if _, err := w.Write(b); err != nil {
-				wrote <- err
-				return
+	wrote := make(chan error, streams)
+	for range streams {
+		var st *yamux.Stream
+		ap, st = rawRPCStream(t, abuser, srv)
+		go func() {
+			w := bufio.NewWriterSize(st, 64<<10)
+			data := bytes.Repeat([]byte{'x'}, size)
+			var b []byte
+			for i := range requests / streams {
+				b = requestFrame(b[:0], uint64(i+1), greeterEcho, "echo-1", 0, &greeterEchoRequest{Data: data})
+				if _, err := w.Write(b); err != nil {
+					wrote <- err
+					return
+				}
+				sent.Add(1)
 			}
-			sent.Add(1)
-		}
-		wrote <- w.Flush()
-	}()
+			wrote <- w.Flush()
+		}()
+	}
 
 	// The server reaches the peer's bound on queued responses (they cannot
-	// leave: the peer reads none), then holds still: the writer stops.
+	// leave: the peer reads none), then holds still: the writers stop.
 	waitFor(t, 60*time.Second, "the abusive peer's queued responses to reach the bound", func() bool {
-		return pl.queued.Load() >= int64(cfg.MaxQueuedPerStream)
+		return pl.queued.Load() >= int64(cfg.MaxQueuedPerPeer)
 	})
 	stalled := func() bool {
 		n := sent.Load()
 		time.Sleep(50 * time.Millisecond)
 		return sent.Load() == n
 	}
-	waitFor(t, 30*time.Second, "the abusive writer to be held back", stalled)
+	waitFor(t, 30*time.Second, "the abusive writers to be held back", stalled)
 	if n := sent.Load(); n >= requests {
 		t.Fatalf("the server took all %d requests of a peer that reads nothing: no backpressure", n)
 	}
 
 	// Heap: the bounded server state (queued responses, calls with their
-	// request and response, goroutine stacks), the two yamux windows of the
+	// request and response, goroutine stacks), the two yamux windows of each
 	// stream (unread requests at the server, unread responses at the
-	// abuser), read and write buffers, and slack for everything else.
+	// abuser, at most 1 MiB each, in buffers grown by doubling), read and
+	// write buffers, the coalescing
+	// buffers of the session's two ends, and slack for everything else.
 	frameSize := int64(frameHeaderLen + len(requestPayload(greeterEcho, "echo-1", 0, &greeterEchoRequest{Data: make([]byte, size)})))
-	bound := int64(cfg.MaxQueuedPerPeer) + int64(cfg.MaxCallsPerPeer)*(2*frameSize+16<<10) + 2*(1<<20) + 256<<10 + 8<<20
+	bound := int64(cfg.MaxQueuedPerPeer) + int64(cfg.MaxCallsPerPeer)*(2*frameSize+16<<10) +
+		streams*(4<<20+96<<10) + 2*(maxPending+1<<20) + 4<<20
 	grew := heapInUse() - before
 	t.Logf("%d of %d requests written before the peer was held back; %d calls running and %d response bytes queued on the server; heap grew by %d bytes (bound %d)",
 		sent.Load(), requests, pl.calls.Load(), pl.queued.Load(), grew, bound)
@@ -148,6 +156,11 @@ func TestPeerThatStopsReadingIsHeldBackAndOthersServed(t *testing.T) {
 	}
 	if calls := pl.calls.Load(); calls > int64(cfg.MaxCallsPerPeer) {
 		t.Fatalf("%d calls of one peer running, over MaxCallsPerPeer %d", calls, cfg.MaxCallsPerPeer)
+	}
+	// Past the bound by at most the responses of the calls that were
+	// running when it was reached.
+	if q := pl.queued.Load(); q > int64(cfg.MaxQueuedPerPeer)+int64(cfg.MaxCallsPerPeer)*frameSize {
+		t.Fatalf("%d response bytes queued for one peer, over MaxQueuedPerPeer %d plus one response per call", q, cfg.MaxQueuedPerPeer)
 	}
 
 	// Another peer is served meanwhile.
@@ -158,12 +171,14 @@ func TestPeerThatStopsReadingIsHeldBackAndOthersServed(t *testing.T) {
 		}
 	}
 
-	// The abusive session ends: its writer returns and the server lets go.
+	// The abusive session ends: its writers return and the server lets go.
 	ap.sess.Close()
-	select {
-	case <-wrote:
-	case <-ctx.Done():
-		t.Fatal("the abusive writer did not return after its session closed")
+	for range streams {
+		select {
+		case <-wrote:
+		case <-ctx.Done():
+			t.Fatal("an abusive writer did not return after its session closed")
+		}
 	}
 	waitFor(t, 20*time.Second, "the server to release the abusive peer's calls and responses", func() bool {
 		return pl.calls.Load() == 0 && pl.queued.Load() == 0 && srv.inflightCount() == 0
