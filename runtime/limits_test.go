@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	stdruntime "runtime"
 	"strings"
 	"sync/atomic"
@@ -243,5 +244,41 @@ func TestFullStreamWaitsUntilACallEnds(t *testing.T) {
 	}
 	if most < 2 {
 		t.Fatalf("at most %d call ran at once; the test wants the stream at its bound of 2", most)
+	}
+}
+
+// TestPeerOpeningTooManyStreamsHasTheExtraOnesClosed opens fast-path
+// streams up to the bound, then one more: the server closes that one at
+// once, and the others stay served.
+func TestPeerOpeningTooManyStreamsHasTheExtraOnesClosed(t *testing.T) {
+	srv, _ := serveGreeter(t, testConfig(), "a")
+	caller, _ := callerOf(t, testConfig(), srv.Addr())
+	atSrv := srv.peerByID(caller.ID())
+	if len(atSrv) != 1 {
+		t.Fatal("the server has no session from the caller")
+	}
+	var first *yamux.Stream
+	for i := range maxRPCStreamsPerPeer {
+		_, st := rawRPCStream(t, caller, srv)
+		if i == 0 {
+			first = st
+		}
+	}
+	waitFor(t, 10*time.Second, "the server to serve every stream", func() bool {
+		return atSrv[0].load.rpcStreams.Load() == maxRPCStreamsPerPeer
+	})
+	_, extra := rawRPCStream(t, caller, srv)
+	extra.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := extra.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read on a stream past the bound: %d bytes, %v; want io.EOF (closed by the server)", n, err)
+	}
+	// The first stream still works.
+	if _, err := first.Write(requestFrame(nil, 1, greeterGreet, "greet-1", 0, &greeterGreetRequest{Name: "x"})); err != nil {
+		t.Fatal(err)
+	}
+	first.SetReadDeadline(time.Now().Add(10 * time.Second))
+	f, err := newFrameReader(first).read(1 << 20)
+	if err != nil || f.id != 1 || len(f.payload) == 0 || f.payload[0] != statusOK {
+		t.Fatalf("call on a stream within the bound: id %d, payload %q, %v", f.id, f.payload, err)
 	}
 }
