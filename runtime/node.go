@@ -540,14 +540,14 @@ func (n *Node) Close(ctx context.Context) error {
 	// Wait in this goroutine, so that nothing outlives Close when ctx ends
 	// first (a handler that ignores its context may never return).
 	var err error
+drain:
 	for _, c := range []*callCounter{&n.serverCalls, &n.unflushed, &n.clientCalls} {
 		select {
 		case <-c.idle():
-			continue
 		case <-ctx.Done():
 			err = fmt.Errorf("meshrpc: close: calls still in flight: %w", ctx.Err())
+			break drain
 		}
-		break
 	}
 	n.cancelBase()
 	n.http.close()
