@@ -54,7 +54,9 @@ func WithAffinity(ctx context.Context, key string) context.Context {
 // for registered errors; resp is still filled in when the method returned
 // results beside its error), or a *CallError for a failure of the mesh
 // (errors.Is(err, ErrUnavailable), ErrConnLost, ErrVersionSkew, ...). When
-// ctx ends first it returns ctx.Err().
+// ctx ends first it returns ctx.Err() itself, unwrapped, whatever the call
+// was doing (waiting for a route, writing, waiting for the response):
+// err == context.Canceled and errors.Is both hold.
 //
 // A call whose node fails before the request was sent is retried on another
 // node; once the request was sent, a failure is returned, never retried.
@@ -102,6 +104,9 @@ func (c *Client) Call(ctx context.Context, method int, req, resp Message) error 
 			c.n.log.Debug("call not sent; trying another node", "service", c.desc.Name, "method", md.Name, "peer", p.name(), "err", ns.err)
 			tried = append(tried, p)
 			lastErr = ns.err
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			continue
 		}
 		return err
@@ -242,8 +247,8 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 		case <-timer.C:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no node serves it (waited %v after the node started)", ErrUnavailable, c.n.cfg.RouteWait)}
 		case <-ctx.Done():
-			// Both hold: errors.Is(err, ctx.Err()) and errors.Is(err, ErrUnavailable).
-			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w while waiting for a node that serves it: %w", ctx.Err(), ErrUnavailable)}
+			c.n.log.Debug("call's context ended while waiting for a node that serves it", "service", c.desc.Name, "err", ctx.Err())
+			return nil, ctx.Err()
 		case <-c.n.closed:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: ErrNodeClosed}
 		}

@@ -20,6 +20,15 @@ const DefaultPort = 11999
 // DefaultMaxBody is the default limit of one request or response body.
 const DefaultMaxBody = 16 << 20
 
+// Default bounds of the work one peer may hand a node (Config's
+// MaxCallsPerStream, MaxCallsPerPeer, MaxQueuedPerStream, MaxQueuedPerPeer).
+const (
+	DefaultMaxCallsPerStream  = 1024
+	DefaultMaxCallsPerPeer    = 4096
+	DefaultMaxQueuedPerStream = 4 << 20
+	DefaultMaxQueuedPerPeer   = 16 << 20
+)
+
 // Config configures a Node. Start from DefaultConfig (or ConfigFromEnv) and
 // change what you need; NewNode calls Validate.
 type Config struct {
@@ -77,6 +86,15 @@ type Config struct {
 	// StreamsPerPeer is the number of fast-path streams a caller opens to
 	// each peer; calls are multiplexed over them.
 	StreamsPerPeer int
+	// MaxCallsPerStream bounds the calls this node runs at once for one
+	// fast-path stream, and MaxCallsPerPeer for all the streams of one
+	// peer. MaxQueuedPerStream and MaxQueuedPerPeer bound, in bytes, the
+	// responses queued for a peer that yamux has not taken yet (the peer
+	// reads them slower than they are made). A peer at any of them waits:
+	// its streams are not read until calls end and responses leave, so
+	// yamux's flow control holds its further requests on its side.
+	MaxCallsPerStream, MaxCallsPerPeer   int
+	MaxQueuedPerStream, MaxQueuedPerPeer int
 	// Logger receives the node's logs. Nil: quiet (MESHRPC_DEBUG=1 makes
 	// ConfigFromEnv set a debug logger on stderr).
 	Logger *slog.Logger
@@ -97,6 +115,11 @@ func DefaultConfig() Config {
 		ReconnectMax:    5 * time.Second,
 		RouteWait:       5 * time.Second,
 		StreamsPerPeer:  2,
+
+		MaxCallsPerStream:  DefaultMaxCallsPerStream,
+		MaxCallsPerPeer:    DefaultMaxCallsPerPeer,
+		MaxQueuedPerStream: DefaultMaxQueuedPerStream,
+		MaxQueuedPerPeer:   DefaultMaxQueuedPerPeer,
 	}
 }
 
@@ -145,6 +168,8 @@ func (c *Config) validateValues() error {
 		{"ReconnectMin must be positive and at most ReconnectMax", c.ReconnectMin <= 0 || c.ReconnectMin > c.ReconnectMax},
 		{"RouteWait must not be negative", c.RouteWait < 0},
 		{"StreamsPerPeer must be between 1 and 64", c.StreamsPerPeer < 1 || c.StreamsPerPeer > 64},
+		{"MaxCallsPerStream must be positive and at most MaxCallsPerPeer", c.MaxCallsPerStream < 1 || c.MaxCallsPerStream > c.MaxCallsPerPeer},
+		{"MaxQueuedPerStream must be positive and at most MaxQueuedPerPeer", c.MaxQueuedPerStream < 1 || c.MaxQueuedPerStream > c.MaxQueuedPerPeer},
 	}
 	for _, ch := range checks {
 		if ch.bad {

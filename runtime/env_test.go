@@ -144,12 +144,24 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestConfigValidateNamesTheField(t *testing.T) {
-	c := DefaultConfig()
-	c.StreamsPerPeer = 0
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "StreamsPerPeer") {
-		t.Fatalf("Validate = %v, want an error naming StreamsPerPeer", err)
+	cases := []struct {
+		field string
+		set   func(c *Config)
+	}{
+		{"StreamsPerPeer", func(c *Config) { c.StreamsPerPeer = 0 }},
+		{"MaxCallsPerStream", func(c *Config) { c.MaxCallsPerStream = 0 }},
+		{"MaxCallsPerStream", func(c *Config) { c.MaxCallsPerStream = c.MaxCallsPerPeer + 1 }},
+		{"MaxQueuedPerStream", func(c *Config) { c.MaxQueuedPerStream = -1 }},
+		{"MaxQueuedPerStream", func(c *Config) { c.MaxQueuedPerPeer = c.MaxQueuedPerStream - 1 }},
 	}
-	c = DefaultConfig()
+	for _, tc := range cases {
+		c := DefaultConfig()
+		tc.set(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("Validate = %v, want an error naming %s", err, tc.field)
+		}
+	}
+	c := DefaultConfig()
 	c.Listen = "nope"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("Validate = %v, want an error naming the address", err)

@@ -525,23 +525,24 @@ func (n *Node) Close(ctx context.Context) error {
 	}
 	leaves.Wait()
 	n.clientCalls.close()
-	drained := make(chan struct{})
-	go func() {
-		n.serverCalls.wait()
-		n.unflushed.wait()
-		n.clientCalls.wait()
-		close(drained)
-	}()
+	// Wait in this goroutine, so that nothing outlives Close when ctx ends
+	// first (a handler that ignores its context may never return).
 	var err error
-	select {
-	case <-drained:
-	case <-ctx.Done():
-		err = fmt.Errorf("meshrpc: close: calls still in flight: %w", ctx.Err())
+drain:
+	for _, c := range []*callCounter{&n.serverCalls, &n.unflushed, &n.clientCalls} {
+		select {
+		case <-c.idle():
+		case <-ctx.Done():
+			err = fmt.Errorf("meshrpc: close: calls still in flight: %w", ctx.Err())
+			break drain
+		}
 	}
 	n.cancelBase()
 	n.http.close()
-	if n.transport != nil {
-		n.transport.base.CloseIdleConnections()
+	// The transport is read through its once: Transport may be building it
+	// right now. (A node nobody asked for one builds an idle one here.)
+	if t, ok := n.Transport().(*meshTransport); ok {
+		t.base.CloseIdleConnections()
 	}
 	n.mu.Lock()
 	for _, p := range n.peers {
@@ -565,7 +566,7 @@ type callCounter struct {
 	n      atomic.Int64
 	closed atomic.Bool
 	mu     sync.Mutex
-	idle   chan struct{} // closed when n drops to zero, nil when nobody waits
+	idleCh chan struct{} // closed when n drops to zero, nil when nobody waits
 }
 
 // add counts a new call; it returns false once the counter is closed.
@@ -590,9 +591,9 @@ func (c *callCounter) doneN(k int) {
 		return
 	}
 	c.mu.Lock()
-	if c.idle != nil && c.n.Load() == 0 {
-		close(c.idle)
-		c.idle = nil
+	if c.idleCh != nil && c.n.Load() == 0 {
+		close(c.idleCh)
+		c.idleCh = nil
 	}
 	c.mu.Unlock()
 }
@@ -601,18 +602,21 @@ func (c *callCounter) doneN(k int) {
 func (c *callCounter) close() { c.closed.Store(true) }
 
 // wait returns once no call is in progress.
-func (c *callCounter) wait() {
+func (c *callCounter) wait() { <-c.idle() }
+
+// idle returns a channel that is closed once no call is in progress.
+func (c *callCounter) idle() <-chan struct{} {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.n.Load() == 0 {
-		c.mu.Unlock()
-		return
+		ch := make(chan struct{})
+		close(ch)
+		return ch
 	}
-	if c.idle == nil {
-		c.idle = make(chan struct{})
+	if c.idleCh == nil {
+		c.idleCh = make(chan struct{})
 	}
-	ch := c.idle
-	c.mu.Unlock()
-	<-ch
+	return c.idleCh
 }
 
 // inflightCount returns the number of server-side calls in progress.

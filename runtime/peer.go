@@ -32,6 +32,7 @@ type peer struct {
 	conns   []*rpcConn // fast-path streams this side opened
 	next    atomic.Uint32
 	pending callCounter // client calls in flight on this peer
+	load    peerLoad    // fast-path work the peer gave this node (server side)
 }
 
 // peerInfo is what a peer announces about itself.
@@ -164,7 +165,9 @@ func (p *peer) pickConn() *rpcConn {
 	if len(p.conns) < p.n.cfg.StreamsPerPeer {
 		return nil
 	}
-	return p.conns[int(p.next.Add(1))%len(p.conns)]
+	// Reduce the counter before converting it: on 32-bit platforms int of
+	// a uint32 past math.MaxInt32 is negative.
+	return p.conns[p.next.Add(1)%uint32(len(p.conns))]
 }
 
 // dropConn forgets a broken fast-path stream.
@@ -197,9 +200,10 @@ type frameWriter struct {
 	spare   []byte
 	writing bool
 	err     error
-	// written, when set, is told how many queued frames left the writer
-	// (handed to yamux, or dropped because the stream failed).
-	written func(frames int)
+	// written, when set, is told how many queued frames, of how many bytes
+	// in all, left the writer (handed to yamux, or dropped because the
+	// stream failed).
+	written func(frames, bytes int)
 	// interruptFn (fw.interrupt, allocated once) runs when the context of
 	// the goroutine writing ends; it sends on interrupted once the write
 	// deadline is set.
@@ -207,7 +211,7 @@ type frameWriter struct {
 	interrupted chan struct{}
 }
 
-func newFrameWriter(w net.Conn, written func(frames int)) *frameWriter {
+func newFrameWriter(w net.Conn, written func(frames, bytes int)) *frameWriter {
 	fw := &frameWriter{w: w, written: written, interrupted: make(chan struct{}, 1)}
 	fw.interruptFn = fw.interrupt
 	return fw
@@ -318,7 +322,7 @@ func (fw *frameWriter) drain(ctx context.Context, rest []byte, off, k int) {
 			go fw.drain(nil, out, off+n, k2)
 			return
 		}
-		fw.report(k2)
+		fw.report(k2, len(out))
 		fw.mu.Lock()
 		// The buffer just written becomes the next spare, unless it grew
 		// too large to keep. Either way the old spare, now fw.buf, must
@@ -333,24 +337,25 @@ func (fw *frameWriter) drain(ctx context.Context, rest []byte, off, k int) {
 			fw.w.Close()
 		}
 	}
-	dropped := fw.frames
+	dropped, droppedBytes := 0, 0
 	if fw.err != nil {
+		dropped, droppedBytes = fw.frames, len(fw.buf)
 		fw.buf, fw.frames = nil, 0
 		if rest != nil {
-			dropped += k // left by an interrupted writer, never written
+			// Left by an interrupted writer, never written.
+			dropped += k
+			droppedBytes += len(rest)
 		}
-	} else {
-		dropped = 0
 	}
 	fw.writing = false
 	fw.mu.Unlock()
-	fw.report(dropped)
+	fw.report(dropped, droppedBytes)
 }
 
-// report tells written about k frames that left the writer.
-func (fw *frameWriter) report(k int) {
+// report tells written about k frames of n bytes that left the writer.
+func (fw *frameWriter) report(k, n int) {
 	if fw.written != nil && k > 0 {
-		fw.written(k)
+		fw.written(k, n)
 	}
 }
 
@@ -360,11 +365,11 @@ func (fw *frameWriter) close(err error) {
 	if fw.err == nil {
 		fw.err = err
 	}
-	dropped := 0
+	dropped, droppedBytes := 0, 0
 	if !fw.writing {
-		dropped = fw.frames
+		dropped, droppedBytes = fw.frames, len(fw.buf)
 		fw.buf, fw.frames = nil, 0
 	}
 	fw.mu.Unlock()
-	fw.report(dropped)
+	fw.report(dropped, droppedBytes)
 }

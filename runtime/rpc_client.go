@@ -22,6 +22,11 @@ type rpcConn struct {
 	pending map[uint64]*pendingCall
 	nextID  uint64
 	err     error // set once the stream failed
+
+	// registered, when set (tests only), runs in start between registering
+	// a call and queueing its request: the moment a failing stream can
+	// take the call over.
+	registered func(id uint64, pc *pendingCall)
 }
 
 // pendingCall is one call waiting for its response.
@@ -63,15 +68,31 @@ func (c *rpcConn) start(ctx context.Context, reqHdr, body []byte) (uint64, *pend
 	id := c.nextID
 	c.pending[id] = pc
 	c.mu.Unlock()
+	if c.registered != nil {
+		c.registered(id, pc)
+	}
 
 	var hdr [frameHeaderLen]byte
 	appendFrameHeader(hdr[:0], frameRequest, id, len(reqHdr)+len(body))
 	if err := c.fw.queueCtx(ctx, hdr[:], reqHdr, body); err != nil {
-		c.forget(id)
-		pendingPool.Put(pc)
+		c.release(id, pc)
 		return 0, nil, &errNotSent{err}
 	}
 	return id, pc, nil
+}
+
+// release takes call id back from the stream and returns its record to the
+// pool. When the read loop took the call over first (the stream failed, or
+// a response came), it completes the record exactly once: release waits for
+// that completion, so that the record never reaches the pool still to be
+// completed, handing a stale result to the next call that draws it.
+func (c *rpcConn) release(id uint64, pc *pendingCall) {
+	if !c.forget(id) {
+		<-pc.done
+		putBuf(pc.resp.buf)
+	}
+	*pc = pendingCall{done: pc.done}
+	pendingPool.Put(pc)
 }
 
 // forget removes a call; it reports whether the call was still pending
@@ -89,13 +110,7 @@ func (c *rpcConn) forget(id uint64) bool {
 // cancel abandons a call whose context ended: the server is told to cancel
 // it, and a late response will be dropped.
 func (c *rpcConn) cancel(id uint64, pc *pendingCall) {
-	if !c.forget(id) {
-		// The response (or failure) arrived meanwhile: drain it.
-		<-pc.done
-		putBuf(pc.resp.buf)
-	}
-	*pc = pendingCall{done: pc.done}
-	pendingPool.Put(pc)
+	c.release(id, pc)
 	var f [frameHeaderLen]byte
 	appendFrameHeader(f[:0], frameCancel, id, 0)
 	// The caller is returning: never make it write.

@@ -13,12 +13,23 @@ import (
 
 // serveRPC serves one fast-path stream opened by a peer: it reads request
 // and cancel frames, runs each call in its own goroutine under a context
-// derived from the request's timeout, and queues the responses.
+// derived from the request's timeout, and queues the responses. While the
+// stream or its peer is at one of the bounds of limits.go it stops reading,
+// so that the peer waits instead of this node growing.
 func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
-	fw := newFrameWriter(st, n.unflushed.doneN)
-	s := &rpcStream{n: n, p: p, fw: fw, calls: map[uint64]context.CancelFunc{}}
+	if p.load.rpcStreams.Add(1) > maxRPCStreamsPerPeer {
+		p.load.rpcStreams.Add(-1)
+		n.log.Debug("peer opened too many fast-path streams; closing the new one", "peer", p.id, "limit", maxRPCStreamsPerPeer)
+		st.Close()
+		return
+	}
+	s := &rpcStream{n: n, p: p, calls: map[uint64]context.CancelFunc{}}
+	s.fw = newFrameWriter(st, s.written)
 	r := newFrameReader(st)
 	for {
+		if s.full() && !p.load.waitRoom(s.full, p.sess.CloseChan()) {
+			break
+		}
 		f, err := r.read(n.cfg.MaxBody + 64<<10)
 		if err != nil {
 			var big *errFrameTooLarge
@@ -49,22 +60,33 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 	// Stop the writer once the calls still running have given up.
 	go func() {
 		s.running.Wait()
-		fw.close(errWriterClosed)
+		s.fw.close(errWriterClosed)
+		p.load.rpcStreams.Add(-1)
 	}()
 }
 
 // rpcStream is the server's side of one fast-path stream.
 type rpcStream struct {
-	n  *Node
-	p  *peer
-	fw *frameWriter
+	n    *Node
+	p    *peer
+	fw   *frameWriter
+	load load // this stream's share of p.load
 
 	mu      sync.Mutex
 	calls   map[uint64]context.CancelFunc
 	running sync.WaitGroup // calls of this stream in progress
 }
 
-// start decodes a request frame and runs the call in its own goroutine.
+// full reports whether the stream or its peer reached a bound: the stream
+// is then not read until calls end or responses leave.
+func (s *rpcStream) full() bool {
+	c := &s.n.cfg
+	return s.load.over(c.MaxCallsPerStream, c.MaxQueuedPerStream) || s.p.load.over(c.MaxCallsPerPeer, c.MaxQueuedPerPeer)
+}
+
+// start decodes a request frame and runs the call in its own goroutine. A
+// request whose call id is already in flight on the stream is refused: it
+// must neither replace nor cancel the call that holds the id.
 func (s *rpcStream) start(f frame) {
 	call, perr := s.n.decodeRequest(f.payload)
 	putBuf(f.buf)
@@ -84,8 +106,17 @@ func (s *rpcStream) start(f frame) {
 		ctx, cancel = context.WithCancel(s.n.base)
 	}
 	s.mu.Lock()
+	if _, dup := s.calls[f.id]; dup {
+		s.mu.Unlock()
+		cancel()
+		s.n.endServe()
+		s.protoError(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
+		return
+	}
 	s.calls[f.id] = cancel
 	s.mu.Unlock()
+	s.load.calls.Add(1)
+	s.p.load.calls.Add(1)
 	s.running.Add(1)
 	go s.run(ctx, f.id, call)
 }
@@ -159,17 +190,7 @@ func skewText(desc *ServiceDesc, req request) string {
 
 // run invokes the method (recovering a panic) and queues the response.
 func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
-	defer s.n.endServe()
-	defer s.running.Done()
-	defer func() {
-		s.mu.Lock()
-		cancel := s.calls[id]
-		delete(s.calls, id)
-		s.mu.Unlock()
-		if cancel != nil {
-			cancel()
-		}
-	}()
+	defer s.end(id)
 	desc, md := call.svc.desc, call.md
 	out, err, panicked := invoke(ctx, md, call.svc.impl, call.in)
 	if panicked != "" {
@@ -178,6 +199,24 @@ func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
 		return
 	}
 	s.respond(id, call.svc.errs, out, err)
+}
+
+// end ends call id, which run queued the response of: it frees the id,
+// cancels the call's context, and only then makes room for the reader, so
+// that the node never counts more calls than its bounds allow.
+func (s *rpcStream) end(id uint64) {
+	s.mu.Lock()
+	cancel := s.calls[id]
+	delete(s.calls, id)
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.n.endServe()
+	s.running.Done()
+	s.load.calls.Add(-1)
+	s.p.load.calls.Add(-1)
+	s.p.load.released()
 }
 
 // invoke calls the method, turning a panic into its text.
@@ -245,12 +284,29 @@ func (s *rpcStream) protoError(id uint64, code byte, text string) {
 }
 
 // queue queues a response frame, counted until the writer hands it to
-// yamux, so that Close can wait for responses to leave.
+// yamux: by the node, so that Close can wait for responses to leave, and in
+// bytes by the stream and the peer, whose reader waits while they are over
+// their bounds.
 func (s *rpcStream) queue(parts ...[]byte) {
-	s.n.unflushed.addN(1)
-	if s.fw.queue(parts...) != nil {
-		s.n.unflushed.doneN(1)
+	size := 0
+	for _, p := range parts {
+		size += len(p)
 	}
+	s.n.unflushed.addN(1)
+	s.load.queued.Add(int64(size))
+	s.p.load.queued.Add(int64(size))
+	if s.fw.queue(parts...) != nil {
+		s.written(1, size)
+	}
+}
+
+// written is told by the frame writer that frames of size bytes in all left
+// it (handed to yamux, or dropped with a failed stream).
+func (s *rpcStream) written(frames, size int) {
+	s.n.unflushed.doneN(frames)
+	s.load.queued.Add(-int64(size))
+	s.p.load.queued.Add(-int64(size))
+	s.p.load.released()
 }
 
 // cancel cancels call id's context (the caller gave up).

@@ -80,7 +80,7 @@ type frame struct {
 type errFrameTooLarge struct {
 	kind byte
 	id   uint64
-	size int
+	size int64
 }
 
 func (e *errFrameTooLarge) Error() string {
@@ -105,18 +105,20 @@ func (fr *frameReader) read(max int) (frame, error) {
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return frame{}, err
 	}
-	n := int(binary.BigEndian.Uint32(hdr[:4]))
+	// The length stays 64-bit until it is known to be small: on 32-bit
+	// platforms an int of a length past math.MaxInt32 is negative.
+	n := int64(binary.BigEndian.Uint32(hdr[:4]))
 	if n < 9 {
 		return frame{}, fmt.Errorf("%w: frame length %d shorter than its header", ErrMalformed, n)
 	}
 	f := frame{kind: hdr[4], id: binary.BigEndian.Uint64(hdr[5:13])}
-	size := n - 9
-	if size > max {
-		if _, err := r.Discard(size); err != nil {
+	if n-9 > int64(max) {
+		if _, err := io.CopyN(io.Discard, r, n-9); err != nil {
 			return frame{}, err
 		}
-		return frame{}, &errFrameTooLarge{kind: f.kind, id: f.id, size: size}
+		return frame{}, &errFrameTooLarge{kind: f.kind, id: f.id, size: n - 9}
 	}
+	size := int(n - 9)
 	// The buffer grows as the bytes arrive, so a header announcing a large
 	// frame costs memory only once the frame is really there.
 	f.buf = getBuf(min(size, 64<<10))
