@@ -50,8 +50,8 @@ func copyShop(t *testing.T) string {
 
 // copyModule copies a module that replaces the runtime module with a
 // relative path into a temporary directory, points its replace directive at
-// this checkout's runtime and gives it the runtime's go.sum lines, so that
-// it builds offline once extract adds the runtime.
+// this checkout's runtime and adds the runtime's go.sum lines to its own, so
+// that it builds offline once extract adds the runtime.
 func copyModule(t *testing.T, src string) string {
 	t.Helper()
 	root := repoRoot(t)
@@ -79,7 +79,11 @@ func copyModule(t *testing.T, src string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dst, "go.sum"), sum, 0o644); err != nil {
+	own, err := os.ReadFile(filepath.Join(dst, "go.sum"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "go.sum"), append(own, sum...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dst
