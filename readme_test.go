@@ -387,6 +387,17 @@ func TestReadmeWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	shopBefore := treeDigest(t, filepath.Join(root, "testdata", "shop"))
+	// The walkthrough's go command is kept off the network: the modules the
+	// shop gains (the runtime module's requirements) must be in the module
+	// cache first. Building this module does not bring them (the workspace
+	// may select newer versions), so ask for them, with the network the test
+	// was given.
+	download := exec.Command("go", "mod", "download")
+	download.Dir = filepath.Join(root, "runtime")
+	download.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := download.CombinedOutput(); err != nil {
+		t.Fatalf("go mod download in runtime/ (the walkthrough needs the runtime's requirements in the module cache): %v\n%s", err, out)
+	}
 	w := &walkthrough{t: t, root: root, tmp: tmp, env: walkthroughEnv(), shells: map[string]*shell{}, procs: map[string]*process{}}
 	t.Cleanup(w.close)
 	completed := true

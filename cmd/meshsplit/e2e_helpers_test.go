@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,12 +49,41 @@ func copyShop(t *testing.T) string {
 	return copyModule(t, filepath.Join(repoRoot(t), "testdata", "shop"))
 }
 
+// startGoproxy is the GOPROXY the test binary started with, before
+// offlineEnv turns the network off.
+var startGoproxy = os.Getenv("GOPROXY")
+
+// runtimeDeps downloads the runtime module's requirements into the module
+// cache once per test binary: the split modules need them, and building
+// this module need not bring them (the workspace may select newer ones).
+var runtimeDeps struct {
+	once sync.Once
+	err  error
+	out  []byte
+}
+
+// cacheRuntimeDeps makes sure the module cache holds the runtime's
+// requirements, with the network the tests started with.
+func cacheRuntimeDeps(t *testing.T) {
+	t.Helper()
+	runtimeDeps.once.Do(func() {
+		cmd := exec.Command("go", "mod", "download")
+		cmd.Dir = filepath.Join(repoRoot(t), "runtime")
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOPROXY="+startGoproxy)
+		runtimeDeps.out, runtimeDeps.err = cmd.CombinedOutput()
+	})
+	if runtimeDeps.err != nil {
+		t.Fatalf("go mod download in runtime/ (split modules need its requirements): %v\n%s", runtimeDeps.err, runtimeDeps.out)
+	}
+}
+
 // copyModule copies a module that replaces the runtime module with a
 // relative path into a temporary directory, points its replace directive at
-// this checkout's runtime and gives it the runtime's go.sum lines, so that
-// it builds offline once extract adds the runtime.
+// this checkout's runtime and adds the runtime's go.sum lines to its own, so
+// that it builds offline once extract adds the runtime.
 func copyModule(t *testing.T, src string) string {
 	t.Helper()
+	cacheRuntimeDeps(t)
 	root := repoRoot(t)
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))
 	copyTree(t, src, dst)
@@ -79,7 +109,11 @@ func copyModule(t *testing.T, src string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dst, "go.sum"), sum, 0o644); err != nil {
+	own, err := os.ReadFile(filepath.Join(dst, "go.sum"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dst, "go.sum"), append(own, sum...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dst

@@ -96,6 +96,10 @@ func TestExtractShopEndToEnd(t *testing.T) {
 			// deps.go extract created included, built once: the
 			// multi-process run below uses the shop's binary.
 			bin := t.TempDir()
+			// First what a user sees after 'go mod tidy' (issue 9): the
+			// shop gains the runtime module and yamux, nothing else.
+			goCmd(t, built, []string{"GOFLAGS=-mod=mod"}, "mod", "tidy")
+			checkGainsOnlyTheRuntime(t, []byte(original["go.mod"]), built, "./cmd/shop")
 			goCmd(t, built, nil, "build", "-o", bin+string(filepath.Separator), "./...")
 			goCmd(t, built, nil, "vet", "./...")
 			local := goCmd(t, built, nil, "test", "-count=1", "./...")

@@ -92,6 +92,16 @@ func checkModule(t *testing.T, src, modPath string, cases []genCase, onlyRoundTr
 	copyTree(t, src, mod)
 	copyTree(t, "testdata/support/meshfill", filepath.Join(mod, "internal", "meshfill"))
 	copyFile(t, filepath.Join(repo, "runtime", "go.sum"), filepath.Join(mod, "go.sum"))
+	// The module builds offline: its requirements beyond this repository's
+	// are the runtime's, which building this module need not bring into the
+	// module cache (the workspace may select newer ones). Fetch them with
+	// the network the test was given.
+	download := exec.Command("go", "mod", "download")
+	download.Dir = filepath.Join(repo, "runtime")
+	download.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := download.CombinedOutput(); err != nil {
+		t.Fatalf("go mod download in runtime/: %v\n%s", err, out)
+	}
 	prepare(mod, repo)
 
 	descs := map[string][]string{} // package dir -> desc names
