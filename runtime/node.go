@@ -66,6 +66,8 @@ type Node struct {
 
 	transportOnce sync.Once
 	transport     *meshTransport
+
+	traffic *trafficLog // the calls of this node's clients, when Config.TrafficDir is set
 }
 
 // localService is one service published on this node.
@@ -103,6 +105,7 @@ func NewNode(cfg Config) (*Node, error) {
 	if n.log == nil {
 		n.log = quietLogger
 	}
+	n.traffic = newTrafficLog(cfg.TrafficDir, n.id, n.log)
 	n.base, n.cancelBase = context.WithCancel(context.Background())
 	n.served.Store(&map[string]*localService{})
 	n.routes.Store(&routeTable{})
@@ -551,6 +554,7 @@ func (n *Node) Close(ctx context.Context) error {
 		err = fmt.Errorf("meshrpc: close: calls still in flight: %w", ctx.Err())
 	}
 	n.cancelBase()
+	n.traffic.shutdown()
 	n.http.close()
 	if n.transport != nil {
 		n.transport.base.CloseIdleConnections()
