@@ -211,7 +211,7 @@ type identityCmp struct {
 func (c identityCmp) String() string {
 	where := "in test code"
 	if c.testPkg {
-		where = "in " + c.pkgLabel + ", a package only test code imports"
+		where = "in " + c.pkgLabel + ", a package only test code imports,"
 	}
 	return fmt.Sprintf("%s (%s) is declared %s and compared by identity at %s; the error that comes back over the wire is a copy, neither == nor errors.Is to it; in production that value would not exist on the far side", c.name, c.decl, where, c.where)
 }
@@ -412,11 +412,8 @@ func (d *diagnoser) keptPointers(tf testFunc, fails []failLoc) []string {
 			return true
 		}
 		for _, a := range call.Args {
-			id, ok := a.(*ast.Ident)
-			if !ok {
-				continue
-			}
-			if _, isPtr := types.Unalias(info.TypeOf(id)).Underlying().(*types.Pointer); !isPtr {
+			id, spell := pointerArg(info, a)
+			if id == nil {
 				continue
 			}
 			obj := info.Uses[id]
@@ -424,11 +421,31 @@ func (d *diagnoser) keptPointers(tf testFunc, fails []failLoc) []string {
 				continue
 			}
 			out = append(out, fmt.Sprintf("a write through a pointer the caller keeps: %s passes %s (%s) to %s; remotely the implementation keeps a pointer to its own copy, so what it writes through it after the call returned never reaches %s (only writes made during the call are copied back)",
-				d.short(call.Pos()), id.Name, types.TypeString(info.TypeOf(id), d.qual), m.Name, id.Name))
+				d.short(call.Pos()), spell, types.TypeString(info.TypeOf(a), d.qual), m.Name, id.Name))
 		}
 		return true
 	})
 	return out
+}
+
+// pointerArg returns the variable behind a pointer argument (p, or &v)
+// and the argument as written, or nil.
+func pointerArg(info *types.Info, a ast.Expr) (*ast.Ident, string) {
+	a = ast.Unparen(a)
+	if u, ok := a.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		if id, ok := ast.Unparen(u.X).(*ast.Ident); ok {
+			return id, "&" + id.Name
+		}
+		return nil, ""
+	}
+	id, ok := a.(*ast.Ident)
+	if !ok {
+		return nil, ""
+	}
+	if _, isPtr := types.Unalias(info.TypeOf(id)).Underlying().(*types.Pointer); !isPtr {
+		return nil, ""
+	}
+	return id, id.Name
 }
 
 // readAtFailure reports whether obj is used on a failure line of the test.

@@ -155,7 +155,9 @@ func (d *diagnoser) bypasses() []string {
 				if !ok {
 					return true
 				}
-				if named, ok := types.Unalias(pkg.TypesInfo.TypeOf(lit)).(*types.Named); ok && impls[named.Obj()] {
+				// A test double declared in test code shows through its
+				// conversion to the interface.
+				if named, ok := types.Unalias(pkg.TypesInfo.TypeOf(lit)).(*types.Named); ok && impls[named.Obj()] && !isTestFile(fset, named.Obj().Pos()) {
 					add(lit.Pos(), "%s{...} builds the implementation directly", types.TypeString(named, d.qual))
 				}
 				return true

@@ -1,0 +1,7 @@
+module example.com/ledger
+
+go 1.26
+
+// meshsplit extract adds a require for the runtime; this replace makes it
+// resolve to the checkout the fixture is bundled with.
+replace github.com/meshsplit/meshsplit => ../../..
