@@ -129,7 +129,7 @@ func checkLedgerJSON(t *testing.T, out string) {
 			Median int64    `json:"median_ns"`
 			Sites  []string `json:"sites"`
 		} `json:"traffic"`
-		Explained   []struct{ Test, Explained string } `json:"explained"`
+		Explained   []struct{ Test, Explained string }  `json:"explained"`
 		FailsInBoth []struct{ Test, FirstError string } `json:"fails_in_both"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
