@@ -182,20 +182,25 @@ func (r *Report) writeTraffic(w io.Writer, verbose bool) {
 		}
 		errs := fmt.Sprint(m.Errors)
 		if m.TransportFailures > 0 {
-			errs += fmt.Sprintf(" (+%d mesh)", m.TransportFailures)
+			errs += fmt.Sprintf(" (+%d transport)", m.TransportFailures)
 		}
 		note := ""
 		if m.Crossed() == 0 {
 			note = "never exercised remotely: every call failed in the mesh"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\n", m.Method, m.Calls, errs, duration(m.MedianNanos), len(m.Sites), note)
-		if verbose {
-			for _, s := range m.Sites {
-				fmt.Fprintf(tw, "  %s\t\t\t\t\t\n", s)
+	}
+	tw.Flush()
+	if verbose {
+		for _, m := range r.Traffic {
+			if len(m.Sites) > 0 {
+				fmt.Fprintf(w, "call sites of %s:\n", m.Method)
+				for _, s := range m.Sites {
+					fmt.Fprintf(w, "  %s\n", s)
+				}
 			}
 		}
 	}
-	tw.Flush()
 	if un := r.Unexercised(); len(un) > 0 && len(un) < len(r.Traffic) && !r.Strict {
 		fmt.Fprintf(w, "warning: %d of %d methods never exercised remotely: %s (the tests prove nothing about them; -strict makes this exit 3)\n", len(un), len(r.Traffic), strings.Join(un, ", "))
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/meshsplit/meshsplit/analyze"
@@ -106,7 +107,7 @@ func readTraffic(dir, root string, seam *analyze.Seam) ([]MethodTraffic, error) 
 		for s := range sites[name] {
 			m.Sites = append(m.Sites, s)
 		}
-		sort.Strings(m.Sites)
+		sort.Slice(m.Sites, func(i, j int) bool { return siteLess(m.Sites[i], m.Sites[j]) })
 		out = append(out, *m)
 	}
 	return out, nil
@@ -147,6 +148,29 @@ func relSite(root, site string) string {
 		return filepath.ToSlash(rel) + line
 	}
 	return site
+}
+
+// siteLess orders "file:line" sites by file, then line number.
+func siteLess(a, b string) bool {
+	fa, la := splitSite(a)
+	fb, lb := splitSite(b)
+	if fa != fb {
+		return fa < fb
+	}
+	return la < lb
+}
+
+// splitSite splits "file:line"; a site without a line has line 0.
+func splitSite(s string) (string, int) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, 0
+	}
+	n, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return s, 0
+	}
+	return s[:i], n
 }
 
 // median returns the median of ds (the lower middle of an even count), or
