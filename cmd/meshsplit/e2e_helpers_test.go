@@ -19,7 +19,7 @@ import (
 // checkout, snapshots of its files, and the go command.
 
 // repoRoot is the meshsplit checkout the tests run in.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -30,7 +30,7 @@ func repoRoot(t *testing.T) string {
 
 // offlineEnv sets the environment so that the go command, in the test and
 // in extract's own loads, uses the module cache only and never the network.
-func offlineEnv(t *testing.T) {
+func offlineEnv(t testing.TB) {
 	t.Setenv("GOFLAGS", "-mod=mod")
 	t.Setenv("GOPROXY", "off")
 	t.Setenv("GOSUMDB", "off")
@@ -51,7 +51,7 @@ func copyShop(t *testing.T) string {
 // into a temporary directory, points its replace directive at this
 // checkout and gives it this checkout's go.sum lines, so that it builds
 // offline once extract adds the runtime.
-func copyModule(t *testing.T, src string) string {
+func copyModule(t testing.TB, src string) string {
 	t.Helper()
 	root := repoRoot(t)
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))
@@ -85,7 +85,7 @@ func copyModule(t *testing.T, src string) string {
 }
 
 // copyTree copies the regular files of src into dst.
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -156,7 +156,7 @@ func meshsplit(args ...string) (code int, stdout, stderr string) {
 
 // goCmd runs the go command in dir with extra environment and returns its
 // combined output, failing the test on error.
-func goCmd(t *testing.T, dir string, env []string, args ...string) string {
+func goCmd(t testing.TB, dir string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -148,94 +147,6 @@ func scanEvents(rd io.Reader, f func(event)) error {
 // heartbeat is how often the progress says which packages are still
 // running when none finished meanwhile.
 const heartbeat = 10 * time.Second
-
-// goTest runs go test -json over patterns and collects the outcomes,
-// reporting each package as it ends. A failing test run is not an error;
-// a go command that produces no events is.
-func goTest(ctx context.Context, dir string, env, patterns []string, label string, progress func(string, ...any)) (*run, error) {
-	args := append([]string{"test", "-json", "-count=1", "-vet=off"}, patterns...)
-	progress("%s run: go %s", label, strings.Join(args, " "))
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("running go test: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("running go test: %w", err)
-	}
-
-	var mu sync.Mutex
-	running := map[string]time.Time{}
-	last := time.Now()
-	stop := make(chan struct{})
-	var beat sync.WaitGroup
-	beat.Add(1)
-	go func() {
-		defer beat.Done()
-		t := time.NewTicker(heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-t.C:
-				mu.Lock()
-				if now.Sub(last) >= heartbeat && len(running) > 0 {
-					var names []string
-					for pkg, since := range running {
-						names = append(names, fmt.Sprintf("%s (%s)", pkg, clock(now.Sub(since))))
-					}
-					sort.Strings(names)
-					progress("%s run: still running %s", label, strings.Join(names, ", "))
-					last = now
-				}
-				mu.Unlock()
-			}
-		}
-	}()
-
-	r := newRun()
-	tests := map[string]int{}
-	perr := scanEvents(stdout, func(e event) {
-		if e.Action == "start" && e.Test == "" && e.Package != "" {
-			mu.Lock()
-			running[e.Package] = time.Now()
-			mu.Unlock()
-		}
-		if e.Test != "" && (e.Action == "pass" || e.Action == "fail") {
-			tests[e.Package]++
-		}
-		if r.add(e) && e.Action != "skip" {
-			mu.Lock()
-			delete(running, e.Package)
-			last = time.Now()
-			mu.Unlock()
-			word := "ok  "
-			if e.Action == "fail" {
-				word = "FAIL"
-			}
-			progress("%s run: %s %s (%d tests, %.1fs)", label, word, e.Package, tests[e.Package], e.Elapsed)
-		}
-	})
-	close(stop)
-	beat.Wait()
-	werr := cmd.Wait()
-	if perr != nil {
-		return nil, perr
-	}
-	var ee *exec.ExitError
-	if werr != nil && !errors.As(werr, &ee) {
-		return nil, fmt.Errorf("running go test: %w", werr)
-	}
-	if len(r.outcome) == 0 && werr != nil {
-		return nil, fmt.Errorf("go test failed before running anything: %s", strings.TrimSpace(stderr.String()))
-	}
-	return r, nil
-}
 
 // compare lines the two runs up.
 func compare(local, remote *run) []Result {

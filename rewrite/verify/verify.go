@@ -115,17 +115,25 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
-	local, err := goTest(ctx, runDir, base, patterns, "local", progress)
+	tmp, err := os.MkdirTemp("", "meshsplit-verify-")
+	if err != nil {
+		return nil, fmt.Errorf("verify: a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	traffic := filepath.Join(tmp, "traffic")
+	if err := os.Mkdir(traffic, 0o755); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	bins, err := buildTests(ctx, runDir, base, patterns, filepath.Join(tmp, "bin"), progress)
 	if err != nil {
 		return nil, err
 	}
-	traffic, err := os.MkdirTemp("", "meshsplit-traffic-")
+	local, err := runTests(ctx, bins, base, "local", progress)
 	if err != nil {
-		return nil, fmt.Errorf("verify: a directory for the traffic records: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(traffic)
 	remoteEnv := append(base[:len(base):len(base)], envRemote+"="+seam.Name, envLoopback+"=1", envTraffic+"="+traffic)
-	remote, err := goTest(ctx, runDir, remoteEnv, patterns, "remote", progress)
+	remote, err := runTests(ctx, bins, remoteEnv, "remote", progress)
 	if err != nil {
 		return nil, err
 	}
