@@ -63,13 +63,16 @@ func TestVerifyVerdicts(t *testing.T) {
 		{
 			name: "clinic", iface: "clinic.Scheduler",
 			after: []run{{code: exitFailure, want: []string{
-				"example.com/clinic/clinic  3 pass  1 pass, 2 FAIL  2\n",
+				"example.com/clinic/clinic  4 pass  1 pass, 3 FAIL  3\n",
 				"Watch   1      0       ",
-				"2 differ:\n",
+				"3 differ:\n",
 				"  example.com/clinic/clinic.TestBookKeepsTime: local Pass, remote Fail\n      time.Time compared with != at clinic/scheduler_test.go:20 after crossing: its location is not UTC or Local (time.FixedZone at clinic/scheduler_test.go:11), and the decoded time carries an equal but distinct *time.Location, so == is false; compare with Equal\n",
 				"      first failure: scheduler_test.go:21: Book returned At = 2026-03-02 09:30:00 +0100 CET, want 2026-03-02 09:30:00 +0100 CET\n",
-				"  example.com/clinic/clinic.TestWatchSeesCancel: local Pass, remote Fail\n      a write through a pointer the caller keeps: clinic/scheduler_test.go:44 passes &a (*Appointment) to Watch;",
-				"FAIL: 2 test(s) differ between the runs\n",
+				"  example.com/clinic/clinic.TestMaxPerDay: local Pass, remote Fail\n      an any value whose dynamic type changed: PolicyError.Limit (clinic/scheduler.go:21) is an interface field of an error type, which crosses the wire as JSON,",
+				"the test reads it at clinic/scheduler_test.go:50;",
+				"      first failure: scheduler_test.go:51: PolicyError.Limit = 2 (float64), want 2\n",
+				"  example.com/clinic/clinic.TestWatchSeesCancel: local Pass, remote Fail\n      a write through a pointer the caller keeps: clinic/scheduler_test.go:62 passes &a (*Appointment) to Watch;",
+				"FAIL: 3 test(s) differ between the runs\n",
 			}, notWant: []string{"pointer aliasing", "explained differences"}}},
 		},
 	}

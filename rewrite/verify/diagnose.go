@@ -26,6 +26,9 @@ type diagnoser struct {
 	// import.
 	testOnlyPkgs map[string]bool
 	methods      map[string]*analyze.Method
+	// anyFields are the interface-typed fields of the module's error
+	// types (which cross the wire as JSON), with where they are declared.
+	anyFields map[*types.Var]string
 }
 
 // A testFunc is a Test function's declaration and the package holding it.
@@ -35,7 +38,7 @@ type testFunc struct {
 }
 
 func newDiagnoser(prog *analyze.Program, seam *analyze.Seam) *diagnoser {
-	d := &diagnoser{prog: prog, seam: seam, split: splitOf(prog, seam), tests: map[key]testFunc{}, testOnlyPkgs: map[string]bool{}, methods: map[string]*analyze.Method{}}
+	d := &diagnoser{prog: prog, seam: seam, split: splitOf(prog, seam), tests: map[key]testFunc{}, testOnlyPkgs: map[string]bool{}, methods: map[string]*analyze.Method{}, anyFields: map[*types.Var]string{}}
 	for _, m := range seam.Methods {
 		d.methods[m.Name] = m
 	}
@@ -62,6 +65,7 @@ func newDiagnoser(prog *analyze.Program, seam *analyze.Seam) *diagnoser {
 			}
 		}
 	}
+	d.findAnyFields()
 	for p := range testImports {
 		if !prodImports[p] && (p == prog.Module || strings.HasPrefix(p, prog.Module+"/")) {
 			d.testOnlyPkgs[p] = true
@@ -115,6 +119,7 @@ func (d *diagnoser) diagnose(r *Result) {
 		}
 		causes = append(causes, d.timeComparisons(tf)...)
 		causes = append(causes, d.keptPointers(tf, fails)...)
+		causes = append(causes, d.anyFieldUses(tf)...)
 	}
 	called := map[string]bool{}
 	if ok {
@@ -149,6 +154,56 @@ func (d *diagnoser) diagnose(r *Result) {
 		causes = append(causes, "first failure: "+first)
 	}
 	r.Causes = causes
+}
+
+// findAnyFields records the fields of interface type (other than error)
+// of the module's error types: extract registers those types, and they
+// cross the wire as JSON, so such a field comes back with another dynamic
+// type (a number as float64, a struct as map[string]any).
+func (d *diagnoser) findAnyFields() {
+	for _, pkg := range d.prog.Packages {
+		scope := pkg.Types.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || isTestFile(d.prog.Fset, tn.Pos()) {
+				continue
+			}
+			st, ok := tn.Type().Underlying().(*types.Struct)
+			if !ok || !(isError(tn.Type()) || isError(types.NewPointer(tn.Type()))) {
+				continue
+			}
+			for i := range st.NumFields() {
+				f := st.Field(i)
+				if types.IsInterface(f.Type()) && !isError(f.Type()) {
+					d.anyFields[f] = fmt.Sprintf("%s.%s (%s)", tn.Name(), f.Name(), d.short(f.Pos()))
+				}
+			}
+		}
+	}
+}
+
+// anyFieldUses names the uses, in the test, of an interface-typed field of
+// an error type.
+func (d *diagnoser) anyFieldUses(tf testFunc) []string {
+	var out []string
+	seen := map[string]bool{}
+	ast.Inspect(tf.decl, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		s := tf.pkg.TypesInfo.Selections[sel]
+		if s == nil || s.Kind() != types.FieldVal {
+			return true
+		}
+		f, _ := s.Obj().(*types.Var)
+		if decl, ok := d.anyFields[f]; ok && !seen[decl] {
+			seen[decl] = true
+			out = append(out, fmt.Sprintf("an any value whose dynamic type changed: %s is an interface field of an error type, which crosses the wire as JSON, so its value comes back as float64, string, bool, []any or map[string]any whatever it was; the test reads it at %s; give the field a concrete type", decl, d.short(sel.Pos())))
+		}
+		return true
+	})
+	return out
 }
 
 // topName returns the top-level test of a subtest name.

@@ -12,6 +12,17 @@ import (
 // ErrTaken is returned when the slot is booked already.
 var ErrTaken = errors.New("clinic: slot taken")
 
+// MaxPerDay is how many appointments a patient may book on one day.
+const MaxPerDay = 2
+
+// A PolicyError is a booking the clinic's rules refuse.
+type PolicyError struct {
+	Rule  string
+	Limit any // the limit the booking would exceed
+}
+
+func (e *PolicyError) Error() string { return fmt.Sprintf("clinic: %s: limit %v", e.Rule, e.Limit) }
+
 // An Appointment is a booked slot.
 type Appointment struct {
 	ID      string
@@ -45,6 +56,15 @@ type memScheduler struct {
 func (s *memScheduler) Book(ctx context.Context, patient string, at time.Time) (Appointment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sameDay := 0
+	for _, a := range s.byID {
+		if a.Patient == patient && a.Status == "booked" && a.At.YearDay() == at.YearDay() && a.At.Year() == at.Year() {
+			sameDay++
+		}
+	}
+	if sameDay >= MaxPerDay {
+		return Appointment{}, &PolicyError{Rule: "max-per-day", Limit: MaxPerDay}
+	}
 	for _, a := range s.byID {
 		if a.At.Equal(at) && a.Status == "booked" {
 			return Appointment{}, fmt.Errorf("book %s at %s: %w", patient, at.Format(time.Kitchen), ErrTaken)

@@ -34,6 +34,24 @@ func TestDoubleBooking(t *testing.T) {
 	}
 }
 
+func TestMaxPerDay(t *testing.T) {
+	s := NewScheduler()
+	ctx := context.Background()
+	for h := 9; h < 9+MaxPerDay; h++ {
+		if _, err := s.Book(ctx, "ana", time.Date(2026, 3, 4, h, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := s.Book(ctx, "ana", time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC))
+	var pe *PolicyError
+	if !errors.As(err, &pe) {
+		t.Fatalf("third Book on one day = %v, want a *PolicyError", err)
+	}
+	if pe.Limit != MaxPerDay {
+		t.Errorf("PolicyError.Limit = %v (%T), want %d", pe.Limit, pe.Limit, MaxPerDay)
+	}
+}
+
 func TestWatchSeesCancel(t *testing.T) {
 	s := NewScheduler()
 	ctx := context.Background()
