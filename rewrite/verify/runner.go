@@ -101,8 +101,9 @@ func buildTests(ctx context.Context, runDir string, env, patterns []string, dir 
 				}
 			}
 			if tb.failed.failed[p.ImportPath] == "" {
+				// No build output names it: say so rather than guess.
 				ip := p.ImportPath + " [build]"
-				tb.failed.build[ip] = strings.Split(strings.TrimSpace(string(out)), "\n")
+				tb.failed.build[ip] = []string{"the test binary did not build; run go test -c " + p.ImportPath + " to see why"}
 				tb.failed.failed[p.ImportPath] = ip
 			}
 		}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -192,5 +193,68 @@ func TestFirstFailure(t *testing.T) {
 	}
 	if got := firstFailure(testify); got != "price_test.go:31: Not equal: expected: 12 actual : 11" {
 		t.Errorf("firstFailure of a testify report = %q", got)
+	}
+}
+
+func TestVendorHint(t *testing.T) {
+	err := vendorHint(errors.New("go: inconsistent vendoring in /m:\n\tgithub.com/meshsplit/meshsplit: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt"), "/m")
+	if want := "/m/vendor/modules.txt is inconsistent with go.mod (extract added a requirement): run 'go mod vendor' in /m, then verify again"; err.Error() != want {
+		t.Errorf("vendorHint = %q, want %q", err, want)
+	}
+	other := errors.New("no Go files")
+	if vendorHint(other, "/m") != other {
+		t.Error("vendorHint changed an unrelated error")
+	}
+}
+
+func TestBinaryName(t *testing.T) {
+	for _, tt := range []struct{ ip, want string }{
+		{"example.com/shop/orders", "orders.test"},
+		{"example.com/shop/cmd/shop", "shop.test"},
+		{"example.com/lib/v2", "lib.test"},
+		{"example.com/lib/v2/store", "store.test"},
+	} {
+		if got := binaryName(testPkg{ImportPath: tt.ip}); got != tt.want {
+			t.Errorf("binaryName(%s) = %s, want %s", tt.ip, got, tt.want)
+		}
+	}
+}
+
+func TestFirstErrorOfABuildFailure(t *testing.T) {
+	r := newRun()
+	r.add(event{ImportPath: "m/p [m/p.test]", Action: "build-output", Output: "# m/p [m/p.test]\n"})
+	r.add(event{ImportPath: "m/p [m/p.test]", Action: "build-output", Output: "p/x_test.go:2:3: undefined: y\n"})
+	r.add(event{Package: "m/p", Action: "fail", FailedBuild: "m/p [m/p.test]"})
+	if got := firstError(r, key{"m/p", ""}); got != "p/x_test.go:2:3: undefined: y" {
+		t.Errorf("firstError = %q", got)
+	}
+}
+
+// TestExplainIdentity: a difference is explained only when every failure
+// line sits at an identity comparison of a test-only error.
+func TestExplainIdentity(t *testing.T) {
+	ids := []identityCmp{{name: "errBoom", decl: "p/a_test.go:11", where: "p/a_test.go:26", file: "a_test.go", line: 26}}
+	tests := []struct {
+		name   string
+		output []string
+		want   bool
+	}{
+		{"at the comparison's t.Fatalf", []string{"    a_test.go:27: Check = boom, want errBoom"}, true},
+		{"one failure elsewhere too", []string{"    a_test.go:27: x", "    a_test.go:40: y"}, false},
+		{"another file", []string{"    b_test.go:27: x"}, false},
+		{"too far below", []string{"    a_test.go:31: x"}, false},
+		{"no failure line (a panic)", []string{"panic: boom"}, false},
+	}
+	for _, tt := range tests {
+		got := explainIdentity(ids, failureLines(tt.output))
+		if (got != "") != tt.want {
+			t.Errorf("%s: explainIdentity = %q, want explained %v", tt.name, got, tt.want)
+		}
+		if got != "" && !strings.Contains(got, "errBoom (p/a_test.go:11) is declared in test code and compared by identity at p/a_test.go:26") {
+			t.Errorf("%s: explanation %q", tt.name, got)
+		}
+	}
+	if explainIdentity(nil, failureLines([]string{"a_test.go:27: x"})) != "" {
+		t.Error("explained without any identity comparison")
 	}
 }
