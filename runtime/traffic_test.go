@@ -76,11 +76,13 @@ func TestTrafficRecordsEveryOutcome(t *testing.T) {
 	// Concurrent calls through the generated-style client: whole lines.
 	var wg sync.WaitGroup
 	for range 20 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			if _, err := g.Echo(ctx, []byte("0123456789")); err != nil {
 				t.Error(err)
 			}
-		})
+		}()
 	}
 	wg.Wait()
 
