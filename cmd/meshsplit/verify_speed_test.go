@@ -31,7 +31,7 @@ func BenchmarkVerifySpeed(b *testing.B) {
 			for _, c := range m.copies {
 				cloneShop(b, mod, c)
 			}
-			if code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "inventory.Service", "-w"); code != exitOK {
+			if code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "example.com/shop/inventory.Service", "-w"); code != exitOK {
 				b.Fatalf("extract: exit %d\n%s%s", code, stdout, stderr)
 			}
 			goCmd(b, mod, nil, "test", "-count=1", "./...") // warm the build cache
@@ -41,7 +41,7 @@ func BenchmarkVerifySpeed(b *testing.B) {
 				goCmd(b, mod, nil, "test", "-count=1", "./...")
 				plain = append(plain, time.Since(start))
 				start = time.Now()
-				if code, stdout, stderr := meshsplit("verify", "-C", mod, "-iface", "inventory.Service"); code != exitOK {
+				if code, stdout, stderr := meshsplit("verify", "-C", mod, "-iface", "example.com/shop/inventory.Service"); code != exitOK {
 					b.Fatalf("verify: exit %d\n%s%s", code, stdout, stderr)
 				}
 				verify = append(verify, time.Since(start))
