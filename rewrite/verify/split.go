@@ -25,8 +25,9 @@ func genFile(seam *analyze.Seam) string {
 }
 
 // notExtracted returns "" when the module holds the generated file of
-// seam, and otherwise one line saying so and what to run.
-func notExtracted(prog *analyze.Program, seam *analyze.Seam, dir string) string {
+// seam, and otherwise one line saying so and the extract command to run
+// (with iface as the user spelled it).
+func notExtracted(prog *analyze.Program, seam *analyze.Seam, dir, iface string) string {
 	path := genFile(seam)
 	if path != "" && isGenerated(path, seam.Obj.Name()+"MeshDesc") {
 		return ""
@@ -36,13 +37,7 @@ func notExtracted(prog *analyze.Program, seam *analyze.Seam, dir string) string 
 		cflag = " -C " + dir
 	}
 	return fmt.Sprintf("not extracted: %s has no generated %s, so there is nothing to verify; run 'meshsplit extract%s -iface %s -w' first",
-		prog.Module, prog.RelFile(path), cflag, shortName(seam))
-}
-
-// shortName spells the interface as extract's -iface takes it: the
-// package's name and the interface's.
-func shortName(seam *analyze.Seam) string {
-	return seam.Pkg.Name + "." + seam.Obj.Name()
+		prog.Module, prog.RelFile(path), cflag, iface)
 }
 
 // isGenerated reports whether path starts with meshsplit's generated-file

@@ -87,7 +87,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	report := &Report{Seam: seam.Name, Strict: opts.Strict, Patterns: patterns}
-	if msg := notExtracted(prog, seam, dir); msg != "" {
+	if msg := notExtracted(prog, seam, dir, opts.Iface); msg != "" {
 		report.NotExtracted = msg
 		return report, nil
 	}
