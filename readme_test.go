@@ -159,6 +159,10 @@ func parseReadme(text string) ([]step, error) {
 // HTTP Date headers.
 var maskRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)|^Date: .*$`)
 
+// durationRE matches a measured duration ("35µs", "1.2ms") and the
+// blanks that align the table column it sits in (verify's median).
+var durationRE = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s)\b *`)
+
 // normalize prepares output lines for comparison: carriage returns and
 // trailing blanks go, timestamps are masked, and trailing empty lines are
 // dropped.
@@ -166,7 +170,8 @@ func normalize(lines []string) []string {
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
 		l = strings.TrimRight(l, " \t\r")
-		out = append(out, maskRE.ReplaceAllString(l, "<time>"))
+		l = durationRE.ReplaceAllString(maskRE.ReplaceAllString(l, "<time>"), "<duration> ")
+		out = append(out, strings.TrimRight(l, " "))
 	}
 	for len(out) > 0 && out[len(out)-1] == "" {
 		out = out[:len(out)-1]
@@ -289,6 +294,7 @@ func TestNormalize(t *testing.T) {
 		{[]string{`time=2026-11-25T16:23:37.683Z level=INFO msg="shop listening"`}, []string{`time=<time> level=INFO msg="shop listening"`}},
 		{[]string{`{"created_at":"2026-11-25T17:23:40.28+01:00"}  `}, []string{`{"created_at":"<time>"}`}},
 		{[]string{"no time here", "2026-11-25 is a date only"}, []string{"no time here", "2026-11-25 is a date only"}},
+		{[]string{"Levels   75     0   29µs    3", "Reserve  35     9   105µs   6", "took 1.25ms"}, []string{"Levels   75     0   <duration> 3", "Reserve  35     9   <duration> 6", "took <duration>"}},
 	}
 	for _, tt := range tests {
 		if got := normalize(tt.in); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {

@@ -17,6 +17,7 @@ type Client struct {
 	errs   *errorRegistry
 	err    error // configuration error, returned by every call
 	rr     atomic.Uint64
+	tlog   *trafficLog // nil unless MESHRPC_TRAFFIC is set (traffic.go)
 }
 
 // Client returns a client that calls desc's service on the peers of n that
@@ -26,7 +27,7 @@ func (n *Node) Client(desc *ServiceDesc) *Client {
 }
 
 func (n *Node) newClient(desc *ServiceDesc, target string) *Client {
-	c := &Client{n: n, desc: desc, target: target, errs: newErrorRegistry(desc.Errors)}
+	c := &Client{n: n, desc: desc, target: target, errs: newErrorRegistry(desc.Errors), tlog: n.traffic}
 	if err := checkDesc(desc); err != nil {
 		c.err = &CallError{Service: desc.Name, Op: "config", Err: fmt.Errorf("%w: %v", ErrConfig, err)}
 	}
@@ -61,6 +62,14 @@ func WithAffinity(ctx context.Context, key string) context.Context {
 // A call whose node fails before the request was sent is retried on another
 // node; once the request was sent, a failure is returned, never retried.
 func (c *Client) Call(ctx context.Context, method int, req, resp Message) error {
+	if c.tlog != nil {
+		return c.tlog.call(ctx, c, method, req, resp)
+	}
+	return c.call(ctx, method, req, resp)
+}
+
+// call is Call without the traffic record.
+func (c *Client) call(ctx context.Context, method int, req, resp Message) error {
 	if c.err != nil {
 		return c.err
 	}

@@ -98,6 +98,11 @@ type Config struct {
 	// Logger receives the node's logs. Nil: quiet (MESHRPC_DEBUG=1 makes
 	// ConfigFromEnv set a debug logger on stderr).
 	Logger *slog.Logger
+	// TrafficDir, when set, is a directory where the node records every
+	// call its clients make, one JSON line per call in a file of its own
+	// (MESHRPC_TRAFFIC; meshsplit verify reads them). Empty: nothing is
+	// recorded.
+	TrafficDir string
 }
 
 // DefaultConfig returns the defaults: listen on :11999, 16 MiB bodies,
@@ -257,6 +262,7 @@ func configFrom(getenv func(string) string) (Config, error) {
 	if v := getenv(EnvDebug); v != "" && v != "0" {
 		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	c.TrafficDir = getenv(EnvTraffic)
 	return c, c.validateValues()
 }
 

@@ -73,7 +73,7 @@ type loopbackPair struct {
 var loopback = sync.OnceValues(func() (*loopbackPair, error) {
 	cfg := DefaultConfig()
 	if env, err := ConfigFromEnv(); err == nil {
-		cfg.Logger, cfg.MaxBody = env.Logger, env.MaxBody // MESHRPC_DEBUG, MESHRPC_MAX_BODY
+		cfg.Logger, cfg.MaxBody, cfg.TrafficDir = env.Logger, env.MaxBody, env.TrafficDir // MESHRPC_DEBUG, MESHRPC_MAX_BODY, MESHRPC_TRAFFIC
 	}
 	cfg.Listen = "127.0.0.1:0"
 	server, err := NewNode(cfg)

@@ -67,6 +67,8 @@ type Node struct {
 
 	transportOnce sync.Once
 	transport     *meshTransport
+
+	traffic *trafficLog // the calls of this node's clients, when Config.TrafficDir is set
 }
 
 // localService is one service published on this node.
@@ -109,6 +111,7 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("meshrpc: %w", err)
 	}
 	n.sec = sec
+	n.traffic = newTrafficLog(cfg.TrafficDir, n.id, n.log)
 	n.base, n.cancelBase = context.WithCancel(context.Background())
 	n.served.Store(&map[string]*localService{})
 	n.routes.Store(&routeTable{})
@@ -538,6 +541,7 @@ drain:
 		}
 	}
 	n.cancelBase()
+	n.traffic.shutdown()
 	n.http.close()
 	// The transport is read through its once: Transport may be building it
 	// right now. (A node nobody asked for one builds an idle one here.)

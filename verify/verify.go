@@ -1,127 +1,143 @@
 // Package verify proves that extracting an interface preserves behaviour:
-// it builds and vets a module, runs its tests once with the interface in
-// process and once remote over loopback (MESHRPC_REMOTE=<iface>
-// MESHRPC_LOOPBACK=1), and compares the two runs test by test, naming the
-// likely cause of each test that passes in process and fails remote.
+// it vets a module, runs its tests once with the interface in process and
+// once remote over loopback (MESHRPC_REMOTE=<iface> MESHRPC_LOOPBACK=1)
+// while the runtime records every call that crosses the mesh
+// (MESHRPC_TRAFFIC), compares the two runs test by test, and gives a
+// verdict that is green only when the tests agree and calls did cross.
 package verify
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
+	"time"
 
 	"github.com/meshsplit/meshsplit/analyze"
 )
 
 // Options say what Run verifies.
 type Options struct {
-	// Dir is the module's directory; empty means ".".
+	// Dir is the module's directory (or one inside it); empty means ".".
 	Dir string
 	// Iface names the interface as for extract: "pkg.Iface".
 	Iface string
+	// Patterns are the packages to test, as go test takes them; empty
+	// means "./...".
+	Patterns []string
+	// Strict makes a method that no call exercised remotely fail the
+	// verdict (exit 3) instead of a warning.
+	Strict bool
 	// Env is the environment of the go command; nil means os.Environ().
-	// MESHRPC_REMOTE and MESHRPC_LOOPBACK are replaced in it.
+	// MESHRPC_REMOTE, MESHRPC_LOOPBACK and MESHRPC_TRAFFIC are replaced in
+	// it.
 	Env []string
-	// Progress, when set, receives one line per step as it starts.
+	// Progress, when set, receives a line per step and per package as the
+	// tests run, and a line every few seconds while a package runs long.
 	Progress io.Writer
 }
 
-// Outcome is a test's result in one run: "pass", "fail", "skip", or ""
-// when the test did not run.
-type Outcome string
-
-// A Result compares one test (or, with Test empty, one package) across the
-// two runs.
-type Result struct {
-	Package string
-	Test    string
-	Local   Outcome
-	Remote  Outcome
-	// Output holds the remote run's output of a test that failed remote.
-	Output []string
-	// Causes name the likely causes of a test that passes in process and
-	// fails remote, most specific first, and its first failure line.
-	Causes []string
-}
-
-// Differs reports whether the two runs disagree.
-func (r Result) Differs() bool { return r.Local != r.Remote }
-
-// A Report is the outcome of Run.
-type Report struct {
-	// Seam is the interface's qualified name.
-	Seam string
-	// Failure is the output of the step that failed before the tests ran
-	// (go build or go vet), or "".
-	FailedStep, Failure string
-	// Results lists every test and package of either run, sorted.
-	Results []Result
-}
-
-// Failed reports whether the split does not preserve behaviour: a step
-// failed or some test differs.
-func (r *Report) Failed() bool {
-	if r.FailedStep != "" {
-		return true
-	}
-	for _, res := range r.Results {
-		if res.Differs() {
-			return true
-		}
-	}
-	return false
-}
+// The mesh switches verify sets; the runtime reads them (runtime/config.go,
+// runtime/traffic.go).
+const (
+	envRemote   = "MESHRPC_REMOTE"
+	envLoopback = "MESHRPC_LOOPBACK"
+	envTraffic  = "MESHRPC_TRAFFIC"
+)
 
 // Run verifies the module in opts.Dir for opts.Iface. It returns an error
 // when the module cannot be loaded, the interface is not found, or the go
-// command cannot run at all; test failures are in the report.
+// command cannot run at all; everything else is in the report.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	dir := opts.Dir
 	if dir == "" {
 		dir = "."
 	}
-	// The whole module, whatever directory inside it opts.Dir names.
-	prog, err := analyze.Load(ctx, analyze.Config{Dir: moduleRoot(dir), Tests: true, Env: opts.Env})
-	if err != nil {
-		return nil, err
+	patterns := opts.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"./..."}
 	}
-	rep := analyze.Run(prog)
-	seam, err := rep.Lookup(opts.Iface)
-	if err != nil {
-		return nil, err
-	}
-	report := &Report{Seam: seam.Name}
-	base := cleanEnv(opts.Env)
+	started := time.Now()
 	progress := func(format string, args ...any) {
 		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, format+"\n", args...)
+			fmt.Fprintf(opts.Progress, "[%s] %s\n", clock(time.Since(started)), fmt.Sprintf(format, args...))
 		}
 	}
+	base := cleanEnv(opts.Env)
+	root := moduleRoot(dir)
+	// The go commands run where the patterns are relative to, as go's -C.
+	runDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 
-	for _, step := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
-		progress("go %s", strings.Join(step, " "))
-		out, err := goRun(ctx, prog.Root, base, step...)
-		if err != nil {
-			report.FailedStep, report.Failure = "go "+strings.Join(step, " "), strings.TrimSpace(string(out))
+	// The whole module, whatever directory inside it opts.Dir names, so
+	// that test code anywhere is seen.
+	progress("loading %s", root)
+	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Env: base})
+	if err != nil {
+		return nil, vendorHint(err, root)
+	}
+	seam, err := analyze.Run(prog).Lookup(opts.Iface)
+	if err != nil {
+		return nil, err
+	}
+	report := &Report{Seam: seam.Name, Strict: opts.Strict, Patterns: patterns}
+	if msg := notExtracted(prog, seam, dir, opts.Iface); msg != "" {
+		report.NotExtracted = msg
+		return report, nil
+	}
+	if len(prog.Errors) > 0 {
+		var lines []string
+		for _, e := range prog.Errors {
+			lines = append(lines, e.String())
+		}
+		report.FailedStep, report.Failure = "build", strings.Join(lines, "\n")
+		return report, nil
+	}
+
+	progress("go vet %s", strings.Join(patterns, " "))
+	vetOut, vetErr := goRun(ctx, runDir, base, append([]string{"vet"}, patterns...)...)
+	if vetErr != nil {
+		var ee *exec.ExitError
+		if !errors.As(vetErr, &ee) {
+			return nil, vetErr
+		}
+		blocking, reported := splitVet(prog.Root, runDir, string(vetOut), splitOf(prog, seam).files)
+		report.Vet = reported
+		if len(blocking) > 0 {
+			report.FailedStep, report.Failure = "go vet", strings.Join(blocking, "\n")
 			return report, nil
 		}
 	}
-	progress("go test -json ./...  (%s in process)", seam.Name)
-	local, err := goTest(ctx, prog.Root, base)
+
+	tmp, err := os.MkdirTemp("", "meshsplit-verify-")
+	if err != nil {
+		return nil, fmt.Errorf("verify: a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	traffic := filepath.Join(tmp, "traffic")
+	if err := os.Mkdir(traffic, 0o755); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	bins, err := buildTests(ctx, runDir, base, patterns, filepath.Join(tmp, "bin"), progress)
 	if err != nil {
 		return nil, err
 	}
-	progress("go test -json ./...  (MESHRPC_REMOTE=%s MESHRPC_LOOPBACK=1)", seam.Name)
-	remote, err := goTest(ctx, prog.Root, append(base[:len(base):len(base)], "MESHRPC_REMOTE="+seam.Name, "MESHRPC_LOOPBACK=1"))
+	local, err := runTests(ctx, bins, base, "local", progress)
+	if err != nil {
+		return nil, err
+	}
+	remoteEnv := append(base[:len(base):len(base)], envRemote+"="+seam.Name, envLoopback+"=1", envTraffic+"="+traffic)
+	remote, err := runTests(ctx, bins, remoteEnv, "remote", progress)
+	if err != nil {
+		return nil, err
+	}
+	report.Traffic, err = readTraffic(traffic, prog.Root, seam)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +145,24 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	d := newDiagnoser(prog, seam)
 	for i := range report.Results {
 		r := &report.Results[i]
-		if r.Local == "pass" && r.Remote == "fail" {
-			r.Causes = d.causes(*r)
+		switch {
+		case r.Local == "fail" && r.Remote == "fail":
+			r.FirstError = firstError(local, key{r.Package, r.Test})
+		case r.Differs():
+			d.diagnose(r)
 		}
 	}
+	if report.Crossed() == 0 {
+		report.Bypasses = d.bypasses()
+	}
+	progress("done")
 	return report, nil
+}
+
+// clock formats an elapsed time as m:ss.
+func clock(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // moduleRoot returns the directory of the go.mod that governs dir, or dir
@@ -153,6 +182,15 @@ func moduleRoot(dir string) string {
 	}
 }
 
+// vendorHint names the command that fixes a vendor tree the split made
+// inconsistent (extract adds a requirement to go.mod).
+func vendorHint(err error, root string) error {
+	if strings.Contains(err.Error(), "inconsistent vendoring") {
+		return fmt.Errorf("%s/vendor/modules.txt is inconsistent with go.mod (extract added a requirement): run 'go mod vendor' in %s, then verify again", root, root)
+	}
+	return err
+}
+
 // cleanEnv returns env without the mesh switches, so that the local run is
 // local whatever the caller's environment says.
 func cleanEnv(env []string) []string {
@@ -161,120 +199,10 @@ func cleanEnv(env []string) []string {
 	}
 	var out []string
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "MESHRPC_REMOTE=") || strings.HasPrefix(kv, "MESHRPC_LOOPBACK=") {
+		if strings.HasPrefix(kv, envRemote+"=") || strings.HasPrefix(kv, envLoopback+"=") || strings.HasPrefix(kv, envTraffic+"=") {
 			continue
 		}
 		out = append(out, kv)
 	}
-	return out
-}
-
-// goRun runs the go command in dir and returns its combined output.
-func goRun(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return out, fmt.Errorf("running go %s: %w", strings.Join(args, " "), err)
-		}
-	}
-	return out, err
-}
-
-// A run holds the outcome and output of each test of one go test run, by
-// package and test name ("" for the package).
-type run struct {
-	outcome map[key]Outcome
-	output  map[key][]string
-}
-
-type key struct{ pkg, test string }
-
-// event is one line of go test -json (see cmd/test2json).
-type event struct {
-	Action      string
-	Package     string
-	Test        string
-	Output      string
-	FailedBuild string
-}
-
-// goTest runs go test -json ./... and collects the outcomes. A failing test
-// run is not an error; a go command that produces no events is.
-func goTest(ctx context.Context, dir string, env []string) (*run, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-json", "-count=1", "./...")
-	cmd.Dir = dir
-	cmd.Env = env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return nil, fmt.Errorf("running go test: %w", err)
-	}
-	r, perr := parseEvents(out)
-	if perr != nil {
-		return nil, perr
-	}
-	if len(r.outcome) == 0 && err != nil {
-		return nil, fmt.Errorf("go test failed before running anything: %s", strings.TrimSpace(stderr.String()))
-	}
-	return r, nil
-}
-
-// parseEvents reads go test -json output.
-func parseEvents(data []byte) (*run, error) {
-	r := &run{outcome: map[key]Outcome{}, output: map[key][]string{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(line) == 0 || line[0] != '{' {
-			continue
-		}
-		var e event
-		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("reading go test -json output: %w", err)
-		}
-		if e.Package == "" {
-			continue
-		}
-		k := key{e.Package, e.Test}
-		switch e.Action {
-		case "pass", "fail", "skip":
-			r.outcome[k] = Outcome(e.Action)
-		case "output":
-			r.output[k] = append(r.output[k], strings.TrimRight(e.Output, "\n"))
-		}
-	}
-	return r, sc.Err()
-}
-
-// compare lines the two runs up.
-func compare(local, remote *run) []Result {
-	keys := map[key]bool{}
-	for k := range local.outcome {
-		keys[k] = true
-	}
-	for k := range remote.outcome {
-		keys[k] = true
-	}
-	var out []Result
-	for k := range keys {
-		res := Result{Package: k.pkg, Test: k.test, Local: local.outcome[k], Remote: remote.outcome[k]}
-		if res.Remote == "fail" {
-			res.Output = remote.output[k]
-		}
-		out = append(out, res)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Package != out[j].Package {
-			return out[i].Package < out[j].Package
-		}
-		return out[i].Test < out[j].Test
-	})
 	return out
 }

@@ -21,7 +21,7 @@ import (
 // checkout, snapshots of its files, and the go command.
 
 // repoRoot is the meshsplit checkout the tests run in.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -32,7 +32,7 @@ func repoRoot(t *testing.T) string {
 
 // offlineEnv sets the environment so that the go command, in the test and
 // in extract's own loads, uses the module cache only and never the network.
-func offlineEnv(t *testing.T) {
+func offlineEnv(t testing.TB) {
 	t.Setenv("GOFLAGS", "-mod=mod")
 	t.Setenv("GOPROXY", "off")
 	t.Setenv("GOSUMDB", "off")
@@ -64,7 +64,7 @@ var runtimeDeps struct {
 
 // cacheRuntimeDeps makes sure the module cache holds the runtime's
 // requirements, with the network the tests started with.
-func cacheRuntimeDeps(t *testing.T) {
+func cacheRuntimeDeps(t testing.TB) {
 	t.Helper()
 	runtimeDeps.once.Do(func() {
 		cmd := exec.Command("go", "mod", "download")
@@ -81,7 +81,7 @@ func cacheRuntimeDeps(t *testing.T) {
 // relative path into a temporary directory, points its replace directive at
 // this checkout's runtime and adds the runtime's go.sum lines to its own, so
 // that it builds offline once extract adds the runtime.
-func copyModule(t *testing.T, src string) string {
+func copyModule(t testing.TB, src string) string {
 	t.Helper()
 	cacheRuntimeDeps(t)
 	root := repoRoot(t)
@@ -120,7 +120,7 @@ func copyModule(t *testing.T, src string) string {
 }
 
 // copyTree copies the regular files of src into dst.
-func copyTree(t *testing.T, src, dst string) {
+func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -191,7 +191,7 @@ func meshsplit(args ...string) (code int, stdout, stderr string) {
 
 // goCmd runs the go command in dir with extra environment and returns its
 // combined output, failing the test on error.
-func goCmd(t *testing.T, dir string, env []string, args ...string) string {
+func goCmd(t testing.TB, dir string, env []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

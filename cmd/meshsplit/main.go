@@ -4,10 +4,10 @@
 //
 //	meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]
 //	meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]
-//	meshsplit verify  -iface pkg.Iface [-C dir]
+//	meshsplit verify  -iface pkg.Iface [-C dir] [-json] [-strict] [-v] [packages]
 //	meshsplit gateway -http :8282 -nodes host:port[,host:port...]
 //
-// Exit codes: 0 ok, 1 failure, 2 usage error.
+// Exit codes: 0 ok, 1 failure, 2 usage error, 3 (verify) unproven.
 package main
 
 import (
