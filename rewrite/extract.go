@@ -243,6 +243,9 @@ func (p *planner) extract() error {
 	if err := p.writeService(rewritten); err != nil {
 		return err
 	}
+	if !p.plan.Revert {
+		p.sharedState(rewritten)
+	}
 	if rewritten == nil && wrapped == 0 {
 		p.manual(p.pos(p.seam.Spec.Pos()), "no constructor returns %s and no value becomes one outside tests: nothing switches to the mesh client yet; pass the value through %s.%s where your code builds one",
 			p.ifaceName(), p.seam.Obj.Pkg().Name(), wrapName(p.ifaceName()))

@@ -216,3 +216,21 @@ func TestEveryConstructorAccountedFor(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedStateNamed extracts payments.Gateway from the shop, whose main
+// gives one ledger both to payments.NewInvoice and to the orders service's
+// config: the plan must say, at the call, that the split stops sharing it.
+func TestSharedStateNamed(t *testing.T) {
+	p, err := Extract(context.Background(), Options{Dir: "../testdata/shop", Iface: "payments.Gateway", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manual []string
+	for _, s := range p.Manual {
+		manual = append(manual, s.String())
+	}
+	want := "cmd/shop/server.go:89: NewInvoice's argument s.ledger is also given to orders.Config{…} (server.go:107): in process both share it"
+	if !strings.Contains(strings.Join(manual, "\n"), want) {
+		t.Errorf("manual steps lack %q:\n%s", want, strings.Join(manual, "\n"))
+	}
+}
