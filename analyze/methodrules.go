@@ -1,6 +1,11 @@
 package analyze
 
-import "github.com/meshsplit/meshsplit/internal/wiretype"
+import (
+	"go/types"
+	"strings"
+
+	"github.com/meshsplit/meshsplit/internal/wiretype"
+)
 
 // The rules about the shape of an interface and the behaviour of its
 // methods: generics, foreign unexported methods, error results, contexts,
@@ -105,4 +110,63 @@ func implName(impl *Impl, method string) string {
 		return "(*" + impl.Named.Obj().Name() + ")." + method
 	}
 	return impl.Named.Obj().Name() + "." + method
+}
+
+// BehindAggregateRule reports a seam that the code reaches only through a
+// larger interface that cannot cross the network: the sub-stores of one
+// aggregate store (Store.Users() UserStore) when Store is not remotable.
+// The program reaches UserStore only by calling Store, which stays in
+// process, so extracting UserStore alone moves nothing. It needs every
+// seam's verdict, so Run applies it after the other rules (behindAggregate).
+var BehindAggregateRule = &Rule{
+	Name:      "behind-aggregate",
+	Doc:       "a seam with no constructor of its own, reached only through methods of interfaces that are not remotable: extracting it alone splits nothing",
+	Category:  "shape",
+	Severity:  Note,
+	SeamLevel: true,
+	run:       func(*Pass) {}, // see behindAggregate
+}
+
+// behindAggregate applies BehindAggregateRule to every seam of rep, once
+// all verdicts are known.
+func behindAggregate(prog *Program, seams []*Seam) {
+	for _, s := range seams {
+		if len(s.Ctors) > 0 || s.Generic {
+			continue
+		}
+		var via []string
+		reachable := false
+		for _, a := range seams {
+			if a == s {
+				continue
+			}
+			for _, m := range a.Methods {
+				if !returns(m.Sig, s.Obj) {
+					continue
+				}
+				if a.Verdict != NotRemotable {
+					reachable = true
+				}
+				via = append(via, a.Obj.Name()+"."+m.Name)
+			}
+		}
+		if reachable || len(via) == 0 {
+			continue
+		}
+		p := &Pass{Prog: prog, Seam: s, rule: BehindAggregateRule}
+		p.Reportf(s.Obj.Pos(), "%s has no constructor and is reached only through %s, which is not remotable: extracting %s alone splits nothing; make that interface remotable or give %s a constructor of its own",
+			s.Obj.Name(), strings.Join(via, ", "), s.Obj.Name(), s.Obj.Name())
+		s.Findings = append(s.Findings, p.findings...)
+		sortFindings(prog.Fset, s.Findings)
+	}
+}
+
+// returns reports whether one of sig's results is the named type of tn.
+func returns(sig *types.Signature, tn *types.TypeName) bool {
+	for i := range sig.Results().Len() {
+		if n, ok := types.Unalias(sig.Results().At(i).Type()).(*types.Named); ok && n.Obj() == tn {
+			return true
+		}
+	}
+	return false
 }

@@ -61,7 +61,7 @@ func (p *Pass) Reportf(pos token.Pos, format string, args ...any) {
 // Rules returns every rule, seam rules first, then by name.
 func Rules() []*Rule {
 	return []*Rule{
-		GenericRule,
+		BehindAggregateRule, GenericRule,
 		ChanRule, DefinedTimeRule, FuncRule, InterfaceRule, JSONDashRule, LocalTypeRule, MapKeyRule, NoContextRule, NoErrorRule,
 		OutParamRule, ParamWriteRule, PointerKeyRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
 		UnexportedTypeRule, UnsafeRule, ZeroSizeRule,

@@ -38,6 +38,7 @@ func Run(prog *Program) *Report {
 	for _, s := range rep.Seams {
 		applyRules(prog, s)
 	}
+	behindAggregate(prog, rep.Seams)
 	rank(rep.Seams)
 	return rep
 }
