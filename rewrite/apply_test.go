@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/analyze"
 )
 
 // TestApplyAllOrNothing fails the n-th rename and checks that every file is
@@ -131,33 +133,48 @@ func TestApplyRemovesEmptiedDirectories(t *testing.T) {
 // package of the module (it removes a function a caller uses) and expects
 // the type errors, at file:line:col, and no file touched.
 func TestApplyTypeChecksFirst(t *testing.T) {
-	dir := t.TempDir()
-	gomod := filepath.Join(dir, "go.mod")
-	lib := filepath.Join(dir, "lib", "lib.go")
-	user := filepath.Join(dir, "user", "user.go")
-	created := filepath.Join(dir, "lib", "more.go")
-	files := map[string]string{
-		gomod: "module example.com/m\n\ngo 1.26\n",
-		lib:   "package lib\n\n// Hello greets.\nfunc Hello() string { return \"hi\" }\n",
-		user:  "package user\n\nimport \"example.com/m/lib\"\n\n// Greet greets.\nfunc Greet() string { return lib.Hello() }\n",
+	for _, inProcess := range []bool{false, true} {
+		t.Run(map[bool]string{false: "go command", true: "in process"}[inProcess], func(t *testing.T) {
+			dir := t.TempDir()
+			gomod := filepath.Join(dir, "go.mod")
+			lib := filepath.Join(dir, "lib", "lib.go")
+			user := filepath.Join(dir, "user", "user.go")
+			created := filepath.Join(dir, "lib", "more.go")
+			files := map[string]string{
+				gomod: "module example.com/m\n\ngo 1.26\n",
+				lib:   "package lib\n\n// Hello greets.\nfunc Hello() string { return \"hi\" }\n",
+				user:  "package user\n\nimport \"example.com/m/lib\"\n\n// Greet greets.\nfunc Greet() string { return lib.Hello() }\n",
+			}
+			writeFiles(t, files)
+			p := &Plan{Root: dir, Changes: []FileChange{
+				{Path: lib, Old: []byte(files[lib]), New: []byte("package lib\n\n// Hi greets.\nfunc Hi() string { return \"hi\" }\n")},
+				{Path: created, New: []byte("package lib\n")},
+			}}
+			if inProcess {
+				prog, err := analyze.Load(context.Background(), analyze.Config{Dir: dir, Tests: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.prog = prog
+				errs, err := checkInProcess(context.Background(), prog, p.Changes, nil)
+				if err != nil || len(errs) == 0 || !strings.HasPrefix(errs[0], "user/user.go:6:") {
+					t.Fatalf("checkInProcess = %q, %v; want the type error in user/user.go", errs, err)
+				}
+			}
+			err := p.Apply(context.Background(), Writer{})
+			if err == nil || !strings.Contains(err.Error(), "would not type-check, nothing written") || !strings.Contains(err.Error(), "user/user.go:6:") {
+				t.Fatalf("Apply = %v, want the type error in user/user.go", err)
+			}
+			wantFiles(t, files)
+			if _, err := os.Stat(created); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s created by a plan that does not type-check", created)
+			}
+			// The same plan without the breaking edit applies.
+			p.Changes = p.Changes[1:]
+			if err := p.Apply(context.Background(), Writer{}); err != nil {
+				t.Fatal(err)
+			}
+			wantFiles(t, map[string]string{created: "package lib\n"})
+		})
 	}
-	writeFiles(t, files)
-	p := &Plan{Root: dir, Changes: []FileChange{
-		{Path: lib, Old: []byte(files[lib]), New: []byte("package lib\n\n// Hi greets.\nfunc Hi() string { return \"hi\" }\n")},
-		{Path: created, New: []byte("package lib\n")},
-	}}
-	err := p.Apply(context.Background(), Writer{})
-	if err == nil || !strings.Contains(err.Error(), "would not type-check, nothing written") || !strings.Contains(err.Error(), "user/user.go:6:") {
-		t.Fatalf("Apply = %v, want the type error in user/user.go", err)
-	}
-	wantFiles(t, files)
-	if _, err := os.Stat(created); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("%s created by a plan that does not type-check", created)
-	}
-	// The same plan without the breaking edit applies.
-	p.Changes = p.Changes[1:]
-	if err := p.Apply(context.Background(), Writer{}); err != nil {
-		t.Fatal(err)
-	}
-	wantFiles(t, map[string]string{created: "package lib\n"})
 }

@@ -70,7 +70,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	// Load through a copy of go.mod, so that a module extract has already
 	// touched loads before 'go mod tidy' and the load never writes go.mod.
-	env, cleanup, err := modEnv(root, gomod, opts.Env)
+	env, cleanup, err := modEnv(root, gomod, opts.Env, true)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		opts:      opts,
 		prog:      prog,
 		seam:      seam,
-		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env, progress: opts.Progress},
+		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env, progress: opts.Progress, prog: prog},
 		files:     map[string]*dstFile{},
 		writes:    map[string][]byte{},
 		removes:   map[string]bool{},

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
 )
 
 // modEnv prepares the environment of the go command for loading a module
@@ -15,9 +18,28 @@ import (
 // and GOFLAGS gains -mod=mod -modfile=<that go.mod>. So a load sees the
 // requirements an extraction adds, and what 'go mod tidy' would add for
 // them, before the user has run it. cleanup removes the directory.
-func modEnv(root string, gomod []byte, env []string) (out []string, cleanup func(), err error) {
+//
+// asBuilt asks for the mode the go command would build the module in as it
+// stands: vendor mode (-mod=vendor) when the module vendors its
+// dependencies (see vendored), so that a load sees vendor/'s patches and
+// downloads nothing. Loads of the plan's result do not ask for it.
+func modEnv(root string, gomod []byte, env []string, asBuilt bool) (out []string, cleanup func(), err error) {
 	if env == nil {
 		env = os.Environ()
+	}
+	flags := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			flags = v
+		}
+	}
+	if asBuilt && vendored(root, gomod, flags) {
+		// As the go command builds this module: from vendor/, with the
+		// patches it may hold, downloading nothing. -mod=vendor never writes
+		// go.mod, and vendor/modules.txt must match go.mod as it is, so no
+		// copy is needed.
+		out = append(env[:len(env):len(env)], "GOWORK=off", "GOFLAGS="+strings.TrimSpace(flags+" -mod=vendor"))
+		return out, func() {}, nil
 	}
 	tmp, err := os.MkdirTemp("", "meshsplit-mod-")
 	if err != nil {
@@ -47,12 +69,6 @@ func modEnv(root string, gomod []byte, env []string) (out []string, cleanup func
 		cleanup()
 		return nil, nil, err
 	}
-	flags := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
-			flags = v
-		}
-	}
 	var keep []string
 	for _, f := range strings.Fields(flags) {
 		if !strings.HasPrefix(f, "-mod=") && !strings.HasPrefix(f, "-modfile=") && !strings.HasPrefix(f, "--mod=") && !strings.HasPrefix(f, "--modfile=") {
@@ -62,6 +78,22 @@ func modEnv(root string, gomod []byte, env []string) (out []string, cleanup func
 	keep = append(keep, "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"))
 	out = append(env[:len(env):len(env)], "GOWORK=off", "GOFLAGS="+strings.Join(keep, " "))
 	return out, cleanup, nil
+}
+
+// vendored reports whether the go command would build the module at root
+// in vendor mode: vendor/modules.txt exists, go.mod says go 1.14 or later,
+// and GOFLAGS does not choose a mode. Only loads of the module as it is
+// use it (modEnv's asBuilt): the plan's go.mod requires the runtime, which
+// vendor/ does not hold until 'go mod vendor'.
+func vendored(root string, gomod []byte, goflags string) bool {
+	if strings.Contains(goflags, "-mod=") {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(root, "vendor", "modules.txt")); err != nil {
+		return false
+	}
+	f, err := modfile.ParseLax("go.mod", gomod, nil)
+	return err == nil && f.Go != nil && semver.Compare("v"+f.Go.Version, "v1.14") >= 0
 }
 
 // moduleRoot returns the directory of the go.mod that governs dir.

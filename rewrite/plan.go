@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/meshsplit/meshsplit/analyze"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -57,6 +58,7 @@ type Plan struct {
 
 	env      []string                   // of the go command, for Apply's type check
 	progress func(string) (done func()) // Options.Progress
+	prog     *analyze.Program           // the dry run's load, for Apply's type check
 }
 
 // Refused reports whether the plan must not be applied.

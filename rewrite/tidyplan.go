@@ -124,7 +124,7 @@ func tidied(ctx context.Context, root string, changes []FileChange, env []string
 	if err != nil {
 		return nil, nil, fmt.Errorf("the planned go.mod: %w", err)
 	}
-	env, cleanup, err := modEnv(root, gomod, env)
+	env, cleanup, err := modEnv(root, gomod, env, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,7 +24,7 @@ func (p *Plan) Apply(ctx context.Context, w Writer) error {
 		return nil
 	}
 	done := Options{Progress: p.progress}.phase("type-checking the module as the plan leaves it")
-	errs, err := typeCheck(ctx, p.Root, p.Changes, p.env)
+	errs, err := p.check(ctx)
 	done()
 	if err != nil {
 		return fmt.Errorf("type-checking the result: %w", err)
@@ -37,6 +37,28 @@ func (p *Plan) Apply(ctx context.Context, w Writer) error {
 	return w.Apply(p.Changes)
 }
 
+// check type-checks the module as the plan leaves it: in process from the
+// dry run's load when it can (checkInProcess), else through the go command
+// (typeCheck).
+func (p *Plan) check(ctx context.Context) ([]string, error) {
+	if p.prog != nil {
+		gomod, _, err := planned(p.Root, p.Changes)
+		if err != nil {
+			return nil, err
+		}
+		env, cleanup, err := modEnv(p.Root, gomod, p.env, false)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		errs, err := checkInProcess(ctx, p.prog, p.Changes, env)
+		if !errors.Is(err, errNotInProcess) {
+			return errs, err
+		}
+	}
+	return typeCheck(ctx, p.Root, p.Changes, p.env)
+}
+
 // typeCheck loads every package of the module as it would be after the
 // changes, with full types, and returns the errors ("file:line:col: msg",
 // relative to the module root). The Go files are laid over the module with
@@ -47,7 +69,7 @@ func typeCheck(ctx context.Context, root string, changes []FileChange, env []str
 	if err != nil {
 		return nil, err
 	}
-	env, cleanup, err := modEnv(root, gomod, env)
+	env, cleanup, err := modEnv(root, gomod, env, false)
 	if err != nil {
 		return nil, err
 	}

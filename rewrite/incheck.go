@@ -1,0 +1,338 @@
+package rewrite
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/tools/go/gcexportdata"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/meshsplit/meshsplit/analyze"
+)
+
+// This file type-checks the module as a plan leaves it from the dry run's
+// own load, in process: the plan's files are parsed, every package of the
+// module (and its tests) is checked again with go/types against the types
+// the load already has for the standard library and the dependencies, and
+// the packages that only the generated code imports (the runtime, yamux,
+// a few of the standard library's) are read from export data. Loading the
+// module again through the go command with the plan as an overlay would
+// make it recompile every overlaid package and all that import them for
+// their export data, seconds on a small module; and in vendor mode it
+// could not load at all, since vendor/ does not hold the runtime yet. When
+// the dry run's load cannot serve (cgo, a package it did not load),
+// errNotInProcess sends Apply to typeCheck.
+
+// errNotInProcess says that the in-process check cannot serve this module.
+var errNotInProcess = errors.New("not checkable in process")
+
+// unit is one directory's package of the module: its files, its test files
+// in the same package and its external test files, by file name.
+type unit struct {
+	path, name, dir    string
+	files, tests, xtst map[string]*ast.File
+	plain, withTests   *types.Package
+}
+
+// checkInProcess type-checks the module as changes leave it; see the file
+// comment. env is the go command's environment for the plan's go.mod.
+func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileChange, env []string) ([]string, error) {
+	fset := prog.Fset
+	units := map[string]*unit{} // by directory
+	universe := map[string]*types.Package{}
+	var sizes types.Sizes
+	for _, p := range prog.Packages {
+		if strings.HasSuffix(p.PkgPath, ".test") || len(p.CompiledGoFiles) == 0 || !strings.HasPrefix(p.CompiledGoFiles[0], prog.Root+string(filepath.Separator)) {
+			collectUniverse(p.Types, prog.Module, universe)
+			continue // a test binary's generated main
+		}
+		if len(p.CompiledGoFiles) != len(p.GoFiles) || len(p.Syntax) != len(p.CompiledGoFiles) || p.TypesSizes == nil {
+			return nil, errNotInProcess // cgo, or a package whose syntax did not load
+		}
+		sizes = p.TypesSizes
+		dir := filepath.Dir(p.CompiledGoFiles[0])
+		path := strings.TrimSuffix(p.PkgPath, "_test")
+		u := units[dir]
+		if u == nil {
+			u = &unit{path: path, dir: dir, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
+			units[dir] = u
+		}
+		for i, f := range p.Syntax {
+			name := p.CompiledGoFiles[i]
+			switch {
+			case strings.HasSuffix(p.PkgPath, "_test") && p.ForTest != "":
+				u.xtst[name] = f
+			case strings.HasSuffix(name, "_test.go"):
+				u.tests[name] = f
+			default:
+				u.files[name] = f
+				u.name = f.Name.Name
+			}
+		}
+		collectUniverse(p.Types, prog.Module, universe)
+	}
+
+	// The plan's files: parsed anew, dropped, or in a new directory.
+	var goVersion string
+	for _, c := range changes {
+		if filepath.Base(c.Path) == "go.mod" && c.New != nil {
+			if f, err := modfile.ParseLax("go.mod", c.New, nil); err == nil && f.Go != nil {
+				goVersion = "go" + f.Go.Version
+			}
+		}
+		if !strings.HasSuffix(c.Path, ".go") {
+			continue
+		}
+		dir := filepath.Dir(c.Path)
+		u := units[dir]
+		if u == nil {
+			rel, err := filepath.Rel(prog.Root, dir)
+			if err != nil || strings.HasPrefix(rel, "..") {
+				return nil, errNotInProcess
+			}
+			u = &unit{path: prog.Module + "/" + filepath.ToSlash(rel), dir: dir, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
+			units[dir] = u
+		}
+		delete(u.files, c.Path)
+		delete(u.tests, c.Path)
+		delete(u.xtst, c.Path)
+		if c.New == nil {
+			continue
+		}
+		f, err := parser.ParseFile(fset, c.Path, c.New, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			return []string{relErr(prog.Root, err.Error())}, nil
+		}
+		switch {
+		case strings.HasSuffix(c.Path, "_test.go") && strings.HasSuffix(f.Name.Name, "_test"):
+			u.xtst[c.Path] = f
+		case strings.HasSuffix(c.Path, "_test.go"):
+			u.tests[c.Path] = f
+		default:
+			u.files[c.Path] = f
+			u.name = f.Name.Name
+		}
+	}
+	if goVersion == "" {
+		if data, err := os.ReadFile(filepath.Join(prog.Root, "go.mod")); err == nil {
+			if f, err := modfile.ParseLax("go.mod", data, nil); err == nil && f.Go != nil {
+				goVersion = "go" + f.Go.Version
+			}
+		}
+	}
+
+	byPath := map[string]*unit{}
+	for _, u := range units {
+		if len(u.files) > 0 {
+			byPath[u.path] = u
+		}
+	}
+	inModule := func(path string) bool { return path == prog.Module || strings.HasPrefix(path, prog.Module+"/") }
+	// What the plan's files import that the load never saw: the runtime,
+	// yamux, some of the standard library. Read from export data, built by
+	// the go command for the plan's go.mod.
+	missing := map[string]bool{}
+	for _, u := range units {
+		for _, set := range []map[string]*ast.File{u.files, u.tests, u.xtst} {
+			for _, f := range set {
+				for _, spec := range f.Imports {
+					path, _ := strconv.Unquote(spec.Path.Value)
+					if path == "C" {
+						return nil, errNotInProcess
+					}
+					if path != "unsafe" && !inModule(path) && (universe[path] == nil || !universe[path].Complete()) {
+						missing[path] = true // a package the load saw only through another's export data is partial
+					}
+				}
+			}
+		}
+	}
+	if err := readExportData(ctx, prog.Root, fset, env, missing, universe); err != nil {
+		return nil, err
+	}
+
+	var errs []string
+	seen := map[string]bool{}
+	report := func(err error) {
+		msg := relErr(prog.Root, err.Error())
+		if !seen[msg] {
+			seen[msg] = true
+			errs = append(errs, msg)
+		}
+	}
+	check := func(path string, files map[string]*ast.File, imp types.ImporterFrom) *types.Package {
+		names := make([]string, 0, len(files))
+		for name := range files {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		list := make([]*ast.File, len(names))
+		for i, name := range names {
+			list[i] = files[name]
+		}
+		conf := types.Config{Importer: imp, Sizes: sizes, GoVersion: goVersion, Error: report}
+		pkg, _ := conf.Check(path, fset, list, nil)
+		return pkg
+	}
+	// The plain packages, each after the module packages it imports.
+	state := map[*unit]int{} // 1 visiting, 2 done
+	var visit func(u *unit) error
+	plainImporter := importerFunc(func(path string) (*types.Package, error) {
+		if path == "unsafe" {
+			return types.Unsafe, nil
+		}
+		if u := byPath[path]; u != nil {
+			if err := visit(u); err != nil {
+				return nil, err
+			}
+			return u.plain, nil
+		}
+		if p := universe[path]; p != nil {
+			return p, nil
+		}
+		return nil, fmt.Errorf("could not import %s (not loaded)", path)
+	})
+	visit = func(u *unit) error {
+		switch state[u] {
+		case 1:
+			return fmt.Errorf("import cycle through %s", u.path)
+		case 2:
+			return nil
+		}
+		state[u] = 1
+		u.plain = check(u.path, u.files, plainImporter)
+		state[u] = 2
+		return nil
+	}
+	paths := make([]string, 0, len(byPath))
+	for path := range byPath {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		if err := visit(byPath[path]); err != nil {
+			report(err)
+		}
+	}
+	// Then each package with its tests, and its external tests.
+	for _, path := range paths {
+		u := byPath[path]
+		own := u.plain
+		if len(u.tests) > 0 {
+			all := map[string]*ast.File{}
+			for k, v := range u.files {
+				all[k] = v
+			}
+			for k, v := range u.tests {
+				all[k] = v
+			}
+			own = check(u.path, all, plainImporter)
+		}
+		if len(u.xtst) > 0 {
+			check(u.path+"_test", u.xtst, importerFunc(func(p string) (*types.Package, error) {
+				if p == u.path {
+					return own, nil
+				}
+				return plainImporter.ImportFrom(p, "", 0)
+			}))
+		}
+	}
+	sort.Strings(errs)
+	return errs, nil
+}
+
+// importerFunc is a types.ImporterFrom made of a function.
+type importerFunc func(path string) (*types.Package, error)
+
+func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
+
+func (f importerFunc) ImportFrom(path, _ string, _ types.ImportMode) (*types.Package, error) {
+	return f(path)
+}
+
+// collectUniverse adds the packages pkg imports, directly or not, that are
+// not the module's, by path.
+func collectUniverse(pkg *types.Package, module string, universe map[string]*types.Package) {
+	if pkg == nil {
+		return
+	}
+	for _, imp := range pkg.Imports() {
+		path := imp.Path()
+		if path == module || strings.HasPrefix(path, module+"/") || universe[path] != nil {
+			continue
+		}
+		universe[path] = imp
+		collectUniverse(imp, module, universe)
+	}
+}
+
+// readExportData reads the export data of the packages in missing, and of
+// what they import that universe lacks or holds only in part, into
+// universe: dependencies first, and into the package objects universe
+// already has (completing them), so that every package the plan's files
+// meet is one object.
+func readExportData(ctx context.Context, root string, fset *token.FileSet, env []string, missing map[string]bool, universe map[string]*types.Package) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	var patterns []string
+	for path := range missing {
+		patterns = append(patterns, path)
+	}
+	sort.Strings(patterns)
+	pkgs, err := packages.Load(&packages.Config{
+		Context: ctx,
+		Mode:    packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedExportFile,
+		Dir:     root,
+		Env:     env,
+	}, patterns...)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", strings.Join(patterns, ", "), err)
+	}
+	var readErr error
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if readErr != nil || p.PkgPath == "unsafe" || (universe[p.PkgPath] != nil && universe[p.PkgPath].Complete()) {
+			return
+		}
+		if len(p.Errors) > 0 {
+			readErr = fmt.Errorf("loading %s: %v", p.PkgPath, p.Errors[0])
+			return
+		}
+		if p.ExportFile == "" {
+			readErr = fmt.Errorf("no export data for %s", p.PkgPath)
+			return
+		}
+		f, err := os.Open(p.ExportFile)
+		if err != nil {
+			readErr = err
+			return
+		}
+		defer f.Close()
+		r, err := gcexportdata.NewReader(bufio.NewReader(f))
+		if err != nil {
+			readErr = fmt.Errorf("export data of %s: %w", p.PkgPath, err)
+			return
+		}
+		if _, err := gcexportdata.Read(r, fset, universe, p.PkgPath); err != nil {
+			readErr = fmt.Errorf("export data of %s: %w", p.PkgPath, err)
+		}
+	})
+	return readErr
+}
+
+// relErr makes the file names in a type error relative to root.
+func relErr(root, msg string) string {
+	return strings.ReplaceAll(msg, root+string(filepath.Separator), "")
+}

@@ -1,0 +1,80 @@
+package rewrite
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVendoredModule extracts from a module that vendors a dependency and
+// patched it in vendor/ (a function the upstream copy lacks): extract loads
+// it as the go command builds it, in vendor mode, so the patch is seen and
+// nothing is downloaded; -w type-checks the result in process against that
+// load; and the plan tells the user to run 'go mod vendor' afterwards.
+func TestVendoredModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod vendor")
+	}
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off", "GOTOOLCHAIN": "local"} {
+		t.Setenv(k, v)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, map[string]string{
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.24\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ./lib\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "go.sum"):         string(sum),
+		filepath.Join(dir, "lib/go.mod"):     "module example.com/lib\n\ngo 1.24\n",
+		filepath.Join(dir, "lib/lib.go"):     "// Package lib formats ids.\npackage lib\n\n// Format formats an id.\nfunc Format(id string) string { return \"#\" + id }\n",
+		filepath.Join(dir, "store/store.go"): "package store\n\nimport (\n\t\"context\"\n\n\t\"example.com/lib\"\n)\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) {\n\treturn lib.Format(id) + lib.Patched(), nil\n}\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n",
+	})
+	// Vendor lib without the call to Patched, then patch the vendored copy.
+	store := filepath.Join(dir, "store/store.go")
+	src, _ := os.ReadFile(store)
+	writeFiles(t, map[string]string{store: strings.Replace(string(src), " + lib.Patched()", "", 1)})
+	vendor := exec.Command("go", "mod", "vendor")
+	vendor.Dir = dir
+	if out, err := vendor.CombinedOutput(); err != nil {
+		t.Fatalf("go mod vendor: %v\n%s", err, out)
+	}
+	patched := filepath.Join(dir, "vendor/example.com/lib/lib.go")
+	lib, err := os.ReadFile(patched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, map[string]string{
+		patched: string(lib) + "\n// Patched is a local patch of the vendored copy.\nfunc Patched() string { return \"!\" }\n",
+		store:   string(src),
+	})
+
+	ctx := context.Background()
+	p, err := Extract(ctx, Options{Dir: dir, Iface: "store.Store"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Refused() {
+		t.Fatalf("refused (a load with -mod=mod misses the vendored patch): %v", p.Refusals)
+	}
+	var steps []string
+	for _, s := range append(p.Actions, p.Manual...) {
+		steps = append(steps, s.String())
+	}
+	if !strings.Contains(strings.Join(steps, "\n"), "then 'go mod vendor'") {
+		t.Errorf("the plan does not say to run go mod vendor:\n%s", strings.Join(steps, "\n"))
+	}
+	if err := p.Apply(ctx, Writer{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "store", "store_mesh.go")); err != nil {
+		t.Errorf("the generated file is not written: %v", err)
+	}
+}
