@@ -172,16 +172,7 @@ func (p *planner) refusal(pos, format string, args ...any) {
 // refuse records every reason the interface cannot be extracted as it
 // stands. A revert is refused only for a module that does not type-check.
 func (p *planner) refuse() {
-	for _, e := range p.prog.Errors {
-		pos, msg := e.Pos, e.Msg
-		if p.inGeneratedFile(pos) {
-			continue // stale generated code: this plan regenerates it, and -w type-checks the result
-		}
-		if strings.Contains(msg, "go.sum") || strings.Contains(msg, "go mod tidy") {
-			msg += " (run 'go mod tidy' after an extraction)"
-		}
-		p.refusal(pos, "the module does not type-check: %s", msg)
-	}
+	p.refuseLoadErrors()
 	if p.opts.Revert {
 		return
 	}
@@ -199,6 +190,54 @@ func (p *planner) refuse() {
 				p.refusal(p.pos(f.Pos), "not remotable: [%s] %s", f.Rule.Name, f.Message)
 			}
 		}
+	}
+}
+
+// maxTypeErrors is how many type errors a refusal lists before it counts
+// the rest.
+const maxTypeErrors = 10
+
+// refuseLoadErrors refuses a module that does not load or type-check,
+// root causes first: what the go command reported (a module it could not
+// download, an inconsistent vendor/), then each import that failed, once,
+// then the type errors that follow, the first maxTypeErrors of them and a
+// count of the rest.
+func (p *planner) refuseLoadErrors() {
+	var causes, imports, rest []analyze.LoadError
+	seenImport := map[string]bool{}
+	for _, e := range p.prog.Errors {
+		if p.inGeneratedFile(e.Pos) {
+			continue // stale generated code: this plan regenerates it, and -w type-checks the result
+		}
+		if strings.Contains(e.Msg, "go.sum") || strings.Contains(e.Msg, "go mod tidy") {
+			e.Msg += " (run 'go mod tidy' after an extraction)"
+		}
+		switch _, after, found := strings.Cut(e.Msg, "could not import "); {
+		case e.Pos == "":
+			causes = append(causes, e)
+		case found:
+			path, _, _ := strings.Cut(after, " ")
+			if !seenImport[path] {
+				seenImport[path] = true
+				imports = append(imports, e)
+			}
+		default:
+			rest = append(rest, e)
+		}
+	}
+	for _, e := range append(causes, imports...) {
+		p.refusal(e.Pos, "the module does not load: %s", e.Msg)
+	}
+	for i, e := range rest {
+		if i == maxTypeErrors {
+			what := "that follow"
+			if len(causes)+len(imports) == 0 {
+				what = "more"
+			}
+			p.refusal("", "and %d type errors %s (run 'go vet ./...' for all of them)", len(rest)-maxTypeErrors, what)
+			break
+		}
+		p.refusal(e.Pos, "the module does not type-check: %s", e.Msg)
 	}
 }
 

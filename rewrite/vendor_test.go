@@ -2,9 +2,11 @@ package rewrite
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -76,5 +78,41 @@ func TestVendoredModule(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "store", "store_mesh.go")); err != nil {
 		t.Errorf("the generated file is not written: %v", err)
+	}
+}
+
+// TestRefusalLeadsWithRootCause extracts from a module whose store imports
+// a package no module provides and whose other package has a dozen type
+// errors: the refusal names the missing package first, and counts the type
+// errors past the first ten (those of calc, and the store's own use of the
+// missing package) instead of listing them all.
+func TestRefusalLeadsWithRootCause(t *testing.T) {
+	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
+		t.Setenv(k, v)
+	}
+	dir := t.TempDir()
+	var broken strings.Builder
+	broken.WriteString("package calc\n\n")
+	for i := range 12 {
+		fmt.Fprintf(&broken, "var V%d int = \"not an int\"\n", i)
+	}
+	writeFiles(t, map[string]string{
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.24\n",
+		filepath.Join(dir, "calc/calc.go"):   broken.String(),
+		filepath.Join(dir, "store/store.go"): "package store\n\nimport (\n\t\"context\"\n\n\t\"example.com/gone/kv\"\n)\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return kv.Get(id), nil }\n",
+	})
+	p, err := Extract(context.Background(), Options{Dir: dir, Iface: "store.Store"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Refusals) == 0 || !strings.Contains(p.Refusals[0].String(), "example.com/gone/kv") {
+		t.Fatalf("first refusal is not the missing package: %v", p.Refusals)
+	}
+	last := p.Refusals[len(p.Refusals)-1].String()
+	if !regexp.MustCompile(`^and \d+ type errors that follow`).MatchString(last) {
+		t.Errorf("last refusal %q does not count the type errors past ten", last)
+	}
+	if len(p.Refusals) > 13 {
+		t.Errorf("%d refusals, want the cause, ten type errors and a count", len(p.Refusals))
 	}
 }
