@@ -27,6 +27,7 @@ func Run(prog *Program) *Report {
 		seamByObj:  map[*types.TypeName]*Seam{},
 		ctorsByObj: map[*types.Func][]*Constructor{},
 		generated:  newGenFiles(prog.Fset, prog.Packages),
+		sigs:       map[*types.Signature]string{},
 	}
 	a.findSeams()
 	a.findConcretes()
@@ -64,6 +65,8 @@ type analysis struct {
 	ctorsByObj map[*types.Func][]*Constructor
 	// generated says which files a tool generated (see generated.go).
 	generated genFiles
+	// sigs memoizes sigString for implements.
+	sigs map[*types.Signature]string
 }
 
 // ours reports whether pos is in a file meshsplit generated: such files
@@ -281,11 +284,24 @@ func (a *analysis) implements(t types.Type, s *Seam) bool {
 			return false
 		}
 		got, ok := sel.Obj().Type().(*types.Signature)
-		if !ok || sigString(got) != sigString(m.Sig) {
+		if !ok || a.sigString(got) != a.sigString(m.Sig) {
 			return false
 		}
 	}
 	return true
+}
+
+// sigString is sigString memoized: with tests loaded, every candidate
+// implementation of every seam is compared by spelling, so the same
+// signatures are spelled again and again (quadratic on a module of many
+// alike layers).
+func (a *analysis) sigString(sig *types.Signature) string {
+	s, ok := a.sigs[sig]
+	if !ok {
+		s = sigString(sig)
+		a.sigs[sig] = s
+	}
+	return s
 }
 
 // sigString spells a signature without its receiver, packages by path.
