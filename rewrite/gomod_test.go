@@ -1,8 +1,12 @@
 package rewrite
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/analyze"
 )
 
 // TestRequireRuntimeRoundTrip checks what extract does to go.mod: it adds
@@ -68,5 +72,35 @@ func TestRequireRuntimeReplacesToolModule(t *testing.T) {
 	}
 	if strings.Contains(string(added), toolModule+" ") || !strings.Contains(string(added), RuntimeModule+" ") {
 		t.Errorf("requireRuntime kept %s or did not add %s:\n%s", toolModule, RuntimeModule, added)
+	}
+}
+
+// TestVendorStep checks that a vendoring module is told to run 'go mod
+// vendor' too: its vendor/ must list the runtime, or the build fails.
+func TestVendorStep(t *testing.T) {
+	tests := []struct {
+		name    string
+		vendors bool
+		want    string
+	}{
+		{"no vendor directory", false, ""},
+		{"vendor/modules.txt", true, ", then 'go mod vendor' (this module vendors its dependencies)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			if tt.vendors {
+				if err := os.MkdirAll(filepath.Join(root, "vendor"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(root, "vendor", "modules.txt"), []byte("# example.com/a v1.0.0\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := &planner{prog: &analyze.Program{Root: root}}
+			if got := p.vendorStep(); got != tt.want {
+				t.Errorf("vendorStep() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

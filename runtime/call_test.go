@@ -11,9 +11,20 @@ import (
 	"time"
 )
 
+// bulkConfig is testConfig for tests that move megabytes: their subject is
+// what arrives, not how fast a peer is declared dead, so a write may take as
+// long as a loaded machine under -race needs (testConfig's one-second
+// LivenessTimeout, yamux's connection write timeout, cut sessions there).
+func bulkConfig() Config {
+	c := testConfig()
+	c.KeepAlive = time.Second
+	c.LivenessTimeout = 30 * time.Second
+	return c
+}
+
 func TestCallRoundTrip(t *testing.T) {
-	srv, _ := serveGreeter(t, testConfig(), "a")
-	_, g := callerOf(t, testConfig(), srv.Addr())
+	srv, _ := serveGreeter(t, bulkConfig(), "a")
+	_, g := callerOf(t, bulkConfig(), srv.Addr())
 	ctx := within(t, 10*time.Second)
 
 	got, err := g.Greet(ctx, "Max")
@@ -287,8 +298,8 @@ func TestCancellationStorm(t *testing.T) {
 // messages at once over the same streams, so that write buffers grow,
 // shrink and swap under load; every byte must come back as sent.
 func TestConcurrentMixedSizesArriveIntact(t *testing.T) {
-	srv, _ := serveGreeter(t, testConfig(), "a")
-	_, g := callerOf(t, testConfig(), srv.Addr())
+	srv, _ := serveGreeter(t, bulkConfig(), "a")
+	_, g := callerOf(t, bulkConfig(), srv.Addr())
 	ctx := within(t, 60*time.Second)
 	sizes := []int{10, 4 << 10, 1<<20 + 3, 3 << 20}
 	var wg sync.WaitGroup
@@ -326,8 +337,8 @@ func TestConcurrentMixedSizesArriveIntact(t *testing.T) {
 // callers abandon are finished by another goroutine, so every frame
 // arrives whole and the other calls keep succeeding.
 func TestInterruptedWritesKeepTheStreamWhole(t *testing.T) {
-	srv, _ := serveGreeter(t, testConfig(), "a")
-	_, g := callerOf(t, testConfig(), srv.Addr())
+	srv, _ := serveGreeter(t, bulkConfig(), "a")
+	_, g := callerOf(t, bulkConfig(), srv.Addr())
 	ctx := within(t, 60*time.Second)
 	big := bytes.Repeat([]byte("0123456789"), 300_000) // 3 MB: many yamux windows
 	var wg sync.WaitGroup

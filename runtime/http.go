@@ -79,11 +79,11 @@ func (h *httpSide) heartbeat(w http.ResponseWriter) {
 	info := h.n.selfInfoLocked()
 	peers := len(h.n.peers)
 	h.n.mu.Unlock()
-	writeJSON(w, http.StatusOK, heartbeat{ID: h.n.id, Addr: h.n.addr, Peers: peers, Services: info.Services, HTTP: info.HTTP})
+	writeJSON(w, http.StatusOK, heartbeatAnswer{ID: h.n.id, Addr: h.n.addr, Peers: peers, Services: info.Services, HTTP: info.HTTP})
 }
 
-// heartbeat is the JSON answer of GET /__heartbeat__.
-type heartbeat struct {
+// heartbeatAnswer is the JSON answer of GET /__heartbeat__.
+type heartbeatAnswer struct {
 	ID       string        `json:"id"`
 	Addr     string        `json:"addr"`
 	Peers    int           `json:"peers"`
