@@ -76,6 +76,10 @@ func TestVerifyVerdicts(t *testing.T) {
 			}, notWant: []string{"pointer aliasing", "explained differences"}}},
 		},
 	}
+	t.Run("tally", func(t *testing.T) {
+		t.Parallel()
+		testVerifyNamesCauses(t)
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
