@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/rewrite/verify"
 )
 
 // TestVerifyVerdicts runs verify on the fixture modules of
@@ -79,6 +83,10 @@ func TestVerifyVerdicts(t *testing.T) {
 	t.Run("tally", func(t *testing.T) {
 		t.Parallel()
 		testVerifyNamesCauses(t)
+	})
+	t.Run("vendor", func(t *testing.T) {
+		t.Parallel()
+		testVerifyVendor(t)
 	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,5 +166,40 @@ func checkLedgerJSON(t *testing.T, out string) {
 	}
 	if len(rep.Explained) != 2 || len(rep.FailsInBoth) != 1 || rep.FailsInBoth[0].Test != "TestBalances" {
 		t.Errorf("explained %+v, fails in both %+v", rep.Explained, rep.FailsInBoth)
+	}
+}
+
+// testVerifyVendor verifies the extracted and vendored clinic fixture
+// once go.mod and vendor/modules.txt disagree: verify names 'go mod
+// vendor'. It runs as a parallel subtest of TestVerifyVerdicts.
+func testVerifyVendor(t *testing.T) {
+	mod := copyModule(t, filepath.Join(repoRoot(t), "testdata", "verify", "clinic"))
+	if code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "clinic.Scheduler", "-w"); code != exitOK {
+		t.Fatalf("extract -w: exit %d\n%s%s", code, stdout, stderr)
+	}
+	goCmd(t, mod, nil, "mod", "tidy")
+	goCmd(t, mod, nil, "mod", "vendor")
+	// The environment without GOFLAGS=-mod=mod: go picks vendor mode.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOFLAGS=") {
+			env = append(env, kv)
+		}
+	}
+	// Loading in vendor mode compiles every vendored dependency anew (most
+	// of a minute here), so the consistent case is left to a manual run
+	// (docs/extract.md); the inconsistent one fails at once.
+	ctx := context.Background()
+	gomod := filepath.Join(mod, "go.mod")
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gomod, append(data, "require golang.org/x/mod v0.30.0\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = verify.Run(ctx, verify.Options{Dir: mod, Iface: "clinic.Scheduler", Env: env})
+	if err == nil || !strings.Contains(err.Error(), "vendor/modules.txt is inconsistent with go.mod") || !strings.Contains(err.Error(), "run 'go mod vendor' in "+mod) {
+		t.Errorf("verify with an inconsistent vendor tree: %v", err)
 	}
 }
