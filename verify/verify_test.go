@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/rewrite/gen"
 )
 
 // events builds go test -json lines.
@@ -256,5 +258,13 @@ func TestExplainIdentity(t *testing.T) {
 	}
 	if explainIdentity(nil, failureLines([]string{"a_test.go:27: x"})) != "" {
 		t.Error("explained without any identity comparison")
+	}
+}
+
+// TestGeneratedHeader keeps verify's copy of the generated-file header
+// equal to the generator's (verify does not import rewrite/gen).
+func TestGeneratedHeader(t *testing.T) {
+	if generatedHeader != gen.Header {
+		t.Errorf("generatedHeader = %q, rewrite/gen writes %q", generatedHeader, gen.Header)
 	}
 }

@@ -8,15 +8,13 @@ import (
 	"testing"
 )
 
-// TestVerifyNamesCauses extracts the tally fixture's Counter and checks
+// testVerifyNamesCauses extracts the tally fixture's Counter and checks
 // that verify finds the four tests that pass in process and fail remote,
 // explains the one that compares a test-only error by identity, and names
 // the cause of each of the other three.
-func TestVerifyNamesCauses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow: runs the fixture's tests twice")
-	}
-	offlineEnv(t)
+// It runs as a parallel subtest of TestVerifyVerdicts (which sets the
+// offline environment).
+func testVerifyNamesCauses(t *testing.T) {
 	mod := copyModule(t, "testdata/tally")
 	// Extracted with -json: the plan says it was written and that go.mod
 	// needs 'go mod tidy'.
