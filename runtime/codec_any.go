@@ -140,7 +140,7 @@ func (e *Encoder) anyFail(path string, f *anyFailure, t AnyTypes) {
 	if names := anyNames(t); len(names) > 0 {
 		carried += ", and the named types of the service's signatures: " + strings.Join(names, ", ")
 	}
-	e.err = fmt.Errorf("meshrt: encoding %s: %w: %T; an any carries %s (or tag the field `meshsplit:\"-\"` to leave it off the wire)", b.String(), ErrAnyType, f.v, carried)
+	e.err = fmt.Errorf("meshrt: encoding %s: %w: %T; an any carries %s (a struct field tagged `meshsplit:\"-\"` stays off the wire)", b.String(), ErrAnyType, f.v, carried)
 }
 
 // anyValue appends v with its tag, or returns the value it cannot carry.

@@ -59,7 +59,7 @@ func Empty(t types.Type) bool {
 	switch u := t.Underlying().(type) {
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" && !Empty(f.Type()) {
+			if !Skipped(u, i) && !Empty(u.Field(i).Type()) {
 				return false
 			}
 		}
@@ -179,6 +179,27 @@ func plainKey(t types.Type) bool {
 		return true
 	}
 	return false
+}
+
+// OmittedTag reports whether a struct tag leaves the field off the mesh wire
+// (`meshsplit:"-"`): the codec neither writes nor reads it, so the far side
+// sees its zero value.
+func OmittedTag(tag string) bool {
+	v, ok := reflect.StructTag(tag).Lookup("meshsplit")
+	return ok && v == "-"
+}
+
+// Skipped reports whether field i of struct s carries nothing on the mesh
+// wire: a blank field or one tagged `meshsplit:"-"`.
+func Skipped(s *types.Struct, i int) bool {
+	return s.Field(i).Name() == "_" || OmittedTag(s.Tag(i))
+}
+
+// IsAny reports whether t is an empty interface (any, interface{}, or a
+// type defined as one), whose values the codec carries with a type tag.
+func IsAny(t types.Type) bool {
+	i, ok := t.Underlying().(*types.Interface)
+	return ok && i.Empty()
 }
 
 // JSONDropped reports whether a struct tag drops the field from JSON

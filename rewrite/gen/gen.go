@@ -324,6 +324,12 @@ func (g *generator) file() ([]byte, error) {
 		g.writeInvoke(&msgs, m)
 	}
 	var helpers strings.Builder
+	sigs := make([]*types.Signature, len(g.methods))
+	for i, m := range g.methods {
+		sigs[i] = m.sig
+	}
+	ns, names := anyNamed(sigs, g.in.Pkg)
+	g.codec.writeAnyTypes(&helpers, g.in.Iface.Name(), ns, names)
 	g.codec.writeHelpers(&helpers)
 	var desc strings.Builder
 	if err := g.writeDesc(&desc); err != nil {
@@ -360,6 +366,9 @@ func (g *generator) checkTopLevel() error {
 	}
 	for _, h := range g.codec.all {
 		names = append(names, h.enc, h.dec)
+	}
+	if g.codec.anyTypes != "" {
+		names = append(names, g.codec.anyTypes)
 	}
 	for _, n := range names {
 		if g.scope[n] {
@@ -558,7 +567,7 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 		l := g.l
 		fmt.Fprintf(w, "\n// MarshalMesh implements %s.Message.\nfunc (%s *%s) MarshalMesh(%s *%s.Encoder) {\n", g.rt, l.m, msg.name, l.e, g.rt)
 		for _, f := range msg.fields {
-			g.codec.encode(w, expr{s: l.m + "." + f.name}, f.t, 0)
+			g.codec.encode(w, expr{s: l.m + "." + f.name}, f.json, f.t, 0)
 		}
 		w.WriteString("}\n")
 		fmt.Fprintf(w, "\n// UnmarshalMesh implements %s.Message.\nfunc (%s *%s) UnmarshalMesh(%s *%s.Decoder) {\n", g.rt, l.m, msg.name, l.d, g.rt)

@@ -170,13 +170,42 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if v.Type().Field(i).Name != "_" {
+			// Blank fields carry nothing; those tagged meshsplit:"-" stay
+			// off the wire, so they come back zero: leave them zero.
+			if sf := v.Type().Field(i); sf.Name != "_" && sf.Tag.Get("meshsplit") != "-" {
 				f.fill(v.Field(i), depth+1)
 			}
+		}
+	case reflect.Interface:
+		if v.NumMethod() > 0 {
+			panic("meshfill: cannot fill a " + v.Type().String())
+		}
+		if x := f.dynamic(depth); x != nil {
+			v.Set(reflect.ValueOf(x))
 		}
 	default:
 		panic("meshfill: cannot fill a " + v.Type().String())
 	}
+}
+
+// dynamic returns a value of one of the dynamic types the runtime carries
+// in an any (the named types of the service's signatures aside): nil, the
+// basic kinds, []byte, time.Time, []any and map[string]any.
+func (f *filler) dynamic(depth int) any {
+	kinds := []reflect.Type{
+		reflect.TypeFor[bool](), reflect.TypeFor[int](), reflect.TypeFor[int8](), reflect.TypeFor[int16](),
+		reflect.TypeFor[int32](), reflect.TypeFor[int64](), reflect.TypeFor[uint](), reflect.TypeFor[uint8](),
+		reflect.TypeFor[uint16](), reflect.TypeFor[uint32](), reflect.TypeFor[uint64](), reflect.TypeFor[float32](),
+		reflect.TypeFor[float64](), reflect.TypeFor[complex64](), reflect.TypeFor[complex128](), reflect.TypeFor[string](),
+		reflect.TypeFor[[]byte](), timeType, reflect.TypeFor[[]any](), reflect.TypeFor[map[string]any](),
+	}
+	i := f.rng.IntN(len(kinds) + 1)
+	if i == len(kinds) {
+		return nil
+	}
+	x := reflect.New(kinds[i]).Elem()
+	f.fill(x, depth+1)
+	return x.Interface()
 }
 
 // length returns -1 (nil), 0 (empty) or a small length.
