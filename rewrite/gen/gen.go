@@ -328,6 +328,9 @@ func (g *generator) file() ([]byte, error) {
 	for i, m := range g.methods {
 		sigs[i] = m.sig
 	}
+	g.codec.writeHelpers(&helpers)
+	// The helpers may meet the first interface value; the AnyTypes type
+	// comes after them, then the helpers its methods need.
 	ns, names := anyNamed(sigs, g.in.Pkg)
 	g.codec.writeAnyTypes(&helpers, g.in.Iface.Name(), ns, names)
 	g.codec.writeHelpers(&helpers)
