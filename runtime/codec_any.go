@@ -351,6 +351,34 @@ func (d *Decoder) anyValue(t AnyTypes) any {
 	return nil
 }
 
+// MapKey checks k, a map key just decoded whose type is or holds an
+// interface value: a key whose dynamic value is not comparable (a []any, a
+// map[string]any, a []byte, a struct holding one) would make storing it
+// panic. It returns false for such a key, which is then the decoder's
+// error (no sender can have put it in a map), or when decoding failed.
+func (d *Decoder) MapKey(k any) bool {
+	if d.err != nil {
+		return false
+	}
+	if !isComparable(k) {
+		d.fail("map key", fmt.Errorf("%w: a key of type %T holding an interface value that is not comparable", errMalformed, k))
+		return false
+	}
+	return true
+}
+
+// isComparable reports whether v == v runs without panicking: whether v's
+// dynamic value, interface values inside included, is comparable.
+func isComparable(v any) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_ = v == v
+	return true
+}
+
 // intIn reads an Int and checks that it lies in [lo, hi].
 func (d *Decoder) intIn(lo, hi int64) int64 {
 	v := d.Int()

@@ -275,3 +275,37 @@ func TestAnyScalarsDoNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per run, want 0", allocs)
 	}
 }
+
+// TestDecoderMapKey checks the guard generated code puts before storing a
+// decoded map key that holds an interface value.
+func TestDecoderMapKey(t *testing.T) {
+	type key struct {
+		Kind string
+		ID   any
+	}
+	tests := []struct {
+		name string
+		k    any
+		ok   bool
+	}{
+		{"nil", nil, true},
+		{"string", "a", true},
+		{"NaN", math.NaN(), true},
+		{"struct with a comparable any", key{"a", int8(1)}, true},
+		{"slice", []any{1}, false},
+		{"map", map[string]any{}, false},
+		{"bytes", []byte("x"), false},
+		{"struct holding a slice", key{"a", []any{}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := NewDecoder(nil)
+			if got := d.MapKey(tt.k); got != tt.ok {
+				t.Fatalf("MapKey(%#v) = %v, want %v", tt.k, got, tt.ok)
+			}
+			if err := d.Err(); (err == nil) != tt.ok || !tt.ok && !strings.Contains(err.Error(), "not comparable") {
+				t.Fatalf("decoder error %v, want one only for an uncomparable key", err)
+			}
+		})
+	}
+}

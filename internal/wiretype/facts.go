@@ -158,6 +158,33 @@ func holdsTime(t types.Type, seen map[types.Type]bool) bool {
 	return false
 }
 
+// HoldsAny reports whether a map key of type t is or holds an empty
+// interface value (in a field or array element, through named types): a
+// decoded key then needs a check that its dynamic value is comparable, or
+// storing it would panic.
+func HoldsAny(t types.Type) bool { return holdsAny(t, map[types.Type]bool{}) }
+
+func holdsAny(t types.Type, seen map[types.Type]bool) bool {
+	if IsAny(t) {
+		return true
+	}
+	if seen[t] || IsTime(t) || DefinedAsTime(t) != nil {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Array:
+		return holdsAny(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if !Skipped(u, i) && holdsAny(u.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // plainKey reports whether t holds only what the codec can carry as a key
 // (no channel, function, interface or address: those are problems of their
 // own).
@@ -168,11 +195,13 @@ func plainKey(t types.Type) bool {
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		return u.Kind() != types.Uintptr && u.Kind() != types.UnsafePointer
+	case *types.Interface:
+		return u.Empty() // any: carried, but not a key encoding/json writes
 	case *types.Array:
 		return plainKey(u.Elem())
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" && !plainKey(f.Type()) {
+			if !Skipped(u, i) && !plainKey(u.Field(i).Type()) {
 				return false
 			}
 		}

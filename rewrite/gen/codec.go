@@ -333,6 +333,10 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 		fmt.Fprintf(w, "for range %s {\n", n)
 		fmt.Fprintf(w, "var %s %s\n", k, c.typeString(u.Key()))
 		c.decode(w, expr{s: k}, u.Key(), depth+1)
+		if wiretype.HoldsAny(u.Key()) {
+			// A hostile message could send a key that cannot be one.
+			fmt.Fprintf(w, "if !%s.MapKey(%s) {\nbreak\n}\n", d, k)
+		}
 		fmt.Fprintf(w, "var %s %s\n", v, c.typeString(u.Elem()))
 		c.decode(w, expr{s: v}, u.Elem(), depth+1)
 		fmt.Fprintf(w, "%s = %s\n", x.index(k).val(), v)

@@ -68,7 +68,8 @@ func TestMeshAnyEndToEnd(t *testing.T) {
 		{"named basic", Weight(42)},
 		{"named string", Label("l")},
 		{"defined as time", Stamp(at)},
-		{"named struct", Record{Name: "r", Extras: map[string]any{"w": Weight(1)}, Attrs: []any{Label("x")}, Pair: [2]Value{Stamp(at), nil}}},
+		{"named struct", Record{Name: "r", Extras: map[string]any{"w": Weight(1)}, Attrs: []any{Label("x")}, Pair: [2]Value{Stamp(at), nil},
+			Links: map[Ref]bool{{Kind: "order", ID: int64(7)}: true, {Kind: "sku", ID: Label("A-1")}: false, {Kind: "none"}: true}}},
 		{"named in a map", map[string]any{"r": Record{Name: "deep", Inner: &Record{Name: "inner"}}}},
 	}
 	for _, tt := range values {

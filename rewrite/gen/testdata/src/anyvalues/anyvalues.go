@@ -21,6 +21,12 @@ type Label string
 // Value is a type defined as an empty interface.
 type Value interface{}
 
+// Ref names a record by kind and an identifier of any comparable type.
+type Ref struct {
+	Kind string
+	ID   any
+}
+
 // Record carries interface values in fields, and fields left off the wire.
 type Record struct {
 	Name   string
@@ -29,6 +35,7 @@ type Record struct {
 	ByKey  map[Label]interface{}
 	Pair   [2]Value
 	Inner  *Record
+	Links  map[Ref]bool
 	// Log is a writer that the mesh codec cannot carry: tagged to stay home.
 	Log   io.Writer `meshsplit:"-" json:"-"`
 	Cache int       `meshsplit:"-"`
