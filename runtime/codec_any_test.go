@@ -309,3 +309,102 @@ func TestDecoderMapKey(t *testing.T) {
 		})
 	}
 }
+
+// benchExtras is what an integration attaches to a record: the shape
+// encoding/json gives a JSON object, which is how such maps are filled.
+var benchExtras = map[string]any{
+	"carrier_ref": "DX-991",
+	"pallets":     3.0,
+	"fragile":     true,
+	"customs":     map[string]any{"hs_code": "8471.30", "declared_eur": 1250.5},
+	"docs":        []any{"invoice", "cmr"},
+}
+
+// benchTyped is the same data in a struct, as a typed field would carry it.
+type benchTyped struct {
+	CarrierRef  string
+	Pallets     float64
+	Fragile     bool
+	HSCode      string
+	DeclaredEUR float64
+	Docs        []string
+}
+
+func (b *benchTyped) encode(e *Encoder) {
+	e.String(b.CarrierRef)
+	e.Float64(b.Pallets)
+	e.Bool(b.Fragile)
+	e.String(b.HSCode)
+	e.Float64(b.DeclaredEUR)
+	e.Len(len(b.Docs))
+	for _, d := range b.Docs {
+		e.String(d)
+	}
+}
+
+func (b *benchTyped) decode(d *Decoder) {
+	b.CarrierRef = d.String()
+	b.Pallets = d.Float64()
+	b.Fragile = d.Bool()
+	b.HSCode = d.String()
+	b.DeclaredEUR = d.Float64()
+	if n := d.Len(); n >= 0 {
+		b.Docs = make([]string, n)
+		for i := range b.Docs {
+			b.Docs[i] = d.String()
+		}
+	}
+}
+
+var benchTypedValue = benchTyped{"DX-991", 3, true, "8471.30", 1250.5, []string{"invoice", "cmr"}}
+
+// BenchmarkAnyExtras encodes and decodes benchExtras as an any, and the
+// same data as a typed struct: the ratio is the price of the type tags,
+// keys and boxing of a loosely typed field.
+func BenchmarkAnyExtras(b *testing.B) {
+	b.Run("encode/any", func(b *testing.B) {
+		var e Encoder
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Reset()
+			e.Any("extras", benchExtras, nil)
+		}
+		b.SetBytes(int64(len(e.Bytes())))
+	})
+	b.Run("encode/typed", func(b *testing.B) {
+		var e Encoder
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Reset()
+			benchTypedValue.encode(&e)
+		}
+		b.SetBytes(int64(len(e.Bytes())))
+	})
+	var anyMsg, typedMsg Encoder
+	anyMsg.Any("extras", benchExtras, nil)
+	benchTypedValue.encode(&typedMsg)
+	b.Run("decode/any", func(b *testing.B) {
+		var d Decoder
+		b.ReportAllocs()
+		b.SetBytes(int64(len(anyMsg.Bytes())))
+		for b.Loop() {
+			d.Reset(anyMsg.Bytes())
+			if d.Any(nil) == nil || d.Err() != nil {
+				b.Fatal(d.Err())
+			}
+		}
+	})
+	b.Run("decode/typed", func(b *testing.B) {
+		var d Decoder
+		b.ReportAllocs()
+		b.SetBytes(int64(len(typedMsg.Bytes())))
+		for b.Loop() {
+			d.Reset(typedMsg.Bytes())
+			var v benchTyped
+			v.decode(&d)
+			if d.Err() != nil {
+				b.Fatal(d.Err())
+			}
+		}
+	})
+}
