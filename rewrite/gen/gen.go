@@ -71,8 +71,10 @@ func (r *Refusal) Error() string { return r.Pos.String() + ": " + r.Reason }
 // unexported methods of another package, a generated top-level name the
 // package already declares, and methods for which internal/wiretype.Check,
 // which analyze asks too, finds a blocking problem: a channel, a function,
-// an interface value (other than the error as last result or a
-// context.Context parameter), unsafe.Pointer or uintptr, a field or type
+// a value of a non-empty interface type (other than the error as last
+// result or a context.Context parameter; any values are carried with a
+// type tag, see the runtime's AnyTypes), unsafe.Pointer or uintptr, a field
+// (not tagged meshsplit:"-") or type
 // that the package cannot reach or name, a slice or map of values that
 // encode to no bytes, or a map key that holds a pointer. It never refuses a
 // name of the user's: its own locals step aside (see locals).

@@ -260,6 +260,14 @@ type Omitted interface {
 	M(ctx context.Context, c Cached) (*Cached, error)
 }
 
+// Option configures a call: an option interface.
+type Option interface{ apply(*Item) }
+
+// Options takes options, values of a non-empty interface.
+type Options interface {
+	M(ctx context.Context, opts ...Option) error
+}
+
 // WriterParam takes an io.Writer, a non-empty interface.
 type WriterParam interface {
 	M(ctx context.Context, w io.Writer) error
