@@ -38,11 +38,17 @@ var InterfaceRule = typeRule(wiretype.Interface,
 	"types", Error,
 	func(p *Pass, pr wiretype.Problem, path string) string {
 		msg := fmt.Sprintf("%s is a value of the interface %s: the codec cannot know its dynamic types nor carry their methods' code; use a concrete type", path, p.typeString(pr.Type))
-		if pr.Field != nil {
+		if underField(pr) {
 			msg += `, or tag the field meshsplit:"-" to leave it off the wire`
 		}
 		return msg
 	})
+
+// underField reports whether pr sits in or under a struct field, which
+// meshsplit:"-" can leave off the wire.
+func underField(pr wiretype.Problem) bool {
+	return pr.Field != nil || strings.Contains(pr.Sub, ".")
+}
 
 // AnyRule warns of empty interface values (any, interface{}): the mesh
 // codec carries a fixed set of dynamic types and fails the call on any
@@ -51,8 +57,8 @@ var AnyRule = typeRule(wiretype.AnyValue,
 	"an any value crosses when its dynamic type is nil, bool, a number, string, []byte, time.Time, []any, map[string]any or a named type of the interface's signatures; any other fails the call; JSON callers get numbers back as float64",
 	"types", Warning,
 	func(p *Pass, pr wiretype.Problem, path string) string {
-		msg := fmt.Sprintf("%s is an interface value (%s): generated clients carry it when its dynamic type is nil, bool, an integer, float or complex kind, string, []byte, time.Time, []any, map[string]any or a named type of %s's signatures, and fail the call naming the path and type for any other (a pointer, a []string...); JSON callers (gateway, curl) get what encoding/json decodes (numbers as float64, objects as map[string]any)", path, p.typeString(pr.Type), p.Seam.Obj.Name())
-		if pr.Field != nil {
+		msg := fmt.Sprintf("%s is an interface value (%s): generated clients carry nil, bool, numbers, string, []byte, time.Time, []any, map[string]any and the named types of %s's signatures in it, each with its type, and fail the call naming the path and type for any other (a pointer, a []string...); JSON callers (gateway, curl) get numbers back as float64", path, p.typeString(pr.Type), p.Seam.Obj.Name())
+		if underField(pr) {
 			msg += `; if the far side does not need it, tag the field meshsplit:"-" to leave it off the wire`
 		}
 		return msg

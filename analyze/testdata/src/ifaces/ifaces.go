@@ -16,7 +16,7 @@ type Item struct {
 // Store mixes fine and unfit interface values: any is carried (a warning),
 // other interfaces are not (errors).
 type Store interface {
-	Put(ctx context.Context, key string, v any) error   // want "any: v is an interface value \\(any\\): generated clients carry it"
+	Put(ctx context.Context, key string, v any) error   // want "any: v is an interface value \\(any\\): generated clients carry nil, bool, numbers"
 	Get(ctx context.Context, key string) (Item, error)  // want "any: result#1.Payload is an interface value .*tag the field meshsplit" "omitted: result#1.Out is tagged meshsplit:\"-\""
 	Describe(ctx context.Context, s fmt.Stringer) error // want "interface: s is a value of the interface fmt.Stringer: .*use a concrete type$"
 	Fail(ctx context.Context, cause error) error        // want "interface: cause is a value of the interface error"
