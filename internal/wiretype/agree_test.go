@@ -55,7 +55,7 @@ func TestAgreement(t *testing.T) {
 		{iface: "NoError"},
 		{iface: "Anonymous"},
 		{iface: "JSONDash", caveat: "json-dash"},
-		{iface: "LocalNames"},
+		{iface: "LocalNames", caveat: "any"},
 		{iface: "JSONRaw"},
 		{iface: "Store"}, // no context, no error: a note and a warning
 		{iface: "ChanParam", block: "chan"},

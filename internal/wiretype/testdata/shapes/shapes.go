@@ -184,9 +184,10 @@ type (
 	e    string
 )
 
-// LocalNames carries them: the generated code names its locals otherwise.
+// LocalNames carries them, and an any whose AnyTypes lists them: the
+// generated code names its locals otherwise.
 type LocalNames interface {
-	M(ctx context.Context, r req, x m, y v, z i0) (resp, error)
+	M(ctx context.Context, r req, x m, y v, z i0, w any) (resp, error)
 }
 
 // JSONRaw carries a named byte slice of another package.
