@@ -62,8 +62,8 @@ func (p *Pass) Reportf(pos token.Pos, format string, args ...any) {
 func Rules() []*Rule {
 	return []*Rule{
 		BehindAggregateRule, GenericRule,
-		ChanRule, DefinedTimeRule, FuncRule, InterfaceRule, JSONDashRule, LocalTypeRule, MapKeyRule, NoContextRule, NoErrorRule,
-		OutParamRule, ParamWriteRule, PointerKeyRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
+		AnyRule, ChanRule, DefinedTimeRule, FuncRule, InterfaceRule, JSONDashRule, LocalTypeRule, MapKeyRule, NoContextRule, NoErrorRule,
+		OmittedRule, OutParamRule, ParamWriteRule, PointerKeyRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
 		UnexportedTypeRule, UnsafeRule, ZeroSizeRule,
 	}
 }

@@ -29,14 +29,52 @@ var FuncRule = typeRule(wiretype.Func,
 		return fmt.Sprintf("%s is a function (%s): a callback cannot cross the network; pass data, or split the callback into its own interface", path, p.typeString(pr.Type))
 	})
 
-// InterfaceRule reports interface values (any included) reachable from a
-// signature; the error as last result and context.Context parameters are
-// fine.
+// InterfaceRule reports values of non-empty interface types (io.Writer,
+// an option interface, error) reachable from a signature; the error as
+// last result and context.Context parameters are fine, and empty
+// interfaces (any) are AnyRule's.
 var InterfaceRule = typeRule(wiretype.Interface,
-	"an interface value's dynamic type is unknown to the codec; only the last result (error) and context.Context parameters may be interfaces",
+	"a value of a non-empty interface type (io.Writer, an option interface, error) cannot cross: the codec cannot know its dynamic types nor carry their methods' code; only the last result (error) and context.Context parameters may be such interfaces",
 	"types", Error,
 	func(p *Pass, pr wiretype.Problem, path string) string {
-		return fmt.Sprintf("%s is an interface value (%s): the codec cannot know its dynamic type; use a concrete type", path, p.typeString(pr.Type))
+		msg := fmt.Sprintf("%s is a value of the interface %s: the codec cannot know its dynamic types nor carry their methods' code; use a concrete type", path, p.typeString(pr.Type))
+		if underField(pr) {
+			msg += `, or tag the field meshsplit:"-" to leave it off the wire`
+		}
+		return msg
+	})
+
+// underField reports whether pr sits in or under a struct field, which
+// meshsplit:"-" can leave off the wire.
+func underField(pr wiretype.Problem) bool {
+	return pr.Field != nil || strings.Contains(pr.Sub, ".")
+}
+
+// AnyRule warns of empty interface values (any, interface{}): the mesh
+// codec carries a fixed set of dynamic types and fails the call on any
+// other, and the JSON path carries them as encoding/json does.
+var AnyRule = typeRule(wiretype.AnyValue,
+	"an any value crosses when its dynamic type is nil, bool, a number, string, []byte, time.Time, []any, map[string]any or a named type of the interface's signatures; any other fails the call; JSON callers get numbers back as float64",
+	"types", Warning,
+	func(p *Pass, pr wiretype.Problem, path string) string {
+		msg := fmt.Sprintf("%s is an interface value (%s): generated clients carry nil, bool, numbers, string, []byte, time.Time, []any, map[string]any and the named types of %s's signatures in it, each with its type, and fail the call naming the path and type for any other (a pointer, a []string...); JSON callers (gateway, curl) get numbers back as float64", path, p.typeString(pr.Type), p.Seam.Obj.Name())
+		if underField(pr) {
+			msg += `; if the far side does not need it, tag the field meshsplit:"-" to leave it off the wire`
+		}
+		return msg
+	})
+
+// OmittedRule notes fields tagged meshsplit:"-": the mesh codec leaves
+// them off the wire, and the far side sees their zero value.
+var OmittedRule = typeRule(wiretype.Omitted,
+	`fields tagged meshsplit:"-" are left off the mesh wire: the far side sees their zero value`,
+	"semantics", Note,
+	func(p *Pass, pr wiretype.Problem, path string) string {
+		msg := fmt.Sprintf(`%s is tagged meshsplit:"-": generated clients and servers leave it off the wire, so the far side sees its zero value`, path)
+		if !wiretype.JSONDropped(pr.Tag) && pr.Field.Exported() {
+			msg += `; JSON callers (gateway, curl) still send and see it unless it is also tagged json:"-"`
+		}
+		return msg
 	})
 
 // UnsafeRule reports unsafe.Pointer and uintptr values.

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 )
@@ -50,6 +51,7 @@ const (
 	opTime
 	opLen
 	opPresent
+	opAny
 	opCount
 )
 
@@ -91,6 +93,8 @@ func decodeOps(d *Decoder) []fuzzOp {
 			v = s
 		case opPresent:
 			v = d.Present()
+		case opAny:
+			v = anyOp{d.Any(testAnyTypes{})}
 		}
 		if d.Err() == nil {
 			ops = append(ops, fuzzOp{code, v})
@@ -121,6 +125,8 @@ func reencode(ops []fuzzOp) []byte {
 			e.ByteSlice(v)
 		case time.Time:
 			e.Time(v)
+		case anyOp:
+			encodeAnySorted(&e, v.v)
 		case []uint64:
 			if v == nil {
 				e.Len(-1)
@@ -160,5 +166,54 @@ func sampleOps() []byte {
 	e.Len(-1)
 	e.Uint(opPresent)
 	e.Present(false)
+	e.Uint(opAny)
+	e.Any("v", nil, testAnyTypes{})
+	e.Uint(opAny)
+	e.Any("v", []any{int8(-1), uint(7), float32(0.5), complex64(1i), "s", []byte(nil), time.Unix(1, 2).UTC()}, testAnyTypes{})
+	e.Uint(opAny)
+	e.Any("v", map[string]any{"p": testPair{Name: "n", Extra: []any{testWeight(3)}}}, testAnyTypes{})
 	return e.Bytes()
+}
+
+// anyOp is the value of an opAny: an any, even when nil.
+type anyOp struct{ v any }
+
+// encodeAnySorted encodes v like Encoder.Any with testAnyTypes, with map
+// keys sorted so that the output is canonical.
+func encodeAnySorted(e *Encoder, v any) {
+	switch x := v.(type) {
+	case []any:
+		e.buf = append(e.buf, anySlice)
+		if x == nil {
+			e.Len(-1)
+			return
+		}
+		e.Len(len(x))
+		for _, el := range x {
+			encodeAnySorted(e, el)
+		}
+	case map[string]any:
+		e.buf = append(e.buf, anyMap)
+		if x == nil {
+			e.Len(-1)
+			return
+		}
+		e.Len(len(x))
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			e.String(k)
+			encodeAnySorted(e, x[k])
+		}
+	case testPair:
+		e.buf = append(e.buf, anyNamed)
+		e.String(testAnyTypes{}.AnyName(0))
+		e.String(x.Name)
+		encodeAnySorted(e, x.Extra)
+	default:
+		e.Any("v", v, testAnyTypes{})
+	}
 }

@@ -43,7 +43,10 @@ func (p Problem) Path(root string) string { return root + p.Sub }
 //
 // A context.Context parameter is not carried (the call's context travels
 // beside the message) and the error as last result travels as the call's
-// error: neither is walked. Every other interface value is a problem.
+// error: neither is walked. Every other interface value is a problem: an
+// empty interface (any) a caveat, AnyValue, a non-empty one a blocking
+// Interface. A field tagged `meshsplit:"-"` is an Omitted caveat and is
+// not entered: the codec leaves it off the wire.
 // Named types are entered once per signature (so recursive types end);
 // problems about a named type itself are reported where it is first met,
 // except named interfaces, channels and functions, which are judged
@@ -55,6 +58,20 @@ func (p Problem) Path(root string) string { return root + p.Sub }
 // type parameters are not problems of the walk: a generic interface is not
 // a service (see Generic).
 func Check(sig *types.Signature, home *types.Package) []Problem {
+	return walkSig(sig, home).out
+}
+
+// Carried returns the named types whose values a method with signature sig
+// carries, in walk order: every named type the walk enters, time.Time and
+// named interface, channel and function types aside. The values an any in
+// the interface's signatures may hold are those of the named types its
+// methods carry (and the built-in ones the runtime knows).
+func Carried(sig *types.Signature, home *types.Package) []*types.Named {
+	return walkSig(sig, home).named
+}
+
+// walkSig walks the types carried by a method with signature sig.
+func walkSig(sig *types.Signature, home *types.Package) *walker {
 	w := &walker{home: home, done: map[namedKey]bool{}, onStack: map[namedKey]bool{}, unnameable: map[namedKey]bool{}}
 	params := sig.Params()
 	for i := range params.Len() {
@@ -74,7 +91,7 @@ func Check(sig *types.Signature, home *types.Package) []Problem {
 		w.root = Problem{Var: v, Index: i, Result: true}
 		w.walk(site{t: v.Type()})
 	}
-	return w.out
+	return w
 }
 
 // Blocking returns the first problem of ps that blocks, and whether there
@@ -126,9 +143,9 @@ type walker struct {
 	done    map[namedKey]bool
 	onStack map[namedKey]bool
 	out     []Problem
+	named   []*types.Named // entered, in walk order
 
 	unnameable map[namedKey]bool // named types reported as such, once each
-
 }
 
 // add records a problem of kind k at s.
@@ -167,6 +184,9 @@ func (w *walker) walk(s site) {
 		return
 	}
 	w.judge(s)
+	if !IsTime(n) {
+		w.named = append(w.named, n)
+	}
 	if IsTime(n) || DefinedAsTime(n) != nil {
 		w.done[key] = true
 		return
@@ -205,6 +225,10 @@ func (w *walker) walkUnder(s site, u types.Type, named *types.Named) {
 			}
 			n := next(f.Type(), s.sub+"."+f.Name())
 			n.field, n.owner, n.tag = f, named, u.Tag(i)
+			if OmittedTag(n.tag) {
+				w.add(Omitted, n, "") // left off the wire: not entered
+				continue
+			}
 			if w.foreignField(n) {
 				w.judge(n) // reported, not entered: no codec reaches it
 				continue
@@ -236,7 +260,11 @@ func (w *walker) judge(s site) {
 	case *types.Signature:
 		w.add(Func, s, "")
 	case *types.Interface:
-		w.add(Interface, s, "")
+		if u.Empty() {
+			w.add(AnyValue, s, "")
+		} else {
+			w.add(Interface, s, "")
+		}
 	case *types.Basic:
 		if u.Kind() == types.UnsafePointer || u.Kind() == types.Uintptr {
 			w.add(Unsafe, s, "")

@@ -59,7 +59,7 @@ func Empty(t types.Type) bool {
 	switch u := t.Underlying().(type) {
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" && !Empty(f.Type()) {
+			if !Skipped(u, i) && !Empty(u.Field(i).Type()) {
 				return false
 			}
 		}
@@ -158,6 +158,33 @@ func holdsTime(t types.Type, seen map[types.Type]bool) bool {
 	return false
 }
 
+// HoldsAny reports whether a map key of type t is or holds an empty
+// interface value (in a field or array element, through named types): a
+// decoded key then needs a check that its dynamic value is comparable, or
+// storing it would panic.
+func HoldsAny(t types.Type) bool { return holdsAny(t, map[types.Type]bool{}) }
+
+func holdsAny(t types.Type, seen map[types.Type]bool) bool {
+	if IsAny(t) {
+		return true
+	}
+	if seen[t] || IsTime(t) || DefinedAsTime(t) != nil {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Array:
+		return holdsAny(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if !Skipped(u, i) && holdsAny(u.Field(i).Type(), seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // plainKey reports whether t holds only what the codec can carry as a key
 // (no channel, function, interface or address: those are problems of their
 // own).
@@ -168,17 +195,40 @@ func plainKey(t types.Type) bool {
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		return u.Kind() != types.Uintptr && u.Kind() != types.UnsafePointer
+	case *types.Interface:
+		return u.Empty() // any: carried, but not a key encoding/json writes
 	case *types.Array:
 		return plainKey(u.Elem())
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" && !plainKey(f.Type()) {
+			if !Skipped(u, i) && !plainKey(u.Field(i).Type()) {
 				return false
 			}
 		}
 		return true
 	}
 	return false
+}
+
+// OmittedTag reports whether a struct tag leaves the field off the mesh wire
+// (`meshsplit:"-"`): the codec neither writes nor reads it, so the far side
+// sees its zero value.
+func OmittedTag(tag string) bool {
+	v, ok := reflect.StructTag(tag).Lookup("meshsplit")
+	return ok && v == "-"
+}
+
+// Skipped reports whether field i of struct s carries nothing on the mesh
+// wire: a blank field or one tagged `meshsplit:"-"`.
+func Skipped(s *types.Struct, i int) bool {
+	return s.Field(i).Name() == "_" || OmittedTag(s.Tag(i))
+}
+
+// IsAny reports whether t is an empty interface (any, interface{}, or a
+// type defined as one), whose values the codec carries with a type tag.
+func IsAny(t types.Type) bool {
+	i, ok := t.Underlying().(*types.Interface)
+	return ok && i.Empty()
 }
 
 // JSONDropped reports whether a struct tag drops the field from JSON

@@ -12,9 +12,10 @@ const (
 	Chan Kind = iota + 1
 	// Func is a function value (a callback).
 	Func
-	// Interface is an interface value (any included) other than a
-	// context.Context parameter or the error as last result: the codec
-	// cannot know its dynamic type.
+	// Interface is a value of a non-empty interface type (io.Writer, an
+	// option interface, error) other than a context.Context parameter or
+	// the error as last result: the codec cannot know which dynamic types
+	// to expect, nor carry their behaviour. Empty interfaces are AnyValue.
 	Interface
 	// Unsafe is unsafe.Pointer or uintptr: an address.
 	Unsafe
@@ -53,6 +54,17 @@ const (
 	// without JSON methods of its own: the mesh codec carries it as a
 	// time.Time, but encoding/json sees a struct without exported fields.
 	DefinedTime
+	// AnyValue is a value of an empty interface type (any, interface{}):
+	// the mesh codec carries it when its dynamic type is nil, bool, a
+	// number kind, string, []byte, time.Time, []any, map[string]any or a
+	// named type of the interface's signatures, and fails the call naming
+	// any other; the JSON path carries it as encoding/json does (numbers
+	// come back as float64).
+	AnyValue
+	// Omitted is a struct field tagged `meshsplit:"-"`: the mesh codec
+	// leaves it off the wire (the far side sees its zero value) and the
+	// walk does not enter it.
+	Omitted
 
 	endKinds
 )
@@ -66,6 +78,7 @@ var kindNames = map[Kind]string{
 	UnexportedField: "unexported-field", UnexportedType: "unexported-type", LocalType: "local-type",
 	ZeroSize: "zero-size", PointerKey: "pointer-key",
 	Recursive: "recursive", MapKey: "map-key", JSONDash: "json-dash", DefinedTime: "defined-time",
+	AnyValue: "any", Omitted: "omitted",
 }
 
 // String returns the kind's name, which is also the name of the analyze

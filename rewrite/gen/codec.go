@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"go/types"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -75,6 +76,18 @@ type codec struct {
 	helpers    typeutil.Map            // *types.Named -> *helper
 	pending    []*helper               // helpers whose bodies are still to write
 	all        []*helper               // every helper, in creation order
+	// anyTypes is the type implementing the runtime's AnyTypes for the
+	// file, named on the first interface value met ("" before).
+	anyTypes string
+}
+
+// anyTable returns the expression of the file's AnyTypes value, naming its
+// type on first use.
+func (c *codec) anyTable() string {
+	if c.anyTypes == "" {
+		c.anyTypes = c.names.unique(c.prefix + "AnyTypes")
+	}
+	return c.anyTypes + "{}"
 }
 
 // helper returns the helper of n, creating it on first use.
@@ -144,7 +157,7 @@ func reaches(t types.Type, target *types.Named, seen *typeutil.Map) bool {
 		return reaches(u.Key(), target, seen) || reaches(u.Elem(), target, seen)
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if reaches(u.Field(i).Type(), target, seen) {
+			if !wiretype.Skipped(u, i) && reaches(u.Field(i).Type(), target, seen) {
 				return true
 			}
 		}
@@ -178,13 +191,18 @@ func isByte(t types.Type) bool {
 	return ok && b.Kind() == types.Uint8
 }
 
-// encode writes the statements that encode x of type t. depth numbers the
-// loop variables of nested loops.
-func (c *codec) encode(w *strings.Builder, x expr, t types.Type, depth int) {
+// encode writes the statements that encode x of type t. path names x in
+// the errors of interface values ("shipment.Extras", "Shipment.Tags[]");
+// depth numbers the loop variables of nested loops.
+func (c *codec) encode(w *strings.Builder, x expr, path string, t types.Type, depth int) {
 	e := c.l.e
 	t = types.Unalias(t)
 	if wiretype.IsTime(t) {
 		fmt.Fprintf(w, "%s.Time(%s)\n", e, x.val())
+		return
+	}
+	if wiretype.IsAny(t) {
+		fmt.Fprintf(w, "%s.Any(%q, %s, %s)\n", e, path, x.val(), c.anyTable())
 		return
 	}
 	if n, ok := t.(*types.Named); ok {
@@ -212,7 +230,7 @@ func (c *codec) encode(w *strings.Builder, x expr, t types.Type, depth int) {
 		}
 	case *types.Pointer:
 		fmt.Fprintf(w, "if %s == nil {\n%s.Present(false)\n} else {\n%s.Present(true)\n", x.val(), e, e)
-		c.encode(w, expr{s: x.val(), ptr: true}, u.Elem(), depth)
+		c.encode(w, expr{s: x.val(), ptr: true}, path, u.Elem(), depth)
 		w.WriteString("}\n")
 	case *types.Slice:
 		if isByte(u.Elem()) {
@@ -221,22 +239,31 @@ func (c *codec) encode(w *strings.Builder, x expr, t types.Type, depth int) {
 		}
 		fmt.Fprintf(w, "if %s == nil {\n%s.Len(-1)\n} else {\n%s.Len(len(%s))\n", x.val(), e, e, x.val())
 		fmt.Fprintf(w, "for %s := range %s {\n", i, x.val())
-		c.encode(w, x.index(i), u.Elem(), depth+1)
+		c.encode(w, x.index(i), path+"[]", u.Elem(), depth+1)
 		w.WriteString("}\n}\n")
 	case *types.Array:
 		fmt.Fprintf(w, "for %s := range %s {\n", i, x.val())
-		c.encode(w, x.index(i), u.Elem(), depth+1)
+		c.encode(w, x.index(i), path+"[]", u.Elem(), depth+1)
 		w.WriteString("}\n")
 	case *types.Map:
 		fmt.Fprintf(w, "if %s == nil {\n%s.Len(-1)\n} else {\n%s.Len(len(%s))\n", x.val(), e, e, x.val())
 		fmt.Fprintf(w, "for %s, %s := range %s {\n", k, v, x.val())
-		c.encode(w, expr{s: k}, u.Key(), depth+1)
-		c.encode(w, expr{s: v}, u.Elem(), depth+1)
+		c.encode(w, expr{s: k}, path+"{key}", u.Key(), depth+1)
+		if kb, ok := u.Key().Underlying().(*types.Basic); ok && kb.Info()&types.IsString != 0 && wiretype.IsAny(u.Elem()) {
+			// An error names the key: Shipment.Extras["hook"].
+			key := k
+			if !types.Identical(u.Key(), types.Typ[types.String]) {
+				key = "string(" + k + ")"
+			}
+			fmt.Fprintf(w, "%s.AnyKey(%q, %s, %s, %s)\n", e, path, key, v, c.anyTable())
+		} else {
+			c.encode(w, expr{s: v}, path+"[]", u.Elem(), depth+1)
+		}
 		w.WriteString("}\n}\n")
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" {
-				c.encode(w, x.field(f.Name()), f.Type(), depth)
+			if f := u.Field(i); !wiretype.Skipped(u, i) {
+				c.encode(w, x.field(f.Name()), path+"."+f.Name(), f.Type(), depth)
 			}
 		}
 	default:
@@ -251,6 +278,14 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 	t = types.Unalias(t)
 	if wiretype.IsTime(t) {
 		fmt.Fprintf(w, "%s = %s.Time()\n", x.val(), d)
+		return
+	}
+	if wiretype.IsAny(t) {
+		if _, ok := t.(*types.Named); ok {
+			fmt.Fprintf(w, "%s = %s(%s.Any(%s))\n", x.val(), c.typeString(t), d, c.anyTable())
+		} else {
+			fmt.Fprintf(w, "%s = %s.Any(%s)\n", x.val(), d, c.anyTable())
+		}
 		return
 	}
 	if n, ok := t.(*types.Named); ok {
@@ -298,13 +333,17 @@ func (c *codec) decode(w *strings.Builder, x expr, t types.Type, depth int) {
 		fmt.Fprintf(w, "for range %s {\n", n)
 		fmt.Fprintf(w, "var %s %s\n", k, c.typeString(u.Key()))
 		c.decode(w, expr{s: k}, u.Key(), depth+1)
+		if wiretype.HoldsAny(u.Key()) {
+			// A hostile message could send a key that cannot be one.
+			fmt.Fprintf(w, "if !%s.MapKey(%s) {\nbreak\n}\n", d, k)
+		}
 		fmt.Fprintf(w, "var %s %s\n", v, c.typeString(u.Elem()))
 		c.decode(w, expr{s: v}, u.Elem(), depth+1)
 		fmt.Fprintf(w, "%s = %s\n", x.index(k).val(), v)
 		w.WriteString("}\n}\n")
 	case *types.Struct:
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" {
+			if f := u.Field(i); !wiretype.Skipped(u, i) {
 				c.decode(w, x.field(f.Name()), f.Type(), depth)
 			}
 		}
@@ -348,13 +387,19 @@ func minWire(t types.Type) int64 {
 	case *types.Struct:
 		var sum int64
 		for i := range u.NumFields() {
-			if f := u.Field(i); f.Name() != "_" {
-				sum = min(sum+minWire(f.Type()), maxMinWire)
+			if !wiretype.Skipped(u, i) {
+				sum = min(sum+minWire(u.Field(i).Type()), maxMinWire)
 			}
 		}
 		return sum
 	}
 	return 1 // pointers, slices, maps: their presence or length
+}
+
+// typeLabelPath names a value of the named type n at the start of the
+// paths of its helper's errors: Shipment, money.Amount, Page[Item].
+func typeLabelPath(n *types.Named) string {
+	return types.TypeString(n, func(p *types.Package) string { return p.Name() })
 }
 
 // writeHelpers writes the functions of every helper created so far and of
@@ -384,7 +429,7 @@ func (c *codec) writeHelpers(w *strings.Builder) {
 		e, d, v := c.l.e, c.l.d, c.l.v
 		fmt.Fprintf(w, "\n// %s encodes a value of type %s.%s\nfunc %s(%s *%s.Encoder, %s *%s) {\n", h.enc, name, comment, h.enc, e, c.rt, v, name)
 		enter(e)
-		c.encode(w, expr{s: v, ptr: true}, h.t.Underlying(), 0)
+		c.encode(w, expr{s: v, ptr: true}, typeLabelPath(h.t), h.t.Underlying(), 0)
 		leave(e)
 		fmt.Fprintf(w, "}\n\n// %s decodes a value of type %s.%s\nfunc %s(%s *%s.Decoder, %s *%s) {\n", h.dec, name, comment, h.dec, d, c.rt, v, name)
 		enter(d)
@@ -392,4 +437,82 @@ func (c *codec) writeHelpers(w *strings.Builder) {
 		leave(d)
 		w.WriteString("}\n")
 	}
+}
+
+// anyNamed returns the named types that the interface values of sigs may
+// hold, beside the runtime's built-in ones: every named type the methods
+// carry (wiretype.Carried), once each, sorted by full name, with that name.
+func anyNamed(sigs []*types.Signature, home *types.Package) ([]*types.Named, []string) {
+	var seen typeutil.Map
+	byName := map[string]*types.Named{}
+	for _, sig := range sigs {
+		for _, n := range wiretype.Carried(sig, home) {
+			if seen.At(n) != nil {
+				continue
+			}
+			seen.Set(n, true)
+			byName[(&canon{defs: map[string]string{}}).typ(n)] = n
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	ns := make([]*types.Named, len(names))
+	for i, name := range names {
+		ns[i] = byName[name]
+	}
+	return ns, names
+}
+
+// writeAnyTypes writes the type that implements the runtime's AnyTypes
+// for the file, when an interface value needs it: the named types ns, with
+// their full names, that its interface values may hold.
+func (c *codec) writeAnyTypes(w *strings.Builder, iface string, ns []*types.Named, names []string) {
+	if c.anyTypes == "" {
+		return
+	}
+	t, rt, e, d, v := c.anyTypes, c.rt, c.l.e, c.l.d, c.l.v
+	i, _, x, _ := c.l.loop(0)
+	fmt.Fprintf(w, "\n// %s implements %s.AnyTypes: the named types of the signatures of\n// %s, which its interface values may hold beside the runtime's built-in ones.\ntype %s struct{}\n", t, rt, iface, t)
+	fmt.Fprintf(w, "\n// AnyName implements %s.AnyTypes.\nfunc (%s) AnyName(%s int) string {\n", rt, t, i)
+	if len(ns) > 0 {
+		fmt.Fprintf(w, "switch %s {\n", i)
+		for j, name := range names {
+			fmt.Fprintf(w, "case %d:\nreturn %q\n", j, name)
+		}
+		w.WriteString("}\n")
+	}
+	w.WriteString("return \"\"\n}\n")
+	fmt.Fprintf(w, "\n// AnyIndex implements %s.AnyTypes.\nfunc (%s) AnyIndex(%s any) int {\n", rt, t, v)
+	if len(ns) > 0 {
+		fmt.Fprintf(w, "switch %s.(type) {\n", v)
+		for j, n := range ns {
+			fmt.Fprintf(w, "case %s:\nreturn %d\n", c.typeString(n), j)
+		}
+		w.WriteString("}\n")
+	}
+	w.WriteString("return -1\n}\n")
+	fmt.Fprintf(w, "\n// AnyEncode implements %s.AnyTypes.\nfunc (%s) AnyEncode(%s *%s.Encoder, %s int, %s any) {\n", rt, t, e, rt, i, v)
+	if len(ns) > 0 {
+		fmt.Fprintf(w, "switch %s {\n", i)
+		for j, n := range ns {
+			fmt.Fprintf(w, "case %d:\n%s := %s.(%s)\n", j, x, v, c.typeString(n))
+			c.encode(w, expr{s: x}, typeLabelPath(n), n, 1)
+		}
+		w.WriteString("}\n")
+	}
+	w.WriteString("}\n")
+	fmt.Fprintf(w, "\n// AnyDecode implements %s.AnyTypes.\nfunc (%s) AnyDecode(%s *%s.Decoder, %s int) any {\n", rt, t, d, rt, i)
+	if len(ns) > 0 {
+		fmt.Fprintf(w, "switch %s {\n", i)
+		for j, n := range ns {
+			fmt.Fprintf(w, "case %d:\nvar %s %s\n", j, x, c.typeString(n))
+			c.decode(w, expr{s: x}, n, 1)
+			fmt.Fprintf(w, "return %s\n", x)
+		}
+		w.WriteString("}\n")
+	}
+	w.WriteString("return nil\n}\n")
 }

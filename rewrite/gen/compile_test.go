@@ -23,7 +23,9 @@ var (
 // go vet (which builds) and go test there: every package gets a test that
 // round-trips all of its messages through the generated codec (meshfill),
 // basic also gets an end-to-end test through the generated client over the
-// runtime's loopback node (testdata/support/basic_e2e_test.go), sentinels
+// runtime's loopback node (testdata/support/basic_e2e_test.go), anyvalues
+// one of interface values and meshsplit:"-" fields over that node
+// (testdata/support/anyvalues_e2e_test.go), sentinels
 // one showing that another module's sentinel keeps == across the wire
 // (testdata/support/sentinels_e2e_test.go), and recursive a test of cycles
 // and depth (testdata/support/recursive_depth_test.go).
@@ -34,6 +36,7 @@ func TestGeneratedCodeCompilesAndRuns(t *testing.T) {
 	}
 	checkModule(t, fixtureDir, "example.com/fixtures", loadCases(t, fixtureDir), vetAndTestAll, func(mod, repo string) {
 		copyFile(t, "testdata/support/basic_e2e_test.go", filepath.Join(mod, "basic", "basic_e2e_test.go"))
+		copyFile(t, "testdata/support/anyvalues_e2e_test.go", filepath.Join(mod, "anyvalues", "anyvalues_e2e_test.go"))
 		copyFile(t, "testdata/support/basic_bench_test.go", filepath.Join(mod, "basic", "basic_bench_test.go"))
 		copyFile(t, "testdata/support/recursive_depth_test.go", filepath.Join(mod, "recursive", "recursive_depth_test.go"))
 		copyFile(t, "testdata/support/sentinels_e2e_test.go", filepath.Join(mod, "sentinels", "sentinels_e2e_test.go"))

@@ -71,8 +71,10 @@ func (r *Refusal) Error() string { return r.Pos.String() + ": " + r.Reason }
 // unexported methods of another package, a generated top-level name the
 // package already declares, and methods for which internal/wiretype.Check,
 // which analyze asks too, finds a blocking problem: a channel, a function,
-// an interface value (other than the error as last result or a
-// context.Context parameter), unsafe.Pointer or uintptr, a field or type
+// a value of a non-empty interface type (other than the error as last
+// result or a context.Context parameter; any values are carried with a
+// type tag, see the runtime's AnyTypes), unsafe.Pointer or uintptr, a field
+// (not tagged meshsplit:"-") or type
 // that the package cannot reach or name, a slice or map of values that
 // encode to no bytes, or a map key that holds a pointer. It never refuses a
 // name of the user's: its own locals step aside (see locals).
@@ -324,6 +326,15 @@ func (g *generator) file() ([]byte, error) {
 		g.writeInvoke(&msgs, m)
 	}
 	var helpers strings.Builder
+	sigs := make([]*types.Signature, len(g.methods))
+	for i, m := range g.methods {
+		sigs[i] = m.sig
+	}
+	g.codec.writeHelpers(&helpers)
+	// The helpers may meet the first interface value; the AnyTypes type
+	// comes after them, then the helpers its methods need.
+	ns, names := anyNamed(sigs, g.in.Pkg)
+	g.codec.writeAnyTypes(&helpers, g.in.Iface.Name(), ns, names)
 	g.codec.writeHelpers(&helpers)
 	var desc strings.Builder
 	if err := g.writeDesc(&desc); err != nil {
@@ -360,6 +371,9 @@ func (g *generator) checkTopLevel() error {
 	}
 	for _, h := range g.codec.all {
 		names = append(names, h.enc, h.dec)
+	}
+	if g.codec.anyTypes != "" {
+		names = append(names, g.codec.anyTypes)
 	}
 	for _, n := range names {
 		if g.scope[n] {
@@ -558,7 +572,7 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 		l := g.l
 		fmt.Fprintf(w, "\n// MarshalMesh implements %s.Message.\nfunc (%s *%s) MarshalMesh(%s *%s.Encoder) {\n", g.rt, l.m, msg.name, l.e, g.rt)
 		for _, f := range msg.fields {
-			g.codec.encode(w, expr{s: l.m + "." + f.name}, f.t, 0)
+			g.codec.encode(w, expr{s: l.m + "." + f.name}, f.json, f.t, 0)
 		}
 		w.WriteString("}\n")
 		fmt.Fprintf(w, "\n// UnmarshalMesh implements %s.Message.\nfunc (%s *%s) UnmarshalMesh(%s *%s.Decoder) {\n", g.rt, l.m, msg.name, l.d, g.rt)

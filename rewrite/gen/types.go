@@ -45,7 +45,7 @@ func refusal(where string, pr wiretype.Problem) string {
 	case wiretype.Func:
 		return fmt.Sprintf("%s: function value %s cannot cross the network", at, spell(pr.Type))
 	case wiretype.Interface:
-		return fmt.Sprintf("%s: interface value %s has no fixed type to encode", at, spell(pr.Type))
+		return fmt.Sprintf("%s: value of the non-empty interface %s: the codec cannot know which dynamic types to expect, nor carry their methods' code (only any, the error as last result and context.Context parameters cross)", at, spell(pr.Type))
 	case wiretype.Unsafe:
 		return fmt.Sprintf("%s: %s is a memory address, meaningless in another process", at, spell(pr.Type))
 	case wiretype.UnexportedField:
@@ -68,7 +68,8 @@ func refusal(where string, pr wiretype.Problem) string {
 }
 
 // canon spells types for fingerprints: full package paths, aliases
-// resolved, struct tags left out (they do not change the wire), and the
+// resolved, struct tags left out (they do not change the wire) but for
+// `meshsplit:"-"` (which does: the field is spelled "Name -"), and the
 // definition of every named type reached, so that a field added to a struct
 // changes the fingerprint of every method that carries it.
 type canon struct {
@@ -118,6 +119,11 @@ func (c *canon) typ(t types.Type) string {
 			f := u.Field(i)
 			if f.Embedded() {
 				b.WriteString("embedded ")
+			}
+			if wiretype.OmittedTag(u.Tag(i)) {
+				// Off the wire: its type does not matter, its omission does.
+				b.WriteString(f.Name() + " -;")
+				continue
 			}
 			b.WriteString(f.Name() + " " + c.typ(f.Type()) + ";")
 		}

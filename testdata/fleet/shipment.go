@@ -26,6 +26,14 @@ type Shipment struct {
 	WeightKg    float64   `json:"weight_kg"`
 	Status      Status    `json:"status"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// Extras holds what integrations attach to a shipment (a carrier's
+	// reference, customs data, pallet counts), as they sent it: the
+	// tracker keeps it and gives it back unchanged.
+	Extras map[string]any `json:"extras,omitempty"`
+	// Notify, when set, hears of the status changes the tracker makes to
+	// this shipment. It stays on the caller's side: the mesh leaves it off
+	// the wire.
+	Notify func(Status) `json:"-" meshsplit:"-"`
 }
 
 // Errors of the repository and the tracker; compare with errors.Is.

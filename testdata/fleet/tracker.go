@@ -37,6 +37,9 @@ func (t *tracker) Book(ctx context.Context, s Shipment) (Shipment, error) {
 	if err := t.repo.Save(ctx, s); err != nil {
 		return Shipment{}, fmt.Errorf("book %q: %w", s.ID, err)
 	}
+	if s.Notify != nil {
+		s.Notify(s.Status)
+	}
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
 	"testing"
 )
 
@@ -54,5 +55,30 @@ func TestBookValidates(t *testing.T) {
 	var ve ValidationError
 	if !errors.As(err, &ve) || ve.Field() != "destination" {
 		t.Fatalf("Book of a shipment without destination: %v, want a ValidationError on destination", err)
+	}
+}
+
+func TestTrackerKeepsExtras(t *testing.T) {
+	ctx := context.Background()
+	tr := NewTracker(NewMemRepository(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// What an integration sends, as encoding/json decodes it, and what Go
+	// code attaches.
+	extras := map[string]any{
+		"carrier_ref": "DX-991",
+		"customs":     map[string]any{"hs_code": "8471.30", "declared_eur": 1250.5, "docs": []any{"invoice", "cmr"}},
+		"pallets":     3,
+		"fragile":     true,
+		"seal":        []byte{0xca, 0xfe},
+		"note":        nil,
+	}
+	if _, err := tr.Book(ctx, Shipment{ID: "SH-3", Origin: "Leeds", Destination: "Hull", Extras: extras}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.Track(ctx, "SH-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Extras, extras) {
+		t.Fatalf("Extras = %#v, want %#v", got.Extras, extras)
 	}
 }

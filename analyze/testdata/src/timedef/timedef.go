@@ -31,5 +31,5 @@ type Blanks struct {
 type Clock interface {
 	Now(ctx context.Context) (Stamp, error) // want "defined-time: result#1 is a Stamp, defined as time.Time: generated clients carry it as a time, but it has none of time.Time's methods, so encoding/json writes {}"
 	Set(ctx context.Context, m Marshalled, b Blanks) error
-	Pair(ctx context.Context) (error, int) // want "interface: result#1 is an interface value \\(error\\)" "no-error: Pair has no error result"
+	Pair(ctx context.Context) (error, int) // want "interface: result#1 is a value of the interface error" "no-error: Pair has no error result"
 }

@@ -6,6 +6,7 @@ package shapes
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"time"
 	"unsafe"
 
@@ -183,9 +184,10 @@ type (
 	e    string
 )
 
-// LocalNames carries them: the generated code names its locals otherwise.
+// LocalNames carries them, and an any whose AnyTypes lists them: the
+// generated code names its locals otherwise.
 type LocalNames interface {
-	M(ctx context.Context, r req, x m, y v, z i0) (resp, error)
+	M(ctx context.Context, r req, x m, y v, z i0, w any) (resp, error)
 }
 
 // JSONRaw carries a named byte slice of another package.
@@ -224,9 +226,52 @@ type FuncField interface {
 	M(ctx context.Context, h []Handler) error
 }
 
-// AnyParam takes any.
+// AnyParam takes any: carried with its dynamic type (a caveat).
 type AnyParam interface {
 	M(ctx context.Context, v any) error
+}
+
+// Dynamic is defined as an empty interface.
+type Dynamic interface{}
+
+// Bag holds interface values in every kind of container.
+type Bag struct {
+	Extras map[string]any
+	Attrs  []interface{}
+	Pair   [2]Dynamic
+	ByKey  map[Level]*any
+}
+
+// AnyShapes carries interface values in fields, containers and results.
+type AnyShapes interface {
+	M(ctx context.Context, b Bag, keys map[any]int) (Dynamic, error)
+}
+
+// Cached has fields left off the wire, of types that could not cross.
+type Cached struct {
+	N     int
+	Out   io.Writer      `meshsplit:"-"`
+	Done  chan struct{}  `meshsplit:"-" json:"-"`
+	hook  func()         `meshsplit:"-"`
+	Where *time.Location `meshsplit:"-"`
+}
+
+// Omitted carries a struct with fields tagged meshsplit:"-".
+type Omitted interface {
+	M(ctx context.Context, c Cached) (*Cached, error)
+}
+
+// Option configures a call: an option interface.
+type Option interface{ apply(*Item) }
+
+// Options takes options, values of a non-empty interface.
+type Options interface {
+	M(ctx context.Context, opts ...Option) error
+}
+
+// WriterParam takes an io.Writer, a non-empty interface.
+type WriterParam interface {
+	M(ctx context.Context, w io.Writer) error
 }
 
 // Store is an interface used as a value.
@@ -335,3 +380,6 @@ type Generic[T any] interface {
 
 // N uses own's fields, so that vet is content.
 func (o own) N() (int, string) { return o.n, o.name }
+
+// Hook uses Cached's unexported field.
+func (c Cached) Hook() func() { return c.hook }

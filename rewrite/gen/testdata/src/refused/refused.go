@@ -3,6 +3,7 @@ package refused
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -16,9 +17,10 @@ type Hooks interface {
 	On(ctx context.Context, f func(string)) error
 }
 
-// Dynamic takes any value.
+// Dynamic takes an io.Writer: a non-empty interface, whose dynamic types
+// and their methods' code the codec cannot know.
 type Dynamic interface {
-	Put(ctx context.Context, v any) error
+	Put(ctx context.Context, w io.Writer) error
 }
 
 // Generic has a type parameter.

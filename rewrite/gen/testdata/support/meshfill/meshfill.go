@@ -86,6 +86,7 @@ func zones(t *testing.T) []*time.Location {
 type filler struct {
 	rng   *rand.Rand
 	zones []*time.Location
+	inKey int // > 0 while filling a map key: interface values stay comparable
 }
 
 var timeType = reflect.TypeFor[time.Time]()
@@ -157,7 +158,9 @@ func (f *filler) fill(v reflect.Value, depth int) {
 			m := reflect.MakeMapWithSize(v.Type(), n)
 			for range n {
 				k := reflect.New(v.Type().Key()).Elem()
+				f.inKey++
 				f.fill(k, depth+1)
+				f.inKey--
 				e := reflect.New(v.Type().Elem()).Elem()
 				f.fill(e, depth+1)
 				m.SetMapIndex(k, e)
@@ -170,13 +173,45 @@ func (f *filler) fill(v reflect.Value, depth int) {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if v.Type().Field(i).Name != "_" {
+			// Blank fields carry nothing; those tagged meshsplit:"-" stay
+			// off the wire, so they come back zero: leave them zero.
+			if sf := v.Type().Field(i); sf.Name != "_" && sf.Tag.Get("meshsplit") != "-" {
 				f.fill(v.Field(i), depth+1)
 			}
+		}
+	case reflect.Interface:
+		if v.NumMethod() > 0 {
+			panic("meshfill: cannot fill a " + v.Type().String())
+		}
+		if x := f.dynamic(depth); x != nil {
+			v.Set(reflect.ValueOf(x))
 		}
 	default:
 		panic("meshfill: cannot fill a " + v.Type().String())
 	}
+}
+
+// dynamic returns a value of one of the dynamic types the runtime carries
+// in an any (the named types of the service's signatures aside): nil, the
+// basic kinds, []byte, time.Time, []any and map[string]any.
+func (f *filler) dynamic(depth int) any {
+	kinds := []reflect.Type{
+		reflect.TypeFor[bool](), reflect.TypeFor[int](), reflect.TypeFor[int8](), reflect.TypeFor[int16](),
+		reflect.TypeFor[int32](), reflect.TypeFor[int64](), reflect.TypeFor[uint](), reflect.TypeFor[uint8](),
+		reflect.TypeFor[uint16](), reflect.TypeFor[uint32](), reflect.TypeFor[uint64](), reflect.TypeFor[float32](),
+		reflect.TypeFor[float64](), reflect.TypeFor[complex64](), reflect.TypeFor[complex128](), reflect.TypeFor[string](),
+		reflect.TypeFor[[]byte](), timeType, reflect.TypeFor[[]any](), reflect.TypeFor[map[string]any](),
+	}
+	if f.inKey > 0 {
+		kinds = kinds[:16] // the comparable ones: no []byte, time.Time (its Location pointer), []any, map
+	}
+	i := f.rng.IntN(len(kinds) + 1)
+	if i == len(kinds) {
+		return nil
+	}
+	x := reflect.New(kinds[i]).Elem()
+	f.fill(x, depth+1)
+	return x.Interface()
 }
 
 // length returns -1 (nil), 0 (empty) or a small length.
