@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/meshsplit/meshsplit/rewrite/verify"
+	"github.com/meshsplit/meshsplit/verify"
 )
 
 // TestVerifyVerdicts runs verify on the fixture modules of
