@@ -89,7 +89,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	wantFiles(t, map[string]string{a: "package a\n", b: "package b // edited meanwhile\n"})
 }
 
-func writeFiles(t *testing.T, files map[string]string) {
+func writeFiles(t testing.TB, files map[string]string) {
 	t.Helper()
 	for path, content := range files {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/meshsplit/meshsplit/analyze"
@@ -27,35 +26,13 @@ import (
 // median per-iteration ratios of extract to analyze (targets: time <= 2,
 // peak <= 3).
 func BenchmarkExtract(b *testing.B) {
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	runtimeDir := filepath.Join(repo, "runtime")
-	sum, err := os.ReadFile(filepath.Join(runtimeDir, "go.sum"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	runtimeDir, sum := offlineRuntime(b)
 	for _, m := range []struct {
 		name  string
 		dir   func(b *testing.B) string
 		iface string // "" picks the first remotable seam with a constructor
 	}{
-		{"shop", func(b *testing.B) string {
-			dir := b.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "testdata", "shop"))); err != nil {
-				b.Fatal(err)
-			}
-			gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			gomod = []byte(strings.ReplaceAll(string(gomod), "=> ../../runtime", "=> "+runtimeDir))
-			if err := os.WriteFile(filepath.Join(dir, "go.mod"), gomod, 0o644); err != nil {
-				b.Fatal(err)
-			}
-			return dir
-		}, "inventory.Service"},
+		{"shop", func(b *testing.B) string { return copyFixture(b, "shop") }, "inventory.Service"},
 		{"xtools", func(b *testing.B) string {
 			dir := benchmod.XToolsCopy(b)
 			f, err := os.OpenFile(filepath.Join(dir, "go.mod"), os.O_APPEND|os.O_WRONLY, 0)
@@ -66,15 +43,12 @@ func BenchmarkExtract(b *testing.B) {
 			if _, err := fmt.Fprintf(f, "\nreplace %s => %s\n", RuntimeModule, runtimeDir); err != nil {
 				b.Fatal(err)
 			}
-			return dir
+			return withSum(b, dir, sum)
 		}, ""},
-		{"gen200", func(b *testing.B) string { return benchmod.GeneratedModule(b, 200, runtimeDir) }, "p100.Store"},
+		{"gen200", func(b *testing.B) string { return withSum(b, benchmod.GeneratedModule(b, 200, runtimeDir), sum) }, "p100.Store"},
 	} {
 		b.Run(m.name, func(b *testing.B) {
 			src := m.dir(b)
-			if err := os.WriteFile(filepath.Join(src, "go.sum"), withSum(b, filepath.Join(src, "go.sum"), sum), 0o644); err != nil {
-				b.Fatal(err)
-			}
 			env := append(os.Environ(), "GOWORK=off", "GOPROXY=off", "GOSUMDB=off", "GOFLAGS=-mod=mod")
 			ctx := context.Background()
 			runAnalyze := func() *analyze.Report {
@@ -145,14 +119,18 @@ func BenchmarkExtract(b *testing.B) {
 	}
 }
 
-// withSum returns the content of path (empty when missing) with more
-// appended.
-func withSum(b *testing.B, path string, more []byte) []byte {
+// withSum adds the runtime's go.sum lines to the go.sum of the module in
+// dir, and returns dir.
+func withSum(b *testing.B, dir string, sum []byte) string {
+	path := filepath.Join(dir, "go.sum")
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		b.Fatal(err)
 	}
-	return append(data, more...)
+	if err := os.WriteFile(path, append(data, sum...), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return dir
 }
 
 // firstRemotable returns the name of the best-ranked seam of rep that is

@@ -22,18 +22,12 @@ func TestUncommittedExtractionDoesNotBlock(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	runtimeDir, _ := offlineRuntime(t)
 	dir := t.TempDir()
 	const store = "package store\n\nimport \"context\"\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return id, nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n"
 	const clock = "package clock\n\nimport \"context\"\n\n// Clock tells the time.\ntype Clock interface {\n\tNow(ctx context.Context) (int64, error)\n}\n\ntype fixed struct{}\n\nfunc (fixed) Now(ctx context.Context) (int64, error) { return 42, nil }\n\n// New returns a Clock.\nfunc New() Clock { return fixed{} }\n"
 	writeFiles(t, map[string]string{
-		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.24\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.24\n\nreplace " + RuntimeModule + " => " + runtimeDir + "\n",
 		filepath.Join(dir, "store/store.go"): store,
 		filepath.Join(dir, "clock/clock.go"): clock,
 	})
@@ -100,16 +94,10 @@ func TestPlanShowsTidyChanges(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go mod tidy")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off", "GOTOOLCHAIN": "local"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	runtimeDir, _ := offlineRuntime(t)
 	dir := t.TempDir()
 	writeFiles(t, map[string]string{
-		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.21\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.21\n\nreplace " + RuntimeModule + " => " + runtimeDir + "\n",
 		filepath.Join(dir, "store/store.go"): "package store\n\nimport \"context\"\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return id, nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n",
 	})
 	p, err := Extract(context.Background(), Options{Dir: dir, Iface: "store.Store"})

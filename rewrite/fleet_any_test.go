@@ -93,27 +93,7 @@ func TestFleetExtrasCrossTheMesh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a module with the go command")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "testdata", "fleet"))); err != nil {
-		t.Fatal(err)
-	}
-	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gomod = []byte(strings.ReplaceAll(string(gomod), "=> ../../runtime", "=> "+filepath.Join(repo, "runtime")))
-	writeFiles(t, map[string]string{filepath.Join(dir, "go.mod"): string(gomod), filepath.Join(dir, "go.sum"): string(sum)})
+	dir := copyFixture(t, "fleet")
 	ctx := context.Background()
 	p, err := Extract(ctx, Options{Dir: dir, Iface: "cargo.Tracker", Force: true})
 	if err != nil {

@@ -16,22 +16,12 @@ func TestReextractAfterInterfaceChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks a module with the runtime twice")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	runtimeDir, sum := offlineRuntime(t)
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store", "store.go")
 	const before = "package store\n\nimport \"context\"\n\n// Store stores strings.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return id, nil }\n\nfunc (mem) Put(ctx context.Context, id string) error { return nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n"
 	writeFiles(t, map[string]string{
-		filepath.Join(dir, "go.mod"): "module example.com/m\n\ngo 1.26\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "go.mod"): "module example.com/m\n\ngo 1.26\n\nreplace " + RuntimeModule + " => " + runtimeDir + "\n",
 		filepath.Join(dir, "go.sum"): string(sum),
 		store:                        before,
 	})
@@ -98,20 +88,10 @@ func TestConstructorOutsideThePackage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks a module with the runtime twice")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	runtimeDir, sum := offlineRuntime(t)
 	dir := t.TempDir()
 	original := map[string]string{
-		filepath.Join(dir, "go.mod"):            "module example.com/m\n\ngo 1.26\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "go.mod"):            "module example.com/m\n\ngo 1.26\n\nreplace " + RuntimeModule + " => " + runtimeDir + "\n",
 		filepath.Join(dir, "go.sum"):            string(sum),
 		filepath.Join(dir, "store", "store.go"): "// Package store declares the Store seam.\npackage store\n\nimport \"context\"\n\n// Store stores strings.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n",
 		// The implementation and its constructor live in a subpackage.

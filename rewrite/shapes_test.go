@@ -75,32 +75,12 @@ func TestReportUnchangedByExtraction(t *testing.T) {
 	if testing.Short() {
 		t.Skip("type-checks modules with the runtime")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range []struct{ module, iface string }{
 		{"fleet", "cargo.Tracker"},
 		{"shop", "orders.Service"}, // an out-param and a constructor with an error
 	} {
 		t.Run(tt.module, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "testdata", tt.module))); err != nil {
-				t.Fatal(err)
-			}
-			gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			gomod = []byte(strings.ReplaceAll(string(gomod), "=> ../../runtime", "=> "+filepath.Join(repo, "runtime")))
-			writeFiles(t, map[string]string{filepath.Join(dir, "go.mod"): string(gomod), filepath.Join(dir, "go.sum"): string(sum)})
+			dir := copyFixture(t, tt.module)
 			ctx := context.Background()
 			before := reportText(t, dir)
 			p, err := Extract(ctx, Options{Dir: dir, Iface: tt.iface, Force: true})

@@ -20,20 +20,10 @@ func TestVendoredModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go mod vendor")
 	}
-	for k, v := range map[string]string{"GOPROXY": "off", "GOSUMDB": "off", "GOFLAGS": "", "GOWORK": "off", "GOTOOLCHAIN": "local"} {
-		t.Setenv(k, v)
-	}
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(repo, "runtime", "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	runtimeDir, sum := offlineRuntime(t)
 	dir := t.TempDir()
 	writeFiles(t, map[string]string{
-		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.24\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ./lib\n\nreplace " + RuntimeModule + " => " + filepath.Join(repo, "runtime") + "\n",
+		filepath.Join(dir, "go.mod"):         "module example.com/m\n\ngo 1.24\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ./lib\n\nreplace " + RuntimeModule + " => " + runtimeDir + "\n",
 		filepath.Join(dir, "go.sum"):         string(sum),
 		filepath.Join(dir, "lib/go.mod"):     "module example.com/lib\n\ngo 1.24\n",
 		filepath.Join(dir, "lib/lib.go"):     "// Package lib formats ids.\npackage lib\n\n// Format formats an id.\nfunc Format(id string) string { return \"#\" + id }\n",
