@@ -4,6 +4,7 @@ import (
 	"context"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,5 +80,39 @@ func TestErrorInterfacesAreNotSeams(t *testing.T) {
 	}
 	if note := strings.Join(rep.Notes, "\n"); !strings.Contains(note, "1 error interface(s) (with an Error() string method) are not listed") {
 		t.Errorf("notes %q lack the error interface", note)
+	}
+}
+
+// TestLoadSaysWhatTheGoCommandSays loads a module whose go.mod needs 'go
+// mod tidy' (as one is right after 'meshsplit extract -w': the runtime's
+// requirement added, its own not yet): the error is the go command's, with
+// what to run, not a guess about build constraints.
+func TestLoadSaysWhatTheGoCommandSays(t *testing.T) {
+	runtimeDir, err := filepath.Abs(filepath.Join("..", "runtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(runtimeDir, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"go.sum": string(sum),
+		"go.mod": "module example.com/m\n\ngo 1.24\n\nrequire github.com/meshsplit/meshsplit/runtime v0.0.0-00010101000000-000000000000\n\nreplace github.com/meshsplit/meshsplit/runtime => " + runtimeDir + "\n",
+		"m/m.go": "package m\n\nimport meshrt \"github.com/meshsplit/meshsplit/runtime\"\n\nvar _ = meshrt.Remote\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := append(os.Environ(), "GOPROXY=off", "GOFLAGS=", "GOSUMDB=off")
+	_, err = Load(context.Background(), Config{Dir: dir, Env: env})
+	if err == nil || !strings.Contains(err.Error(), "go mod tidy") || strings.Contains(err.Error(), "build constraints") {
+		t.Fatalf("Load = %v, want the go command's request for go mod tidy", err)
 	}
 }

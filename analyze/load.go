@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -136,7 +137,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	prog.Packages = prog.modulePackages(pkgs)
 	prog.Errors = prog.collectErrors(pkgs)
 	if len(prog.Packages) == 0 {
-		return nil, prog.nothingLoaded(patterns)
+		return nil, prog.nothingLoaded(ctx, patterns, env, pcfg.BuildFlags)
 	}
 	for _, p := range prog.Packages {
 		if p.Fset != nil {
@@ -266,10 +267,23 @@ func hint(msg string) string {
 	return msg
 }
 
-// nothingLoaded explains why no package of the module was loaded.
-func (prog *Program) nothingLoaded(patterns []string) error {
+// nothingLoaded explains why no package of the module was loaded: what the
+// go command says when it refuses the module as a whole (a go.mod that
+// needs 'go mod tidy', an inconsistent vendor/), else the likeliest cause.
+func (prog *Program) nothingLoaded(ctx context.Context, patterns, env, buildFlags []string) error {
 	if len(prog.Errors) > 0 {
 		return fmt.Errorf("%s", prog.Errors[0].String())
+	}
+	args := append(append([]string{"list", "-e", "-f", "{{.ImportPath}}"}, buildFlags...), patterns...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = prog.dir
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		msg := strings.Join(strings.Fields(string(out)), " ")
+		if strings.Contains(msg, "go mod tidy") {
+			msg += " (after 'meshsplit extract -w', run 'go mod tidy' before analyzing again)"
+		}
+		return fmt.Errorf("the go command cannot load module %s: %s", prog.Module, msg)
 	}
 	if len(prog.Config.Patterns) > 0 {
 		return fmt.Errorf("pattern %s matched no packages of module %s (dependencies and the standard library are not analyzed): check the patterns, relative to %s", strings.Join(patterns, " "), prog.Module, prog.dir)
