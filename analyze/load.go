@@ -63,6 +63,10 @@ type Program struct {
 	// dependencies they import), in a stable order. A program with errors is
 	// still analyzed as far as its types allow.
 	Errors []LoadError
+	// Workspace says how a go.work found above the module was treated
+	// (used because it lists the module, or ignored with GOWORK=off); ""
+	// when none applies or the environment's GOWORK decided.
+	Workspace string
 
 	dir   string                   // the absolute directory loaded from
 	decls map[*types.Func]funcDecl // see funcDecls
@@ -117,8 +121,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	// Analyze the module rooted at dir, not a workspace that may enclose it.
-	env = append(env[:len(env):len(env)], "GOWORK=off")
+	env, workNote := workspaceEnv(root, env)
 	pcfg := &packages.Config{
 		Mode:    LoadMode,
 		Context: ctx,
@@ -133,7 +136,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading %s in %s: %w", strings.Join(patterns, " "), dir, goCommandError{err})
 	}
-	prog := &Program{Config: cfg, Root: root, Module: modPath, dir: abs}
+	prog := &Program{Config: cfg, Root: root, Module: modPath, Workspace: workNote, dir: abs}
 	prog.Packages = prog.modulePackages(pkgs)
 	prog.Errors = prog.collectErrors(pkgs)
 	if len(prog.Packages) == 0 {

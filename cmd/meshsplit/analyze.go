@@ -56,6 +56,9 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)
 		return exitFailure
 	}
+	if *verbose && prog.Workspace != "" {
+		fmt.Fprintf(stderr, "meshsplit analyze: %s\n", prog.Workspace)
+	}
 	rep := analyze.Run(prog)
 	if *asJSON {
 		err = rep.WriteJSON(stdout)
