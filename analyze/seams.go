@@ -100,6 +100,9 @@ type concrete struct {
 	named *types.Named
 	pkg   *packages.Package
 	impls []*Impl // one per seam it implements
+	// msets are the method sets of T and *T, computed on first use by
+	// implements.
+	msets [2]*types.MethodSet
 }
 
 // typeKey names a package-level type as "path.Name". Keys rather than
@@ -251,9 +254,9 @@ func (a *analysis) findImpls() {
 		for _, c := range a.byMethod[s.Methods[0].Name] {
 			var impl *Impl
 			switch {
-			case a.implements(c.named, s):
+			case a.implements(c, false, s):
 				impl = &Impl{Named: c.named, Pkg: c.pkg, seam: s}
-			case a.implements(types.NewPointer(c.named), s):
+			case a.implements(c, true, s):
 				impl = &Impl{Named: c.named, Pkg: c.pkg, Pointer: true, seam: s}
 			default:
 				continue
@@ -267,17 +270,33 @@ func (a *analysis) findImpls() {
 	}
 }
 
-// implements reports whether t implements the seam's interface. Test
-// variants of a package give the same type two identities, so with tests
-// loaded the method signatures are also compared by their spelling.
-func (a *analysis) implements(t types.Type, s *Seam) bool {
+// implements reports whether c (or *c, with ptr) implements the seam's
+// interface. Test variants of a package give the same type two
+// identities, so with tests loaded the method signatures are also compared
+// by their spelling.
+func (a *analysis) implements(c *concrete, ptr bool, s *Seam) bool {
+	t := types.Type(c.named)
+	if ptr {
+		t = types.NewPointer(c.named)
+	}
 	if types.Implements(t, s.Iface) {
 		return true
 	}
 	if !a.prog.Config.Tests {
 		return false
 	}
-	mset := types.NewMethodSet(t)
+	mset := c.msets[0]
+	if ptr {
+		mset = c.msets[1]
+	}
+	if mset == nil {
+		mset = types.NewMethodSet(t) // computed once per type, not once per seam
+		if ptr {
+			c.msets[1] = mset
+		} else {
+			c.msets[0] = mset
+		}
+	}
 	for _, m := range s.Methods {
 		sel := mset.Lookup(m.Func.Pkg(), m.Name)
 		if sel == nil {
