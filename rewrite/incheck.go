@@ -226,6 +226,31 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			report(err)
 		}
 	}
+	// dependsOn reports whether q imports u, directly or not, through the
+	// module's packages (their non-test files).
+	deps := map[*unit]map[*unit]bool{}
+	var dependsOn func(q, u *unit) bool
+	dependsOn = func(q, u *unit) bool {
+		if m, ok := deps[q]; ok {
+			if v, ok := m[u]; ok {
+				return v
+			}
+		} else {
+			deps[q] = map[*unit]bool{}
+		}
+		deps[q][u] = false // a cycle is not a dependency
+		found := false
+		for _, f := range q.files {
+			for _, spec := range f.Imports {
+				path, _ := strconv.Unquote(spec.Path.Value)
+				if r := byPath[path]; r != nil && (r == u || dependsOn(r, u)) {
+					found = true
+				}
+			}
+		}
+		deps[q][u] = found
+		return found
+	}
 	// Then each package with its tests, and its external tests.
 	for _, path := range paths {
 		u := byPath[path]
@@ -241,12 +266,26 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			own = check(u.path, all, plainImporter)
 		}
 		if len(u.xtst) > 0 {
-			check(u.path+"_test", u.xtst, importerFunc(func(p string) (*types.Package, error) {
+			// As go test builds it: the external tests see the package with
+			// its tests, and so does every module package they import that
+			// depends on it, checked again against that variant.
+			again := map[string]*types.Package{}
+			var xImporter importerFunc
+			xImporter = func(p string) (*types.Package, error) {
 				if p == u.path {
 					return own, nil
 				}
+				if q := byPath[p]; q != nil && dependsOn(q, u) {
+					if pkg, ok := again[p]; ok {
+						return pkg, nil
+					}
+					pkg := check(q.path, q.files, xImporter)
+					again[p] = pkg
+					return pkg, nil
+				}
 				return plainImporter.ImportFrom(p, "", 0)
-			}))
+			}
+			check(u.path+"_test", u.xtst, xImporter)
 		}
 	}
 	sort.Strings(errs)
