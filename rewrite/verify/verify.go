@@ -186,7 +186,7 @@ func moduleRoot(dir string) string {
 // inconsistent (extract adds a requirement to go.mod).
 func vendorHint(err error, root string) error {
 	if strings.Contains(err.Error(), "inconsistent vendoring") {
-		return fmt.Errorf("%s/vendor/modules.txt is inconsistent with go.mod (extract added a requirement): run 'go mod vendor' in %s, then verify again", root, root)
+		return fmt.Errorf("%s/vendor/modules.txt is inconsistent with go.mod (extract adds a requirement to go.mod): run 'go mod vendor' in %s, then verify again", root, root)
 	}
 	return err
 }

@@ -200,7 +200,7 @@ func TestFirstFailure(t *testing.T) {
 
 func TestVendorHint(t *testing.T) {
 	err := vendorHint(errors.New("go: inconsistent vendoring in /m:\n\tgithub.com/meshsplit/meshsplit: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt"), "/m")
-	if want := "/m/vendor/modules.txt is inconsistent with go.mod (extract added a requirement): run 'go mod vendor' in /m, then verify again"; err.Error() != want {
+	if want := "/m/vendor/modules.txt is inconsistent with go.mod (extract adds a requirement to go.mod): run 'go mod vendor' in /m, then verify again"; err.Error() != want {
 		t.Errorf("vendorHint = %q, want %q", err, want)
 	}
 	other := errors.New("no Go files")
