@@ -120,7 +120,7 @@ func TestReportFailedStep(t *testing.T) {
 	rep := &Report{Seam: "m.I", FailedStep: "go vet", Failure: "x.go:1: bad", Vet: []string{"y.go:2: other"}}
 	var b bytes.Buffer
 	rep.WriteText(&b, false)
-	if !strings.Contains(b.String(), "go vet failed, no test ran:\n  x.go:1: bad") || !strings.Contains(b.String(), "(reported, not blocking):\n  y.go:2: other") {
+	if !strings.Contains(b.String(), "go vet failed, no test ran:\n  x.go:1: bad") || !strings.Contains(b.String(), "the split did not cause (reported, not blocking):\n  y.go:2: other") {
 		t.Errorf("report:\n%s", b.String())
 	}
 }
