@@ -206,12 +206,12 @@ func (r *Report) writeTraffic(w io.Writer, verbose bool) {
 	}
 }
 
-// writeVet lists the go vet findings that do not block.
+// writeVet lists the type errors and go vet findings that do not block.
 func (r *Report) writeVet(w io.Writer) {
 	if len(r.Vet) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\ngo vet findings in code the split did not write (reported, not blocking):\n")
+	fmt.Fprintf(w, "\ntype errors and go vet findings the split did not cause (reported, not blocking):\n")
 	for _, v := range r.Vet {
 		fmt.Fprintf(w, "  %s\n", v)
 	}

@@ -55,8 +55,10 @@ type Report struct {
 	// failed before the tests ran.
 	FailedStep string `json:"failed_step,omitempty"`
 	Failure    string `json:"failure,omitempty"`
-	// Vet lists go vet's findings in files the split did not write: they
-	// exist with the interface unextracted too, so they do not block.
+	// Vet lists the type errors of packages that do not depend on the
+	// interface's package and go vet's findings in files the split did not
+	// write: they exist with the interface unextracted too, so they do not
+	// block.
 	Vet []string `json:"vet,omitempty"`
 	// Results lists every test and package of either run, sorted.
 	Results []Result `json:"results"`

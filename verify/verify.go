@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/meshsplit/meshsplit/analyze"
+	"golang.org/x/tools/go/packages"
 )
 
 // Options say what Run verifies.
@@ -91,12 +92,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		report.NotExtracted = msg
 		return report, nil
 	}
-	if len(prog.Errors) > 0 {
-		var lines []string
-		for _, e := range prog.Errors {
-			lines = append(lines, e.String())
-		}
-		report.FailedStep, report.Failure = "build", strings.Join(lines, "\n")
+	blocking, reported := splitLoadErrors(prog, seam)
+	report.Vet = reported
+	if len(blocking) > 0 {
+		report.FailedStep, report.Failure = "build", strings.Join(blocking, "\n")
 		return report, nil
 	}
 
@@ -108,7 +107,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, vetErr
 		}
 		blocking, reported := splitVet(prog.Root, runDir, string(vetOut), splitOf(prog, seam).files)
-		report.Vet = reported
+		report.Vet = appendNew(report.Vet, reported)
 		if len(blocking) > 0 {
 			report.FailedStep, report.Failure = "go vet", strings.Join(blocking, "\n")
 			return report, nil
@@ -159,6 +158,77 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return report, nil
 }
 
+// splitLoadErrors splits the module's type errors into those that may come
+// from the split (in the interface's package or a package that imports
+// it, directly or not, or without a position) and the others, which exist
+// with the interface unextracted too: reported, not blocking (their
+// packages' tests then fail in both runs).
+func splitLoadErrors(prog *analyze.Program, seam *analyze.Seam) (blocking, reported []string) {
+	if len(prog.Errors) == 0 {
+		return nil, nil
+	}
+	seamPath := seam.Obj.Pkg().Path()
+	memo := map[*packages.Package]bool{}
+	var dependsOnSeam func(p *packages.Package) bool
+	dependsOnSeam = func(p *packages.Package) bool {
+		if v, ok := memo[p]; ok {
+			return v
+		}
+		memo[p] = false // cycles (test variants) end here
+		v := strings.TrimSuffix(p.PkgPath, "_test") == seamPath
+		for _, imp := range p.Imports {
+			v = v || dependsOnSeam(imp)
+		}
+		memo[p] = v
+		return v
+	}
+	affected := map[string]bool{} // module-relative directories
+	for _, p := range prog.Packages {
+		if dependsOnSeam(p) {
+			for _, f := range p.GoFiles {
+				affected[filepath.ToSlash(filepath.Dir(prog.RelFile(f)))] = true
+			}
+		}
+	}
+	for _, e := range prog.Errors {
+		file := e.Pos
+		for range 2 {
+			if i := strings.LastIndexByte(file, ':'); i > 0 {
+				file = file[:i]
+			}
+		}
+		if e.Pos == "" || filepath.IsAbs(file) || affected[filepath.ToSlash(filepath.Dir(file))] {
+			blocking = append(blocking, e.String())
+		} else {
+			reported = append(reported, e.String())
+		}
+	}
+	return blocking, reported
+}
+
+// appendNew appends the findings of more whose file:line is not in list
+// yet (go vet repeats the type errors the load reported).
+func appendNew(list, more []string) []string {
+	seen := map[string]bool{}
+	fileLine := func(f string) string {
+		parts := strings.SplitN(f, ":", 3)
+		if len(parts) < 3 {
+			return f
+		}
+		return parts[0] + ":" + parts[1]
+	}
+	for _, f := range list {
+		seen[fileLine(f)] = true
+	}
+	for _, f := range more {
+		if !seen[fileLine(f)] {
+			seen[fileLine(f)] = true
+			list = append(list, f)
+		}
+	}
+	return list
+}
+
 // clock formats an elapsed time as m:ss.
 func clock(d time.Duration) string {
 	s := int(d.Round(time.Second).Seconds())
@@ -186,7 +256,7 @@ func moduleRoot(dir string) string {
 // inconsistent (extract adds a requirement to go.mod).
 func vendorHint(err error, root string) error {
 	if strings.Contains(err.Error(), "inconsistent vendoring") {
-		return fmt.Errorf("%s/vendor/modules.txt is inconsistent with go.mod (extract added a requirement): run 'go mod vendor' in %s, then verify again", root, root)
+		return fmt.Errorf("%s/vendor/modules.txt is inconsistent with go.mod (extract adds a requirement to go.mod): run 'go mod vendor' in %s, then verify again", root, root)
 	}
 	return err
 }

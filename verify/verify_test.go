@@ -120,7 +120,7 @@ func TestReportFailedStep(t *testing.T) {
 	rep := &Report{Seam: "m.I", FailedStep: "go vet", Failure: "x.go:1: bad", Vet: []string{"y.go:2: other"}}
 	var b bytes.Buffer
 	rep.WriteText(&b, false)
-	if !strings.Contains(b.String(), "go vet failed, no test ran:\n  x.go:1: bad") || !strings.Contains(b.String(), "(reported, not blocking):\n  y.go:2: other") {
+	if !strings.Contains(b.String(), "go vet failed, no test ran:\n  x.go:1: bad") || !strings.Contains(b.String(), "the split did not cause (reported, not blocking):\n  y.go:2: other") {
 		t.Errorf("report:\n%s", b.String())
 	}
 }
@@ -200,7 +200,7 @@ func TestFirstFailure(t *testing.T) {
 
 func TestVendorHint(t *testing.T) {
 	err := vendorHint(errors.New("go: inconsistent vendoring in /m:\n\tgithub.com/meshsplit/meshsplit: is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt"), "/m")
-	if want := "/m/vendor/modules.txt is inconsistent with go.mod (extract added a requirement): run 'go mod vendor' in /m, then verify again"; err.Error() != want {
+	if want := "/m/vendor/modules.txt is inconsistent with go.mod (extract adds a requirement to go.mod): run 'go mod vendor' in /m, then verify again"; err.Error() != want {
 		t.Errorf("vendorHint = %q, want %q", err, want)
 	}
 	other := errors.New("no Go files")
