@@ -181,7 +181,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "meshsplit gateway: warning: %s; still trying in the background\n", f)
 	}
 
-	srv := &http.Server{Handler: gateway.New(node), ReadHeaderTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: gateway.New(node, gateway.Config{}), ReadHeaderTimeout: 30 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	addr := ln.Addr().String()

@@ -84,7 +84,7 @@ func startMesh(t *testing.T) (gw *httptest.Server, server *meshrt.Node) {
 	if err := caller.Wait(ctx, inventoryName, shopCatalog, whCatalog, legacyName); err != nil {
 		t.Fatal(err)
 	}
-	gw = httptest.NewServer(New(caller))
+	gw = httptest.NewServer(New(caller, Config{}))
 	t.Cleanup(gw.Close)
 	return gw, server
 }
@@ -255,7 +255,7 @@ func TestGatewayRoundRobin(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	gw := httptest.NewServer(New(caller))
+	gw := httptest.NewServer(New(caller, Config{}))
 	defer gw.Close()
 	seen := map[string]int{}
 	for i := range 20 {
