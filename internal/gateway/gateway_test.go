@@ -54,6 +54,7 @@ func legacyAPI() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{
 			"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery, "body": string(body),
+			"auth": r.Header.Get("Authorization"),
 		})
 	})
 	return mux
@@ -62,6 +63,12 @@ func legacyAPI() http.Handler {
 // startMesh starts a serving node with every test service, a caller-only
 // node joined to it and the gateway over the latter.
 func startMesh(t *testing.T) (gw *httptest.Server, server *meshrt.Node) {
+	t.Helper()
+	return startMeshConfig(t, Config{})
+}
+
+// startMeshConfig is startMesh with the gateway configured by cfg.
+func startMeshConfig(t *testing.T, cfg Config) (gw *httptest.Server, server *meshrt.Node) {
 	t.Helper()
 	server = startNode(t, "127.0.0.1:0")
 	for _, p := range []struct {
@@ -84,7 +91,7 @@ func startMesh(t *testing.T) (gw *httptest.Server, server *meshrt.Node) {
 	if err := caller.Wait(ctx, inventoryName, shopCatalog, whCatalog, legacyName); err != nil {
 		t.Fatal(err)
 	}
-	gw = httptest.NewServer(New(caller, Config{}))
+	gw = httptest.NewServer(New(caller, cfg))
 	t.Cleanup(gw.Close)
 	return gw, server
 }
