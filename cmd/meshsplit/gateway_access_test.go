@@ -234,7 +234,9 @@ func TestGatewayServesTLSWithTokens(t *testing.T) {
 	// A malformed file is logged and the tokens in use stay.
 	writeFile(t, dir, "tokens.txt", "second "+secondToken+"\n")
 	reload <- syscall.SIGHUP
-	waitFor(t, func() bool { return strings.Contains(stderr.String(), "token file not reloaded; the tokens in use stay") }, "the failed reload logged")
+	waitFor(t, func() bool {
+		return strings.Contains(stderr.String(), "token file not reloaded; the tokens in use stay")
+	}, "the failed reload logged")
 	if status, _ := c.call("GET", "/", "", secondToken); status != 200 {
 		t.Errorf("after a failed reload: status %d, want 200 with the tokens kept", status)
 	}
