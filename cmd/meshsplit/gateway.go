@@ -29,8 +29,10 @@ const gatewayShutdown = 5 * time.Second
 
 // runGateway implements 'meshsplit gateway': it joins the mesh as a
 // caller-only node and serves every mesh service to plain HTTP clients
-// until interrupted. Exit 0 after a clean stop, 1 when the HTTP address
-// cannot be listened on or no node can be reached, 2 for usage errors.
+// until interrupted; SIGHUP rereads the -tokens file. Exit 0 after a clean
+// stop, 1 when the HTTP address cannot be listened on or no node can be
+// reached, 2 for usage errors (a non-loopback -http without -tokens, a
+// malformed token file, TLS files that do not load among them).
 func runGateway(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,6 +78,8 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 		fmt.Fprintln(fs.Output(), "  POST /<service>/<method>  JSON body keyed by parameter names (service: full or short name)")
 		fmt.Fprintln(fs.Output(), "  ANY  /<service>/...       the service's published HTTP handlers")
 		fmt.Fprintln(fs.Output(), "  GET  /                    the services and methods, as JSON")
+		fmt.Fprintln(fs.Output(), "Beyond loopback it needs -tokens (requests send \"Authorization: Bearer <token>\"; SIGHUP rereads the file)")
+		fmt.Fprintln(fs.Output(), "or -insecure-listen. One log line per call on stderr. See docs/gateway.md.")
 		fmt.Fprintln(fs.Output(), "Honours "+meshrt.EnvClusterKey+", the TLS variables and "+meshrt.EnvDebug+" like any node.")
 		fs.PrintDefaults()
 	}

@@ -22,6 +22,14 @@
 // the mesh's: {"error": "...", "code": "..."}, code being unknown_service,
 // unknown_method, malformed, unavailable or timeout.
 //
+// With Config.Tokens every request needs "Authorization: Bearer <token>"
+// with a token of a token file (ParseTokens describes it) whose patterns
+// allow the service and method: 401 without a valid token (with
+// WWW-Authenticate: Bearer), 403 outside its allowlist, both with
+// {"error": "...", "code": "unauthorized"|"forbidden", "status": 401|403}.
+// Config.Logger gets one line per request, naming the token, never
+// showing it. docs/gateway.md has the details.
+//
 // gin routes the gateway's requests. It lives here, in meshsplit's own
 // module, and not in the runtime: the runtime is linked into every user
 // binary and serves its HTTP path with net/http alone, so that a module

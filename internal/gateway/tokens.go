@@ -16,16 +16,6 @@ import (
 // MinTokenLen is the shortest bearer token a token file may hold, in bytes.
 const MinTokenLen = 16
 
-// A token file holds one line per token:
-//
-//	# name   token                              what it may call
-//	shop     3f9c0a7d5e1b4c2a9e8f7d6c5b4a3928   inventory.Service/*,catalog.Service/Get*
-//	ops      b1e2d3c4a5968778695a4b3c2d1e0f00   *
-//
-// Fields are separated by spaces or tabs; patterns by commas, without
-// spaces. '#' starts a comment line; blank lines are skipped. See Pattern
-// for what a pattern matches.
-
 // Grant is one token of a token file, without its secret: the token itself
 // is kept only as its SHA-256, so that it can neither be logged nor leak
 // from memory dumps of the gateway's state.
@@ -135,7 +125,17 @@ func (s *TokenSet) Authenticate(token string) *Grant {
 }
 
 // ParseTokens reads a token file from r; name (the file's path) is used in
-// errors, which name the line and what is wrong with it.
+// errors, which name the line and what is wrong with it. A token file holds
+// one line per token, its name, the token (at least MinTokenLen bytes) and
+// the patterns of what it may call (see Pattern):
+//
+//	# name   token                              what it may call
+//	shop     3f9c0a7d5e1b4c2a9e8f7d6c5b4a3928   inventory.Service/*,catalog.Service/Get*
+//	ops      b1e2d3c4a5968778695a4b3c2d1e0f00   *
+//
+// Fields are separated by spaces or tabs, patterns by commas without
+// spaces; '#' starts a comment line; blank lines are skipped. Names and
+// tokens are unique; a file without a token is refused.
 func ParseTokens(name string, r io.Reader) (*TokenSet, error) {
 	set := &TokenSet{}
 	names := map[string]int{}
