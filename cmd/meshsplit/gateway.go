@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,7 +28,7 @@ const gatewayShutdown = 5 * time.Second
 
 // runGateway implements 'meshsplit gateway': it joins the mesh as a
 // caller-only node and serves every mesh service to plain HTTP clients
-// until interrupted; SIGHUP rereads the -tokens file. Exit 0 after a clean
+// until interrupted; SIGHUP rereads the -tokens file and the TLS pair. Exit 0 after a clean
 // stop, 1 when the HTTP address cannot be listened on or no node can be
 // reached, 2 for usage errors (a non-loopback -http without -tokens, a
 // malformed token file, TLS files that do not load among them).
@@ -47,7 +46,8 @@ type gatewayHooks struct {
 	// ready, when not nil, is called with the HTTP address once the
 	// gateway serves (for tests).
 	ready func(addr string)
-	// reload delivers SIGHUP: each value reads the -tokens file again.
+	// reload delivers SIGHUP: each value reads the -tokens file and the
+	// TLS pair again.
 	reload <-chan os.Signal
 }
 
@@ -56,8 +56,8 @@ type gatewayFlags struct {
 	http   string
 	nodes  []string
 	wait   time.Duration
-	tokens string           // the -tokens file, "" for none
-	cert   *tls.Certificate // from -tls-cert and -tls-key; nil for plain HTTP
+	tokens string       // the -tokens file, "" for none
+	cert   *gatewayCert // from -tls-cert and -tls-key; nil for plain HTTP
 }
 
 // parseGatewayFlags parses and checks the flags; MESHRPC_CLUSTER_NODES
@@ -69,7 +69,7 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	nodes := fs.String("nodes", "", "comma-separated mesh `nodes` to join (host:port; port "+strconv.Itoa(meshrt.DefaultPort)+" when missing); default $"+meshrt.EnvNodes)
 	wait := fs.Duration("wait", 10*time.Second, "how long to try reaching the nodes at start (a Go `duration`)")
 	tokens := fs.String("tokens", "", "bearer tokens from `file`: lines \"<name> <token> <pattern>[,<pattern>...]\"; reread on SIGHUP")
-	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `file`; needs -tls-key")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `file`; needs -tls-key; reread on SIGHUP")
 	keyFile := fs.String("tls-key", "", "the PEM private key of -tls-cert, in `file`")
 	insecure := fs.Bool("insecure-listen", false, "serve a non-loopback -http address without -tokens: anyone who reaches it calls every service")
 	fs.Usage = func() {
@@ -99,14 +99,14 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if *wait <= 0 {
 		return gatewayFlags{}, fmt.Errorf("-wait %v: want a positive duration such as 10s", *wait)
 	}
-	var cert *tls.Certificate
+	var cert *gatewayCert
 	switch {
 	case *certFile != "" && *keyFile != "":
-		c, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		c, err := loadGatewayCert(*certFile, *keyFile)
 		if err != nil {
-			return gatewayFlags{}, fmt.Errorf("-tls-cert %s -tls-key %s: %w", *certFile, *keyFile, err)
+			return gatewayFlags{}, err
 		}
-		cert = &c
+		cert = c
 	case *certFile != "":
 		return gatewayFlags{}, fmt.Errorf("-tls-cert %s needs -tls-key: name the certificate's private key file too", *certFile)
 	case *keyFile != "":
@@ -250,7 +250,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	scheme := "http"
 	if flags.cert != nil {
 		scheme = "https"
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*flags.cert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = flags.cert.tlsConfig()
 	}
 	served := make(chan error, 1)
 	go func() {
@@ -277,7 +277,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			fmt.Fprintf(stderr, "meshsplit gateway: serving HTTP on %s: %v\n", addr, err)
 			return exitFailure
 		case <-hooks.reload:
-			reloadTokens(logger, tokens)
+			reloadGateway(logger, tokens, flags.cert)
 		case <-ctx.Done():
 			running = false
 		}
@@ -291,18 +291,27 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	return exitOK
 }
 
-// reloadTokens reads the token file again, on SIGHUP; when it cannot, the
-// tokens in use stay and the error is logged.
-func reloadTokens(logger *slog.Logger, tokens *gateway.Tokens) {
-	if tokens == nil {
-		logger.Warn("SIGHUP ignored: the gateway has no -tokens file to reload")
+// reloadGateway reads the token file and the TLS certificate again, on
+// SIGHUP; what cannot be read stays as it was, and the error is logged.
+func reloadGateway(logger *slog.Logger, tokens *gateway.Tokens, cert *gatewayCert) {
+	if tokens == nil && cert == nil {
+		logger.Warn("SIGHUP ignored: the gateway has neither -tokens nor -tls-cert to reload")
 		return
 	}
-	if err := tokens.Reload(); err != nil {
-		logger.Error("token file not reloaded; the tokens in use stay", "file", tokens.Path(), "err", err)
-		return
+	if tokens != nil {
+		if err := tokens.Reload(); err != nil {
+			logger.Error("token file not reloaded; the tokens in use stay", "file", tokens.Path(), "err", err)
+		} else {
+			logger.Info("token file reloaded", "file", tokens.Path(), "tokens", tokens.Current().Len())
+		}
 	}
-	logger.Info("token file reloaded", "file", tokens.Path(), "tokens", tokens.Current().Len())
+	if cert != nil {
+		if err := cert.reload(); err != nil {
+			logger.Error("certificate not reloaded; the one in use stays", "err", err)
+		} else {
+			logger.Info("certificate reloaded", "cert", cert.certFile, "key", cert.keyFile)
+		}
+	}
 }
 
 // joinNodes joins every address at once, each within wait, and returns how

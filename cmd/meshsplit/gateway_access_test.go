@@ -41,9 +41,14 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-// selfSignedCert writes a certificate for 127.0.0.1 and its key to dir and
-// returns their paths and a pool that trusts the certificate.
-func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+// testCert is a self-signed certificate for 127.0.0.1 and its key, PEM.
+type testCert struct {
+	cert, key []byte
+	x509      *x509.Certificate
+}
+
+// newTestCert makes a certificate for 127.0.0.1 with the given common name.
+func newTestCert(t *testing.T, name string) testCert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -51,7 +56,7 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "meshsplit gateway test"},
+		Subject:      pkix.Name{CommonName: name},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
@@ -70,17 +75,24 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	certFile = writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	keyFile = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
-	return certFile, keyFile, pool
+	return testCert{
+		cert: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		key:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		x509: cert,
+	}
+}
+
+// write writes the certificate and key to cert.pem and key.pem in dir and
+// returns their paths.
+func (c testCert) write(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	return writeFile(t, dir, "cert.pem", string(c.cert)), writeFile(t, dir, "key.pem", string(c.key))
 }
 
 func TestGatewayAccessUsageErrors(t *testing.T) {
 	t.Setenv(meshrt.EnvNodes, "")
 	dir := t.TempDir()
-	certFile, keyFile, _ := selfSignedCert(t, dir)
+	certFile, keyFile := newTestCert(t, "gateway").write(t, dir)
 	malformed := writeFile(t, dir, "malformed.txt", "# tokens\nshop "+firstToken+"\n")
 	short := writeFile(t, dir, "short.txt", "shop short *\n")
 	local := []string{"-nodes", "h:1", "-http", "127.0.0.1:0"}
@@ -182,7 +194,11 @@ func TestGatewayServesTLSWithTokens(t *testing.T) {
 	node := startServingNode(t, key)
 	t.Setenv(meshrt.EnvClusterKey, key)
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSignedCert(t, dir)
+	first, second := newTestCert(t, "first"), newTestCert(t, "second")
+	pool := x509.NewCertPool()
+	pool.AddCert(first.x509)
+	pool.AddCert(second.x509)
+	certFile, keyFile := first.write(t, dir)
 	tokens := writeFile(t, dir, "tokens.txt", "first "+firstToken+" greet.Greeter/*\n")
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -210,6 +226,19 @@ func TestGatewayServesTLSWithTokens(t *testing.T) {
 		Timeout:   gatewayTestTimeout,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
 	}}
+	// served returns the name of the certificate a new connection gets.
+	served := func() string {
+		t.Helper()
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool})
+		if err != nil {
+			t.Fatalf("TLS to the gateway: %v", err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	if got := served(); got != "first" {
+		t.Errorf("the gateway serves certificate %q, want first", got)
+	}
 	if body := c.waitStatus("POST", "/greet.Greeter/Greet", `{"name":"Max"}`, firstToken, 200); body != `{"name":"hello, Max"}` {
 		t.Errorf("Greet answered %s", body)
 	}
@@ -224,21 +253,33 @@ func TestGatewayServesTLSWithTokens(t *testing.T) {
 		t.Errorf("plain HTTP to the HTTPS port: status %d, want 400", status)
 	}
 
-	// A new file, and SIGHUP as runGateway delivers it.
+	// New files, and SIGHUP as runGateway delivers it.
 	writeFile(t, dir, "tokens.txt", "second "+secondToken+" *\n")
+	second.write(t, dir)
 	reload <- syscall.SIGHUP
-	c.waitStatus("GET", "/legacy.API/orders/1", "", secondToken, 200)
+	waitFor(t, func() bool { return strings.Contains(stderr.String(), `msg="certificate reloaded"`) }, "the reload logged")
+	if status, body := c.call("GET", "/legacy.API/orders/1", "", secondToken); status != 200 {
+		t.Errorf("a token the new file added: status %d, body %s", status, body)
+	}
 	if status, _ := c.call("GET", "/", "", firstToken); status != 401 {
 		t.Errorf("a token the new file dropped: status %d, want 401", status)
 	}
-	// A malformed file is logged and the tokens in use stay.
+	if got := served(); got != "second" {
+		t.Errorf("after the reload the gateway serves certificate %q, want second", got)
+	}
+	// Malformed files are logged and what is in use stays.
 	writeFile(t, dir, "tokens.txt", "second "+secondToken+"\n")
+	writeFile(t, dir, "cert.pem", "not a certificate")
 	reload <- syscall.SIGHUP
 	waitFor(t, func() bool {
-		return strings.Contains(stderr.String(), "token file not reloaded; the tokens in use stay")
-	}, "the failed reload logged")
+		log := stderr.String()
+		return strings.Contains(log, "token file not reloaded; the tokens in use stay") && strings.Contains(log, "certificate not reloaded; the one in use stays")
+	}, "the failed reloads logged")
 	if status, _ := c.call("GET", "/", "", secondToken); status != 200 {
 		t.Errorf("after a failed reload: status %d, want 200 with the tokens kept", status)
+	}
+	if got := served(); got != "second" {
+		t.Errorf("after a failed reload the gateway serves certificate %q, want second kept", got)
 	}
 
 	cancel()
