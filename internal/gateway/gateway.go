@@ -131,7 +131,7 @@ type handler struct {
 	logger *slog.Logger
 }
 
-// targetKey carries the mesh path of a request from ServeHTTP to rewrite.
+// targetKey carries the mesh path of a request from serve to rewrite.
 type targetKey struct{}
 
 // serve answers one request and notes in call what the log line reports.
@@ -151,6 +151,13 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, call *callInfo) 
 			return
 		}
 		writeJSON(w, http.StatusOK, listing(h.node.Services(), grant))
+		return
+	}
+	if hasDotSegment(r.URL.Path) {
+		// A handler that cleaned the path would serve another one than
+		// the allowlist was checked against.
+		writeError(w, http.StatusBadRequest, "malformed",
+			fmt.Sprintf("path %s has a \".\" or \"..\" segment: send the path the service is to see", r.URL.Path))
 		return
 	}
 	services := h.node.Services()
@@ -319,6 +326,16 @@ func resolve(services []meshrt.ServiceInfo, path string) (meshrt.ServiceInfo, st
 		names[i] = s.Name
 	}
 	return meshrt.ServiceInfo{}, "", &resolveError{path: path, candidates: names}
+}
+
+// hasDotSegment reports whether path has a "." or ".." segment.
+func hasDotSegment(path string) bool {
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func hasMethod(s meshrt.ServiceInfo, method string) bool {
