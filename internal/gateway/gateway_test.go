@@ -166,6 +166,8 @@ func TestGatewayRequests(t *testing.T) {
 			504, []string{"timeout"}},
 		{"timeout header that is no duration", "POST", "/inventory.Service/Slow", `{"d":1}`, map[string]string{meshrt.TimeoutHeader: "soon"},
 			400, []string{`"code": "malformed"`, `\"soon\" is not a positive Go duration`}},
+		{"dot segment", "GET", "/legacy.API/orders/../admin", "", nil,
+			400, []string{`"code": "malformed"`, `path /legacy.API/orders/../admin has a \".\" or \"..\" segment`}},
 		{"listing wants GET", "POST", "/", `{}`, nil,
 			405, []string{"GET / lists the services"}},
 	}
