@@ -237,24 +237,31 @@ func TestGatewayTokenReloadUnderLoad(t *testing.T) {
 	}
 	gw, _ := startMeshConfig(t, Config{Tokens: tokens})
 
+	// The clients call until the reloads are done; each reload waits for
+	// calls made since the last one, however the machine shares its time
+	// between the clients and the reloads. maxCalls and the deadline only
+	// bound the loops should the test fail.
 	const (
-		clients        = 4
-		reloads        = 20
-		callsPerClient = 400 // bound on each client's loop
+		clients  = 4
+		reloads  = 20
+		maxCalls = 20000
 	)
 	var (
-		wg      sync.WaitGroup
-		started sync.WaitGroup
-		stop    = make(chan struct{})
-		mu      sync.Mutex
-		calls   int
-		failed  []string
+		wg       sync.WaitGroup
+		started  sync.WaitGroup
+		stop     = make(chan struct{})
+		stopOnce = sync.OnceFunc(func() { close(stop) })
+		deadline = time.Now().Add(3 * testTimeout)
+		mu       sync.Mutex
+		calls    int
+		failed   []string
 	)
+	defer func() { stopOnce(); wg.Wait() }() // when the test fails early
 	started.Add(clients)
 	for c := range clients {
 		wg.Go(func() {
 			first := true
-			for i := range callsPerClient {
+			for i := 0; i < maxCalls && time.Now().Before(deadline); i++ {
 				status, body, err := post(gw.URL+"/inventory.Service/Reserve", fmt.Sprintf(`{"sku":"c%d-%d","qty":1}`, c, i), allToken)
 				mu.Lock()
 				calls++
@@ -282,7 +289,7 @@ func TestGatewayTokenReloadUnderLoad(t *testing.T) {
 		mu.Lock()
 		target := calls + n
 		mu.Unlock()
-		deadline := time.Now().Add(testTimeout)
+		until := time.Now().Add(testTimeout)
 		for {
 			mu.Lock()
 			done := calls
@@ -290,7 +297,7 @@ func TestGatewayTokenReloadUnderLoad(t *testing.T) {
 			if done >= target {
 				return
 			}
-			if time.Now().After(deadline) {
+			if time.Now().After(until) {
 				t.Fatalf("the clients made %d calls, want %d", done, target)
 			}
 			time.Sleep(time.Millisecond) // poll within the deadline above
@@ -311,7 +318,7 @@ func TestGatewayTokenReloadUnderLoad(t *testing.T) {
 			t.Fatalf("reload %d of a malformed file: %v, want an error naming %s and the line", i, err, path)
 		}
 	}
-	close(stop)
+	stopOnce()
 	wg.Wait()
 	if len(failed) > 0 {
 		t.Errorf("%d of %d calls failed during the reloads, first: %s", len(failed), calls, failed[0])
