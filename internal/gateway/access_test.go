@@ -92,7 +92,7 @@ func post(url, body, token string) (int, string, error) {
 }
 
 // writeTokens writes a token file in the test's directory.
-func writeTokens(t *testing.T, path, content string) {
+func writeTokens(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)

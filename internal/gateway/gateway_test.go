@@ -29,7 +29,7 @@ const testTimeout = 10 * time.Second
 
 // startNode starts a node listening on 127.0.0.1 and closes it at the end
 // of the test.
-func startNode(t *testing.T, listen string) *meshrt.Node {
+func startNode(t testing.TB, listen string) *meshrt.Node {
 	t.Helper()
 	cfg := meshrt.DefaultConfig()
 	cfg.Listen = listen
@@ -68,7 +68,7 @@ func startMesh(t *testing.T) (gw *httptest.Server, server *meshrt.Node) {
 }
 
 // startMeshConfig is startMesh with the gateway configured by cfg.
-func startMeshConfig(t *testing.T, cfg Config) (gw *httptest.Server, server *meshrt.Node) {
+func startMeshConfig(t testing.TB, cfg Config) (gw *httptest.Server, server *meshrt.Node) {
 	t.Helper()
 	server = startNode(t, "127.0.0.1:0")
 	for _, p := range []struct {
@@ -97,7 +97,7 @@ func startMeshConfig(t *testing.T, cfg Config) (gw *httptest.Server, server *mes
 }
 
 // do sends one request to the gateway and returns the status and body.
-func do(t *testing.T, gw *httptest.Server, method, path, body string, header map[string]string) (int, http.Header, string) {
+func do(t testing.TB, gw *httptest.Server, method, path, body string, header map[string]string) (int, http.Header, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
