@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -27,19 +28,36 @@ const gatewayShutdown = 5 * time.Second
 
 // runGateway implements 'meshsplit gateway': it joins the mesh as a
 // caller-only node and serves every mesh service to plain HTTP clients
-// until interrupted. Exit 0 after a clean stop, 1 when the HTTP address
-// cannot be listened on or no node can be reached, 2 for usage errors.
+// until interrupted; SIGHUP rereads the -tokens file and the TLS pair. Exit 0 after a clean
+// stop, 1 when the HTTP address cannot be listened on or no node can be
+// reached, 2 for usage errors (a non-loopback -http without -tokens, a
+// malformed token file, TLS files that do not load among them).
 func runGateway(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serveGateway(ctx, args, stdout, stderr, nil)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serveGateway(ctx, args, stdout, stderr, gatewayHooks{reload: hup})
+}
+
+// gatewayHooks connect serveGateway to its caller.
+type gatewayHooks struct {
+	// ready, when not nil, is called with the HTTP address once the
+	// gateway serves (for tests).
+	ready func(addr string)
+	// reload delivers SIGHUP: each value reads the -tokens file and the
+	// TLS pair again.
+	reload <-chan os.Signal
 }
 
 // gatewayFlags are the checked flags of 'meshsplit gateway'.
 type gatewayFlags struct {
-	http  string
-	nodes []string
-	wait  time.Duration
+	http   string
+	nodes  []string
+	wait   time.Duration
+	tokens string       // the -tokens file, "" for none
+	cert   *gatewayCert // from -tls-cert and -tls-key; nil for plain HTTP
 }
 
 // parseGatewayFlags parses and checks the flags; MESHRPC_CLUSTER_NODES
@@ -50,12 +68,18 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	httpAddr := fs.String("http", ":8282", "serve HTTP on `addr` (host:port, :port)")
 	nodes := fs.String("nodes", "", "comma-separated mesh `nodes` to join (host:port; port "+strconv.Itoa(meshrt.DefaultPort)+" when missing); default $"+meshrt.EnvNodes)
 	wait := fs.Duration("wait", 10*time.Second, "how long to try reaching the nodes at start (a Go `duration`)")
+	tokens := fs.String("tokens", "", "bearer tokens from `file`: lines \"<name> <token> <pattern>[,<pattern>...]\"; reread on SIGHUP")
+	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `file`; needs -tls-key; reread on SIGHUP")
+	keyFile := fs.String("tls-key", "", "the PEM private key of -tls-cert, in `file`")
+	insecure := fs.Bool("insecure-listen", false, "serve a non-loopback -http address without -tokens: anyone who reaches it calls every service")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s]")
+		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s] [-tokens file] [-tls-cert file -tls-key file]")
 		fmt.Fprintln(fs.Output(), "Joins the mesh as a caller-only node and serves every mesh service to plain HTTP clients:")
 		fmt.Fprintln(fs.Output(), "  POST /<service>/<method>  JSON body keyed by parameter names (service: full or short name)")
 		fmt.Fprintln(fs.Output(), "  ANY  /<service>/...       the service's published HTTP handlers")
 		fmt.Fprintln(fs.Output(), "  GET  /                    the services and methods, as JSON")
+		fmt.Fprintln(fs.Output(), "Beyond loopback it needs -tokens (requests send \"Authorization: Bearer <token>\"; SIGHUP rereads the file)")
+		fmt.Fprintln(fs.Output(), "or -insecure-listen. One log line per call on stderr. See docs/gateway.md.")
 		fmt.Fprintln(fs.Output(), "Honours "+meshrt.EnvClusterKey+", the TLS variables and "+meshrt.EnvDebug+" like any node.")
 		fs.PrintDefaults()
 	}
@@ -75,6 +99,19 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if *wait <= 0 {
 		return gatewayFlags{}, fmt.Errorf("-wait %v: want a positive duration such as 10s", *wait)
 	}
+	var cert *gatewayCert
+	switch {
+	case *certFile != "" && *keyFile != "":
+		c, err := loadGatewayCert(*certFile, *keyFile)
+		if err != nil {
+			return gatewayFlags{}, err
+		}
+		cert = c
+	case *certFile != "":
+		return gatewayFlags{}, fmt.Errorf("-tls-cert %s needs -tls-key: name the certificate's private key file too", *certFile)
+	case *keyFile != "":
+		return gatewayFlags{}, fmt.Errorf("-tls-key %s needs -tls-cert: name the certificate file too", *keyFile)
+	}
 	list, from := *nodes, "-nodes"
 	if strings.TrimSpace(list) == "" {
 		list, from = os.Getenv(meshrt.EnvNodes), meshrt.EnvNodes
@@ -86,7 +123,25 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if err != nil {
 		return gatewayFlags{}, fmt.Errorf("%s %q: %w", from, list, err)
 	}
-	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait}, nil
+	if *tokens == "" && !*insecure && !loopbackOnly(*httpAddr) {
+		return gatewayFlags{}, fmt.Errorf("-http %q accepts calls from other hosts, and without -tokens anyone who reaches it calls every service: give -tokens FILE, listen on 127.0.0.1, or add -insecure-listen to accept that", *httpAddr)
+	}
+	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait, tokens: *tokens, cert: cert}, nil
+}
+
+// loopbackOnly reports whether a listen address accepts connections from
+// this host only: a loopback IP or "localhost". An empty host (":8282") or
+// 0.0.0.0 listens on every interface.
+func loopbackOnly(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkListenAddr checks a host:port to listen on.
@@ -131,9 +186,8 @@ func parseNodes(list string) ([]string, error) {
 	return addrs, nil
 }
 
-// serveGateway runs the gateway until ctx ends. ready, when not nil, is
-// called with the HTTP address once the gateway serves (for tests).
-func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
+// serveGateway runs the gateway until ctx ends.
+func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, hooks gatewayHooks) int {
 	flags, err := parseGatewayFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -142,6 +196,14 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "meshsplit gateway: %v; run 'meshsplit gateway -h' for usage\n", err)
 		return exitUsage
 	}
+	var tokens *gateway.Tokens
+	if flags.tokens != "" {
+		if tokens, err = gateway.LoadTokens(flags.tokens); err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: -tokens: %v\n", err)
+			return exitUsage
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg, err := meshrt.ConfigFromEnv()
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
@@ -181,21 +243,44 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "meshsplit gateway: warning: %s; still trying in the background\n", f)
 	}
 
-	srv := &http.Server{Handler: gateway.New(node), ReadHeaderTimeout: 30 * time.Second}
+	srv := &http.Server{
+		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger}),
+		ReadHeaderTimeout: 30 * time.Second,
+	}
+	scheme := "http"
+	if flags.cert != nil {
+		scheme = "https"
+		srv.TLSConfig = flags.cert.tlsConfig()
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if flags.cert != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	addr := ln.Addr().String()
-	fmt.Fprintf(stdout, "meshsplit gateway: serving http://%s for the mesh at %s (GET / lists the services)\n",
-		addr, strings.Join(flags.nodes, ","))
-	if ready != nil {
-		ready(addr)
+	access := ""
+	if tokens != nil {
+		access = fmt.Sprintf(", %d bearer token(s) from %s", tokens.Current().Len(), tokens.Path())
+	}
+	fmt.Fprintf(stdout, "meshsplit gateway: serving %s://%s for the mesh at %s (GET / lists the services%s)\n",
+		scheme, addr, strings.Join(flags.nodes, ","), access)
+	if hooks.ready != nil {
+		hooks.ready(addr)
 	}
 
-	select {
-	case err := <-served:
-		fmt.Fprintf(stderr, "meshsplit gateway: serving HTTP on %s: %v\n", addr, err)
-		return exitFailure
-	case <-ctx.Done():
+	for running := true; running; {
+		select {
+		case err := <-served:
+			fmt.Fprintf(stderr, "meshsplit gateway: serving HTTP on %s: %v\n", addr, err)
+			return exitFailure
+		case <-hooks.reload:
+			reloadGateway(logger, tokens, flags.cert)
+		case <-ctx.Done():
+			running = false
+		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), gatewayShutdown)
 	defer cancel()
@@ -204,6 +289,29 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return exitFailure
 	}
 	return exitOK
+}
+
+// reloadGateway reads the token file and the TLS certificate again, on
+// SIGHUP; what cannot be read stays as it was, and the error is logged.
+func reloadGateway(logger *slog.Logger, tokens *gateway.Tokens, cert *gatewayCert) {
+	if tokens == nil && cert == nil {
+		logger.Warn("SIGHUP ignored: the gateway has neither -tokens nor -tls-cert to reload")
+		return
+	}
+	if tokens != nil {
+		if err := tokens.Reload(); err != nil {
+			logger.Error("token file not reloaded; the tokens in use stay", "file", tokens.Path(), "err", err)
+		} else {
+			logger.Info("token file reloaded", "file", tokens.Path(), "tokens", tokens.Current().Len())
+		}
+	}
+	if cert != nil {
+		if err := cert.reload(); err != nil {
+			logger.Error("certificate not reloaded; the one in use stays", "err", err)
+		} else {
+			logger.Info("certificate reloaded", "cert", cert.certFile, "key", cert.keyFile)
+		}
+	}
 }
 
 // joinNodes joins every address at once, each within wait, and returns how

@@ -99,7 +99,7 @@ func TestGatewayUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		code := serveGateway(context.Background(), tt.args, &stdout, &stderr, nil)
+		code := serveGateway(context.Background(), tt.args, &stdout, &stderr, gatewayHooks{})
 		if code != exitUsage || !strings.Contains(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
 			t.Errorf("gateway %q: exit %d, stderr %q; want exit 2 and one line containing %q", tt.args, code, stderr.String(), tt.want)
 		}
@@ -109,7 +109,7 @@ func TestGatewayUsageErrors(t *testing.T) {
 func TestGatewayBadEnv(t *testing.T) {
 	t.Setenv(meshrt.EnvMaxBody, "lots")
 	var stdout, stderr bytes.Buffer
-	code := serveGateway(context.Background(), []string{"-nodes", "127.0.0.1:1"}, &stdout, &stderr, nil)
+	code := serveGateway(context.Background(), []string{"-http", "127.0.0.1:0", "-nodes", "127.0.0.1:1"}, &stdout, &stderr, gatewayHooks{})
 	if code != exitUsage || !strings.Contains(stderr.String(), meshrt.EnvMaxBody) {
 		t.Errorf("exit %d, stderr %q; want exit 2 naming %s", code, stderr.String(), meshrt.EnvMaxBody)
 	}
@@ -117,7 +117,7 @@ func TestGatewayBadEnv(t *testing.T) {
 
 func TestGatewayHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := serveGateway(context.Background(), []string{"-h"}, &stdout, &stderr, nil); code != exitOK {
+	if code := serveGateway(context.Background(), []string{"-h"}, &stdout, &stderr, gatewayHooks{}); code != exitOK {
 		t.Errorf("gateway -h: exit %d, want 0", code)
 	}
 	if !strings.Contains(stdout.String(), "usage: meshsplit gateway") || !strings.Contains(stdout.String(), "-nodes") {
@@ -144,7 +144,7 @@ func TestGatewayUnreachable(t *testing.T) {
 			t.Setenv(meshrt.EnvClusterKey, tt.env)
 			var stdout, stderr bytes.Buffer
 			start := time.Now()
-			code := serveGateway(context.Background(), []string{"-http", "127.0.0.1:0", "-nodes", addr, "-wait", "500ms"}, &stdout, &stderr, nil)
+			code := serveGateway(context.Background(), []string{"-http", "127.0.0.1:0", "-nodes", addr, "-wait", "500ms"}, &stdout, &stderr, gatewayHooks{})
 			if code != exitFailure {
 				t.Errorf("exit %d, want 1; stderr %q", code, stderr.String())
 			}
@@ -165,7 +165,7 @@ func TestGatewayInterruptedWhileJoining(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr bytes.Buffer
-	code := serveGateway(ctx, []string{"-http", "127.0.0.1:0", "-nodes", closedPort(t)}, &stdout, &stderr, nil)
+	code := serveGateway(ctx, []string{"-http", "127.0.0.1:0", "-nodes", closedPort(t)}, &stdout, &stderr, gatewayHooks{})
 	if code != exitFailure || stderr.String() != "meshsplit gateway: interrupted while joining the mesh\n" {
 		t.Errorf("exit %d, stderr %q; want exit 1 saying it was interrupted", code, stderr.String())
 	}
@@ -178,7 +178,7 @@ func TestGatewayHTTPInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	var stdout, stderr bytes.Buffer
-	code := serveGateway(context.Background(), []string{"-http", ln.Addr().String(), "-nodes", "127.0.0.1:1"}, &stdout, &stderr, nil)
+	code := serveGateway(context.Background(), []string{"-http", ln.Addr().String(), "-nodes", "127.0.0.1:1"}, &stdout, &stderr, gatewayHooks{})
 	if code != exitFailure || !strings.Contains(stderr.String(), "cannot serve HTTP on -http "+ln.Addr().String()) {
 		t.Errorf("exit %d, stderr %q; want exit 1 saying it cannot serve on %s", code, stderr.String(), ln.Addr())
 	}
@@ -215,7 +215,7 @@ func TestGatewayServes(t *testing.T) {
 	var stdout, stderr syncBuffer
 	go func() {
 		done <- serveGateway(ctx, []string{"-http", "127.0.0.1:0", "-nodes", node.Addr() + "," + dead, "-wait", "500ms"},
-			&stdout, &stderr, func(addr string) { ready <- addr })
+			&stdout, &stderr, gatewayHooks{ready: func(addr string) { ready <- addr }})
 	}()
 	var base string
 	select {

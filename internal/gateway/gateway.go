@@ -22,6 +22,14 @@
 // the mesh's: {"error": "...", "code": "..."}, code being unknown_service,
 // unknown_method, malformed, unavailable or timeout.
 //
+// With Config.Tokens every request needs "Authorization: Bearer <token>"
+// with a token of a token file (ParseTokens describes it) whose patterns
+// allow the service and method: 401 without a valid token (with
+// WWW-Authenticate: Bearer), 403 outside its allowlist, both with
+// {"error": "...", "code": "unauthorized"|"forbidden", "status": 401|403}.
+// Config.Logger gets one line per request, naming the token, never
+// showing it. docs/gateway.md has the details.
+//
 // gin routes the gateway's requests. It lives here, in meshsplit's own
 // module, and not in the runtime: the runtime is linked into every user
 // binary and serves its HTTP path with net/http alone, so that a module
@@ -35,6 +43,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"os"
@@ -52,24 +61,47 @@ import (
 // when it dies.
 const AffinityHeader = "Meshrpc-Affinity"
 
+// Config holds the gateway's options; the zero value serves every service
+// to anyone and logs nothing.
+type Config struct {
+	// Tokens, when not nil, is the access control: every request, GET /
+	// too, needs "Authorization: Bearer <token>" with a token of the set
+	// (401 otherwise) whose patterns allow the service and method called
+	// (403 otherwise); GET / and error messages list only the services the
+	// token may call. The header is not forwarded to the mesh.
+	Tokens *Tokens
+	// Logger, when not nil, gets one line per request: token name (never
+	// the token), service, method, path, status and duration.
+	Logger *slog.Logger
+}
+
 // New returns a handler that serves the services node can reach. node is
 // typically a caller-only node joined to the mesh (Config.Listen empty);
 // the caller keeps closing it. The handler is a gin engine: GET / lists the
 // services, every other request goes to the mesh.
-func New(node *meshrt.Node) http.Handler {
-	h := &handler{node: node}
+func New(node *meshrt.Node, cfg Config) http.Handler {
+	h := &handler{node: node, tokens: cfg.Tokens, logger: cfg.Logger}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
 	h.proxy = &httputil.ReverseProxy{
-		Rewrite:      rewrite,
+		Rewrite:      h.rewrite,
 		Transport:    node.Transport(),
 		ErrorHandler: proxyError,
+	}
+	serve := func(c *gin.Context) {
+		start := time.Now()
+		var call callInfo
+		h.serve(c.Writer, c.Request, &call)
+		h.logCall(c.Request, &call, c.Writer.Status(), time.Since(start))
 	}
 	return newEngine(func(e *gin.Engine) {
 		// Paths are service names: no cleaning or trailing-slash redirects.
 		e.RedirectTrailingSlash = false
 		e.RedirectFixedPath = false
-		e.GET("/", func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) })
-		e.HEAD("/", func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) })
-		e.NoRoute(func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) })
+		e.GET("/", serve)
+		e.HEAD("/", serve)
+		e.NoRoute(serve)
 	})
 }
 
@@ -91,23 +123,41 @@ func newEngine(setup func(*gin.Engine)) *gin.Engine {
 	return e
 }
 
-// handler is the gateway's http.Handler.
+// handler serves the gateway's requests.
 type handler struct {
-	node  *meshrt.Node
-	proxy *httputil.ReverseProxy
+	node   *meshrt.Node
+	proxy  *httputil.ReverseProxy
+	tokens *Tokens // nil: no access control
+	logger *slog.Logger
 }
 
-// targetKey carries the mesh path of a request from ServeHTTP to rewrite.
+// targetKey carries the mesh path of a request from serve to rewrite.
 type targetKey struct{}
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve answers one request and notes in call what the log line reports.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, call *callInfo) {
+	var grant *Grant
+	if h.tokens != nil {
+		grant = h.authenticate(w, r)
+		if grant == nil {
+			return
+		}
+		call.token = grant.Name
+	}
 	if r.URL.Path == "/" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, http.StatusMethodNotAllowed, "malformed", "GET / lists the services; call a method with POST /<service>/<method>")
 			return
 		}
-		writeJSON(w, http.StatusOK, listing(h.node.Services()))
+		writeJSON(w, http.StatusOK, listing(h.node.Services(), grant))
+		return
+	}
+	if hasDotSegment(r.URL.Path) {
+		// A handler that cleaned the path would serve another one than
+		// the allowlist was checked against.
+		writeError(w, http.StatusBadRequest, "malformed",
+			fmt.Sprintf("path %s has a \".\" or \"..\" segment: send the path the service is to see", r.URL.Path))
 		return
 	}
 	services := h.node.Services()
@@ -115,13 +165,27 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var re *resolveError
 		status, code := http.StatusNotFound, "unknown_service"
-		if errors.As(err, &re) && re.ambiguous {
-			status = http.StatusBadRequest
+		if errors.As(err, &re) {
+			if re.ambiguous {
+				status = http.StatusBadRequest
+			}
+			if grant != nil {
+				re.candidates, re.filtered = visibleNames(re.candidates, grant), true
+			}
 		}
 		writeError(w, status, code, err.Error())
 		return
 	}
 	method := strings.TrimPrefix(rest, "/")
+	first, _, _ := strings.Cut(method, "/")
+	call.service, call.method = svc.Name, first
+	if grant != nil && !grant.Allows(svc.Name, call.method) {
+		writeAuthError(w, http.StatusForbidden, "forbidden",
+			fmt.Sprintf("token %s may not call %s/%s; its patterns: %s", grant.Name, svc.Name, call.method, grant.patternList()))
+		return
+	}
+	shown := svc // what the error messages show: the methods grant may call
+	shown.Methods = allowedMethods(svc, grant)
 	switch {
 	case hasMethod(svc, method):
 		if r.Method != http.MethodPost {
@@ -134,11 +198,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A path of the service's published handlers.
 	case len(svc.Methods) > 0 && method == "":
 		writeError(w, http.StatusNotFound, "unknown_method",
-			fmt.Sprintf("name a method of %s in the path, POST %s/<method>; it has %s", svc.Name, strings.TrimSuffix(r.URL.Path, "/"), strings.Join(methodNames(svc), ", ")))
+			fmt.Sprintf("name a method of %s in the path, POST %s/<method>; it has %s", svc.Name, strings.TrimSuffix(r.URL.Path, "/"), strings.Join(methodNames(shown), ", ")))
 		return
 	case len(svc.Methods) > 0:
 		writeError(w, http.StatusNotFound, "unknown_method",
-			fmt.Sprintf("service %s has no method %q; it has %s", svc.Name, method, strings.Join(methodNames(svc), ", ")))
+			fmt.Sprintf("service %s has no method %q; it has %s", svc.Name, method, strings.Join(methodNames(shown), ", ")))
 		return
 	}
 	ctx := context.WithValue(r.Context(), targetKey{}, "/"+svc.Name+rest)
@@ -162,8 +226,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // rewrite points the outgoing request at the service's full mesh path. The
-// Transport picks the node; scheme and host only keep net/http content.
-func rewrite(pr *httputil.ProxyRequest) {
+// Transport picks the node; scheme and host only keep net/http content. The
+// gateway's bearer token stays with the gateway.
+func (h *handler) rewrite(pr *httputil.ProxyRequest) {
+	if h.tokens != nil {
+		pr.Out.Header.Del("Authorization")
+	}
 	target, _ := pr.In.Context().Value(targetKey{}).(string)
 	pr.Out.URL.Scheme = "http"
 	pr.Out.URL.Host = "mesh"
@@ -193,11 +261,21 @@ type resolveError struct {
 	path       string
 	ambiguous  bool
 	candidates []string
+	filtered   bool // candidates holds only the services the token may call
 }
 
 func (e *resolveError) Error() string {
 	if e.ambiguous {
+		if len(e.candidates) == 0 {
+			return fmt.Sprintf("path %s names several services; use the full name", e.path)
+		}
 		return fmt.Sprintf("path %s names several services: %s; use the full name", e.path, strings.Join(e.candidates, ", "))
+	}
+	if e.filtered {
+		if len(e.candidates) == 0 {
+			return fmt.Sprintf("no service on the mesh for path %s, and none that this token may call", e.path)
+		}
+		return fmt.Sprintf("no service on the mesh for path %s; services this token may call: %s (GET / lists their methods)", e.path, strings.Join(e.candidates, ", "))
 	}
 	if len(e.candidates) == 0 {
 		return fmt.Sprintf("no service on the mesh for path %s (no node serves anything yet; GET / lists the services)", e.path)
@@ -248,6 +326,16 @@ func resolve(services []meshrt.ServiceInfo, path string) (meshrt.ServiceInfo, st
 		names[i] = s.Name
 	}
 	return meshrt.ServiceInfo{}, "", &resolveError{path: path, candidates: names}
+}
+
+// hasDotSegment reports whether path has a "." or ".." segment.
+func hasDotSegment(path string) bool {
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func hasMethod(s meshrt.ServiceInfo, method string) bool {
@@ -304,12 +392,16 @@ type MethodListing struct {
 	Params []string `json:"params"`
 }
 
-// listing builds the answer of GET / from the mesh's services.
-func listing(services []meshrt.ServiceInfo) Listing {
+// listing builds the answer of GET / from the mesh's services: those grant
+// may call, all when grant is nil.
+func listing(services []meshrt.ServiceInfo, grant *Grant) Listing {
 	l := Listing{Services: make([]ServiceListing, 0, len(services))}
 	for _, s := range services {
+		if grant != nil && !grant.mayCall(s.Name) {
+			continue
+		}
 		sl := ServiceListing{Name: s.Name, Path: "/" + shortest(services, s.Name), HTTP: s.HTTP, Nodes: s.Nodes}
-		for _, m := range s.Methods {
+		for _, m := range allowedMethods(s, grant) {
 			params := m.Params
 			if params == nil {
 				params = []string{}

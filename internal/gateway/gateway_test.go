@@ -29,7 +29,7 @@ const testTimeout = 10 * time.Second
 
 // startNode starts a node listening on 127.0.0.1 and closes it at the end
 // of the test.
-func startNode(t *testing.T, listen string) *meshrt.Node {
+func startNode(t testing.TB, listen string) *meshrt.Node {
 	t.Helper()
 	cfg := meshrt.DefaultConfig()
 	cfg.Listen = listen
@@ -54,6 +54,7 @@ func legacyAPI() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{
 			"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery, "body": string(body),
+			"auth": r.Header.Get("Authorization"),
 		})
 	})
 	return mux
@@ -62,6 +63,12 @@ func legacyAPI() http.Handler {
 // startMesh starts a serving node with every test service, a caller-only
 // node joined to it and the gateway over the latter.
 func startMesh(t *testing.T) (gw *httptest.Server, server *meshrt.Node) {
+	t.Helper()
+	return startMeshConfig(t, Config{})
+}
+
+// startMeshConfig is startMesh with the gateway configured by cfg.
+func startMeshConfig(t testing.TB, cfg Config) (gw *httptest.Server, server *meshrt.Node) {
 	t.Helper()
 	server = startNode(t, "127.0.0.1:0")
 	for _, p := range []struct {
@@ -84,13 +91,13 @@ func startMesh(t *testing.T) (gw *httptest.Server, server *meshrt.Node) {
 	if err := caller.Wait(ctx, inventoryName, shopCatalog, whCatalog, legacyName); err != nil {
 		t.Fatal(err)
 	}
-	gw = httptest.NewServer(New(caller))
+	gw = httptest.NewServer(New(caller, cfg))
 	t.Cleanup(gw.Close)
 	return gw, server
 }
 
 // do sends one request to the gateway and returns the status and body.
-func do(t *testing.T, gw *httptest.Server, method, path, body string, header map[string]string) (int, http.Header, string) {
+func do(t testing.TB, gw *httptest.Server, method, path, body string, header map[string]string) (int, http.Header, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -159,6 +166,8 @@ func TestGatewayRequests(t *testing.T) {
 			504, []string{"timeout"}},
 		{"timeout header that is no duration", "POST", "/inventory.Service/Slow", `{"d":1}`, map[string]string{meshrt.TimeoutHeader: "soon"},
 			400, []string{`"code": "malformed"`, `\"soon\" is not a positive Go duration`}},
+		{"dot segment", "GET", "/legacy.API/orders/../admin", "", nil,
+			400, []string{`"code": "malformed"`, `path /legacy.API/orders/../admin has a \".\" or \"..\" segment`}},
 		{"listing wants GET", "POST", "/", `{}`, nil,
 			405, []string{"GET / lists the services"}},
 	}
@@ -257,7 +266,7 @@ func TestGatewayRoundRobin(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	gw := httptest.NewServer(New(caller))
+	gw := httptest.NewServer(New(caller, Config{}))
 	defer gw.Close()
 	seen := map[string]int{}
 	for i := range 20 {

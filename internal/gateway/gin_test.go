@@ -52,7 +52,7 @@ func TestGatewayServesPublishedGinEngine(t *testing.T) {
 	if err := caller.Wait(ctx, ordersName); err != nil {
 		t.Fatal(err)
 	}
-	gw := httptest.NewServer(New(caller))
+	gw := httptest.NewServer(New(caller, Config{}))
 	t.Cleanup(gw.Close)
 
 	tests := []struct {
