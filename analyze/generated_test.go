@@ -1,10 +1,12 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,5 +116,29 @@ func TestLoadSaysWhatTheGoCommandSays(t *testing.T) {
 	_, err = Load(context.Background(), Config{Dir: dir, Env: env})
 	if err == nil || !strings.Contains(err.Error(), "go mod tidy") || strings.Contains(err.Error(), "build constraints") {
 		t.Fatalf("Load = %v, want the go command's request for go mod tidy", err)
+	}
+}
+
+// TestDOTDraws hands the shop's seam map to Graphviz, when it is installed,
+// and expects it drawn without a complaint.
+func TestDOTDraws(t *testing.T) {
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
+	}
+	prog, err := Load(context.Background(), Config{Dir: filepath.Join("..", "testdata", "shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var src, stderr bytes.Buffer
+	if err := Run(prog).WriteDOT(&src); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(dot, "-Tsvg")
+	cmd.Stdin = &src
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 || !bytes.Contains(out, []byte("<svg")) {
+		t.Fatalf("dot -Tsvg: %v\n%s", err, stderr.String())
 	}
 }

@@ -12,7 +12,7 @@ import (
 // update rewrites the golden files: go test ./analyze -run Golden -update
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// TestGoldenShop pins the full report, human and JSON, on the example
+// TestGoldenShop pins the full report, human, JSON and DOT, on the example
 // monolith testdata/shop.
 func TestGoldenShop(t *testing.T) {
 	prog, err := Load(context.Background(), Config{Dir: filepath.Join("..", "testdata", "shop")})
@@ -30,6 +30,7 @@ func TestGoldenShop(t *testing.T) {
 		{"shop.txt", func(b *bytes.Buffer) error { return rep.WriteText(b, false) }},
 		{"shop.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
 		{"shop-v.txt", func(b *bytes.Buffer) error { return rep.WriteText(b, true) }},
+		{"shop.dot", func(b *bytes.Buffer) error { return rep.WriteDOT(b) }},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			var got bytes.Buffer

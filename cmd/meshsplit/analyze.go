@@ -29,9 +29,10 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	tests := fs.Bool("test", false, "include _test.go files and test packages")
 	generated := fs.Bool("generated", false, "include interfaces declared in files other tools generated (mocks, gRPC stubs)")
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema in docs/analyze.md)")
+	asDOT := fs.Bool("dot", false, "print the seam map in Graphviz DOT (draw it with 'dot -Tsvg')")
 	verbose := fs.Bool("v", false, "after the table, list each seam's methods, implementations, constructors, importers and conversions")
 	if code, ok := parseFlags(fs, args, []string{
-		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-generated] [-json] [-v] [patterns...]",
+		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-generated] [-json | -dot] [-v] [patterns...]",
 		"Finds the interface seams of a Go module and judges whether each can cross a network.",
 		"Patterns default to ./... (relative to -C).",
 	}, stdout, stderr); !ok {
@@ -60,9 +61,15 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "meshsplit analyze: %s\n", prog.Workspace)
 	}
 	rep := analyze.Run(prog)
-	if *asJSON {
+	switch {
+	case *asJSON && *asDOT:
+		fmt.Fprintln(stderr, "meshsplit analyze: -json and -dot exclude each other: choose one")
+		return exitUsage
+	case *asJSON:
 		err = rep.WriteJSON(stdout)
-	} else {
+	case *asDOT:
+		err = rep.WriteDOT(stdout)
+	default:
 		err = rep.WriteText(stdout, *verbose)
 	}
 	if err != nil {
