@@ -261,3 +261,17 @@ func (r *repo) Create(ctx context.Context, o *Order, m map[string]int) error {
 		})
 	}
 }
+
+// TestAnalyzeDOT runs analyze -dot on the fleet fixture (a digraph on
+// stdout, exit 0) and refuses -dot with -json as a usage error.
+func TestAnalyzeDOT(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := runAnalyze([]string{"-C", "../../testdata/fleet", "-dot"}, &stdout, &stderr); code != exitOK || !strings.HasPrefix(stdout.String(), "digraph seams {") {
+		t.Fatalf("analyze -dot: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := runAnalyze([]string{"-C", "../../testdata/fleet", "-dot", "-json"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "-json and -dot exclude each other") {
+		t.Fatalf("analyze -dot -json: exit %d, stderr %q", code, stderr.String())
+	}
+}
