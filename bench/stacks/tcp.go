@@ -300,8 +300,7 @@ func (c *tcpClient) get(ctx context.Context) (*frameConn, error) {
 // put makes fc idle again after a call that ended with err, or closes it
 // when the call failed on the connection rather than in the handler.
 func (c *tcpClient) put(fc *frameConn, err error) {
-	var remote *remoteError
-	if err == nil || errors.As(err, &remote) {
+	if err == nil || isRemote(err) {
 		c.mu.Lock()
 		if !c.closed {
 			c.idle = append(c.idle, fc)
@@ -311,6 +310,14 @@ func (c *tcpClient) put(fc *frameConn, err error) {
 		c.mu.Unlock()
 	}
 	fc.c.Close()
+}
+
+// isRemote reports whether err is the handler's error, which leaves the
+// connection usable. (A function of its own, so that a successful call does
+// not allocate the target of errors.As.)
+func isRemote(err error) bool {
+	var remote *remoteError
+	return errors.As(err, &remote)
 }
 
 // Close closes the idle connections; a connection in use is closed when
