@@ -1,9 +1,10 @@
 // Package bench holds BenchmarkCall, which compares one service call made
-// through meshsplit's runtime, through gRPC-go and as a direct interface
-// call, on the same handler logic (package greeter).
+// through meshsplit's runtime, through gRPC-go, as length-prefixed frames
+// over raw TCP (the floor: no framework, the same codec work) and as a
+// direct interface call, on the same handler logic (package greeter).
 //
 // Benchmarks are named BenchmarkCall/<stack>/<payload>/<mode>: stack
-// meshsplit, grpc or direct; payload small (a ~20-byte string in and out)
+// grpc, meshsplit, tcp or direct; payload small (a ~20-byte string in and out)
 // or 4k (a ~4 KB document echoed back); mode seq (one caller) or par
 // (b.RunParallel with 8 goroutines per GOMAXPROCS). Besides ns/op and the
 // allocations, each reports cpu-ns/op: the CPU time of the whole process
@@ -12,8 +13,8 @@
 //
 //	go test -run '^$' -bench Call -benchmem
 //
-// or, for a table of medians over interleaved runs with ratios against
-// gRPC measured in the same run,
+// or, for tables of medians over interleaved runs with ratios against
+// gRPC and against the tcp floor measured in the same run,
 //
 //	go run ./cmd/benchtable
 //

@@ -1,6 +1,6 @@
 // Package greeter is the service that every benchmark stack calls: a small
 // method (a ~20-byte string in and out) and one that echoes a ~4 KB document.
-// The handler logic lives here once; the gRPC, meshsplit and direct stacks
+// The handler logic lives here once; the gRPC, meshsplit, tcp and direct stacks
 // all end up calling the implementation that New returns.
 //
 // service_mesh.go is meshsplit's generated mesh code for Service (what

@@ -6,14 +6,15 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/meshsplit/meshsplit/bench/greeter"
 )
 
 // A Stack is one way to reach greeter.Service.
 type Stack struct {
-	// Name is the stack's element of a benchmark name: "meshsplit", "grpc"
-	// or "direct".
+	// Name is the stack's element of a benchmark name: "grpc",
+	// "meshsplit", "tcp" or "direct".
 	Name string
 	// Start serves greeter.New and returns a client of it. The caller
 	// closes the Conn when done.
@@ -43,6 +44,7 @@ func All() []Stack {
 	return []Stack{
 		{Name: "grpc", Start: StartGRPC},
 		{Name: "meshsplit", Start: StartMeshsplit},
+		{Name: "tcp", Start: StartTCP},
 		{Name: "direct", Start: StartDirect},
 	}
 }
@@ -54,7 +56,11 @@ func Lookup(name string) (Stack, error) {
 			return s, nil
 		}
 	}
-	return Stack{}, fmt.Errorf("no benchmark stack %q (have grpc, meshsplit, direct)", name)
+	var names []string
+	for _, s := range All() {
+		names = append(names, s.Name)
+	}
+	return Stack{}, fmt.Errorf("no benchmark stack %q (have %s)", name, strings.Join(names, ", "))
 }
 
 // StartDirect returns the implementation itself: the call is an interface

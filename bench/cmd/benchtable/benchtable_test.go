@@ -82,16 +82,18 @@ func TestSummarizeAndRender(t *testing.T) {
 	results := []Result{
 		{Cell: "grpc/small/seq", NsPerOp: 40000, BytesPerOp: 9000, AllocsPerOp: 150, CPUNsPerOp: 30000},
 		{Cell: "meshsplit/small/seq", NsPerOp: 20000, BytesPerOp: 500, AllocsPerOp: 10, CPUNsPerOp: 15000},
+		{Cell: "tcp/small/seq", NsPerOp: 16000, BytesPerOp: 96, AllocsPerOp: 4, CPUNsPerOp: 10000},
 		{Cell: "grpc/small/seq", NsPerOp: 36000, BytesPerOp: 9000, AllocsPerOp: 148, CPUNsPerOp: 32000},
 		{Cell: "meshsplit/small/seq", NsPerOp: 22000, BytesPerOp: 500, AllocsPerOp: 10, CPUNsPerOp: 16000},
 		{Cell: "grpc/small/seq", NsPerOp: 38000, BytesPerOp: 9100, AllocsPerOp: 148, CPUNsPerOp: 31000},
 		{Cell: "meshsplit/small/seq", NsPerOp: 19000, BytesPerOp: 510, AllocsPerOp: 10, CPUNsPerOp: 14000},
 		{Cell: "direct/small/seq", NsPerOp: 26, BytesPerOp: 32, AllocsPerOp: 1, CPUNsPerOp: 26},
 		{Cell: "meshsplit/4k/par", NsPerOp: 30000, BytesPerOp: 9000, AllocsPerOp: 30, CPUNsPerOp: -1},
+		{Cell: "tcp/4k/par", NsPerOp: 40000, BytesPerOp: 8000, AllocsPerOp: 25, CPUNsPerOp: 20000},
 	}
 	sums := Summarize(results)
-	if len(sums) != 4 {
-		t.Fatalf("Summarize gave %d cells, want 4: %+v", len(sums), sums)
+	if len(sums) != 6 {
+		t.Fatalf("Summarize gave %d cells, want 6: %+v", len(sums), sums)
 	}
 	if s := sums[0]; s.Cell != "grpc/small/seq" || s.Runs != 3 || s.NsPerOp != 38000 || s.AllocsPerOp != 148 {
 		t.Errorf("grpc/small/seq summary = %+v", s)
@@ -100,27 +102,44 @@ func TestSummarizeAndRender(t *testing.T) {
 		t.Errorf("meshsplit/small/seq summary = %+v, want median 20000 and spread 0.075", s)
 	}
 
-	var buf bytes.Buffer
-	if err := Render(&buf, sums, "grpc"); err != nil {
-		t.Fatal(err)
-	}
-	want := `| time per call | grpc | meshsplit | direct |
-|---|---|---|---|
-| small/seq | 38 µs ±5% | 20 µs ±8% (**0.53×**) | 26 ns ±0% (**0.00068×**) |
-| 4k/par | – | 30 µs ±0% | – |
+	tables := `| time per call | grpc | meshsplit | tcp | direct |
+|---|---|---|---|---|
+| small/seq | 38 µs ±5% | 20 µs ±8% (**0.53×**) | 16 µs ±0% (**0.42×**) | 26 ns ±0% (**0.00068×**) |
+| 4k/par | – | 30 µs ±0% | 40 µs ±0% | – |
 
-| CPU per call | grpc | meshsplit | direct |
-|---|---|---|---|
-| small/seq | 31 µs | 15 µs (**0.48×**) | 26 ns (**0.00084×**) |
-| 4k/par | – | – | – |
+| CPU per call | grpc | meshsplit | tcp | direct |
+|---|---|---|---|---|
+| small/seq | 31 µs | 15 µs (**0.48×**) | 10 µs (**0.32×**) | 26 ns (**0.00084×**) |
+| 4k/par | – | – | 20 µs | – |
 
-| allocs/op, B/op | grpc | meshsplit | direct |
-|---|---|---|---|
-| small/seq | 148, 8.8 KB | 10, 500 B | 1, 32 B |
-| 4k/par | – | 30, 8.8 KB | – |
+| allocs/op, B/op | grpc | meshsplit | tcp | direct |
+|---|---|---|---|---|
+| small/seq | 148, 8.8 KB | 10, 500 B | 4, 96 B | 1, 32 B |
+| 4k/par | – | 30, 8.8 KB | 25, 7.8 KB | – |
 `
-	if got := buf.String(); got != want {
-		t.Errorf("Render:\n%s\nwant:\n%s", got, want)
+	floorTable := `
+| ÷ tcp: time (CPU) | grpc | meshsplit | direct |
+|---|---|---|---|
+| small/seq | **2.38×** (3.10×) | **1.25×** (1.50×) | **0.0016×** (0.0026×) |
+| 4k/par | – | **0.75×** | – |
+`
+	tests := []struct {
+		floor string
+		want  string
+	}{
+		{"tcp", tables + floorTable},
+		{"", tables},
+		{"grpc", tables},   // the baseline's ratios are in the tables already
+		{"nosuch", tables}, // a floor that was not measured
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := Render(&buf, sums, "grpc", tt.floor); err != nil {
+			t.Fatal(err)
+		}
+		if got := buf.String(); got != tt.want {
+			t.Errorf("Render(floor %q):\n%s\nwant:\n%s", tt.floor, got, tt.want)
+		}
 	}
 }
 
@@ -158,6 +177,7 @@ func TestFlags(t *testing.T) {
 	}{
 		{args: nil},
 		{args: []string{"-n", "3", "-benchtime", "5000x", "-cells", "small"}},
+		{args: []string{"-floor", ""}},
 		{args: []string{"-n", "0"}, wantErr: "-n 0: need at least one round"},
 		{args: []string{"-benchtime", "soon"}, wantErr: `-benchtime "soon"`},
 		{args: []string{"-benchtime", "0x"}, wantErr: `-benchtime "0x"`},

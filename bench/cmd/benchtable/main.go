@@ -1,11 +1,11 @@
 // Command benchtable runs BenchmarkCall of the bench module several times,
 // interleaving its cells so that drift of a noisy machine hits every stack
-// alike, and prints a markdown table of the medians with ratios against
-// gRPC measured in the same run.
+// alike, and prints markdown tables of the medians with ratios against
+// gRPC measured in the same run, and against the floor: the raw TCP stack.
 //
 // Usage (inside the bench module):
 //
-//	go run ./cmd/benchtable [-n 8] [-benchtime 1s] [-cells regexp] [-baseline grpc]
+//	go run ./cmd/benchtable [-n 8] [-benchtime 1s] [-cells regexp] [-baseline grpc] [-floor tcp]
 //
 // It builds the benchmark's test binary once, lists the cells
 // (BenchmarkCall/<stack>/<payload>/<mode>) with one quick run, then runs
@@ -40,6 +40,7 @@ type options struct {
 	benchtime string
 	cells     *regexp.Regexp
 	baseline  string
+	floor     string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -65,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	benchtime := fs.String("benchtime", "1s", "go test -benchtime for each run (a `duration` such as 1s, or a count such as 5000x)")
 	cells := fs.String("cells", "", "only run the cells whose name (stack/payload/mode) matches this `regexp`")
 	baseline := fs.String("baseline", "grpc", "the `stack` that ratios are measured against")
+	floor := fs.String("floor", "tcp", "the `stack` of the last table's ratios, the floor of a call (\"\" leaves the table out)")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -81,7 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err != nil {
 		return options{}, fmt.Errorf("-cells %q: %w", *cells, err)
 	}
-	return options{rounds: *rounds, benchtime: *benchtime, cells: re, baseline: *baseline}, nil
+	return options{rounds: *rounds, benchtime: *benchtime, cells: re, baseline: *baseline, floor: *floor}, nil
 }
 
 // validBenchtime reports whether s is a value go test's -benchtime accepts.
@@ -138,9 +140,13 @@ func measure(opts options, stdout, stderr io.Writer) error {
 			results = append(results, rs[0])
 		}
 	}
+	against := opts.baseline
+	if opts.floor != "" && opts.floor != opts.baseline {
+		against += " and " + opts.floor
+	}
 	fmt.Fprintf(stdout, "BenchmarkCall: medians of %d interleaved runs (-benchtime %s, GOMAXPROCS %d); ratios against %s in the same run.\n\n",
-		opts.rounds, opts.benchtime, results[0].Procs, opts.baseline)
-	return Render(stdout, Summarize(results), opts.baseline)
+		opts.rounds, opts.benchtime, results[0].Procs, against)
+	return Render(stdout, Summarize(results), opts.baseline, opts.floor)
 }
 
 // rotate returns cells starting at index round (mod len), every round

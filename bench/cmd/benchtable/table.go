@@ -72,8 +72,10 @@ func median(vs []float64) float64 {
 // baseline stack of the same payload and mode and the spread over the runs,
 // CPU time per call (when the benchmarks report cpu-ns/op) with the same
 // ratios, then allocations. Rows are payload/mode, columns stacks, the
-// baseline first.
-func Render(w io.Writer, sums []Summary, baseline string) error {
+// baseline first. When floor names another stack that was measured, a last
+// table gives every other stack's time and CPU per call divided by the
+// floor's (floor "" leaves it out).
+func Render(w io.Writer, sums []Summary, baseline, floor string) error {
 	var stacks, rows []string
 	cell := map[string]Summary{}
 	for _, s := range sums {
@@ -140,8 +142,43 @@ func Render(w io.Writer, sums []Summary, baseline string) error {
 		}
 		b.WriteString("\n")
 	}
+	if floor != "" && floor != baseline && slices.Contains(stacks, floor) {
+		b.WriteString("\n")
+		floorTable(&b, stacks, rows, cell, floor)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// floorTable writes each stack's time per call divided by the floor
+// stack's in the same run, with the same ratio of CPU per call in
+// brackets when both were measured.
+func floorTable(b *strings.Builder, stacks, rows []string, cell map[string]Summary, floor string) {
+	var others []string
+	for _, st := range stacks {
+		if st != floor {
+			others = append(others, st)
+		}
+	}
+	fmt.Fprintf(b, "| ÷ %s: time (CPU) | %s |\n", floor, strings.Join(others, " | "))
+	fmt.Fprintf(b, "|---|%s\n", strings.Repeat("---|", len(others)))
+	for _, row := range rows {
+		fmt.Fprintf(b, "| %s |", row)
+		f, hasFloor := cell[floor+"/"+row]
+		for _, st := range others {
+			s, ok := cell[st+"/"+row]
+			if !ok || !hasFloor || s.NsPerOp < 0 || f.NsPerOp <= 0 {
+				b.WriteString(" – |")
+				continue
+			}
+			fmt.Fprintf(b, " **%s×**", formatRatio(s.NsPerOp/f.NsPerOp))
+			if s.CPUNsPerOp >= 0 && f.CPUNsPerOp > 0 {
+				fmt.Fprintf(b, " (%s×)", formatRatio(s.CPUNsPerOp/f.CPUNsPerOp))
+			}
+			b.WriteString(" |")
+		}
+		b.WriteString("\n")
+	}
 }
 
 // formatNs prints a duration in nanoseconds with three significant digits.
