@@ -52,6 +52,7 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 	fset := prog.Fset
 	units := map[string]*unit{} // by directory
 	universe := map[string]*types.Package{}
+	loaded := map[string]*types.Package{} // the module's packages as the load checked them
 	var sizes types.Sizes
 	for _, p := range prog.Packages {
 		if strings.HasSuffix(p.PkgPath, ".test") || len(p.CompiledGoFiles) == 0 || !strings.HasPrefix(p.CompiledGoFiles[0], prog.Root+string(filepath.Separator)) {
@@ -82,10 +83,12 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			}
 		}
 		collectUniverse(p.Types, prog.Module, universe)
+		collectPlain(p, loaded)
 	}
 
 	// The plan's files: parsed anew, dropped, or in a new directory.
 	var goVersion string
+	affected := map[*unit]bool{}
 	for _, c := range changes {
 		if filepath.Base(c.Path) == "go.mod" && c.New != nil {
 			if f, err := modfile.ParseLax("go.mod", c.New, nil); err == nil && f.Go != nil {
@@ -105,6 +108,7 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			u = &unit{path: prog.Module + "/" + filepath.ToSlash(rel), dir: dir, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
 			units[dir] = u
 		}
+		affected[u] = true
 		delete(u.files, c.Path)
 		delete(u.tests, c.Path)
 		delete(u.xtst, c.Path)
@@ -186,6 +190,55 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 		pkg, _ := conf.Check(path, fset, list, nil)
 		return pkg
 	}
+	// dependsOn reports whether q imports u, directly or not, through the
+	// module's packages (their non-test files).
+	deps := map[*unit]map[*unit]bool{}
+	var dependsOn func(q, u *unit) bool
+	dependsOn = func(q, u *unit) bool {
+		if m, ok := deps[q]; ok {
+			if v, ok := m[u]; ok {
+				return v
+			}
+		} else {
+			deps[q] = map[*unit]bool{}
+		}
+		deps[q][u] = false // a cycle is not a dependency
+		found := false
+		for _, f := range q.files {
+			for _, spec := range f.Imports {
+				path, _ := strconv.Unquote(spec.Path.Value)
+				if r := byPath[path]; r != nil && (r == u || dependsOn(r, u)) {
+					found = true
+				}
+			}
+		}
+		deps[q][u] = found
+		return found
+	}
+	// What the plan can change: the packages it edits and every module
+	// package that imports one of them. The others keep the types the load
+	// gave them.
+	stale := map[*unit]bool{}
+	for _, q := range byPath {
+		for u := range affected {
+			if q == u || dependsOn(q, u) {
+				stale[q] = true
+			}
+		}
+	}
+	importsStale := func(sets ...map[string]*ast.File) bool {
+		for _, set := range sets {
+			for _, f := range set {
+				for _, spec := range f.Imports {
+					path, _ := strconv.Unquote(spec.Path.Value)
+					if q := byPath[path]; q != nil && stale[q] {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
 	// The plain packages, each after the module packages it imports.
 	state := map[*unit]int{} // 1 visiting, 2 done
 	var visit func(u *unit) error
@@ -194,6 +247,9 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			return types.Unsafe, nil
 		}
 		if u := byPath[path]; u != nil {
+			if p := loaded[path]; p != nil && !stale[u] {
+				return p, nil
+			}
 			if err := visit(u); err != nil {
 				return nil, err
 			}
@@ -222,38 +278,25 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 	}
 	sort.Strings(paths)
 	for _, path := range paths {
+		if !stale[byPath[path]] {
+			continue
+		}
 		if err := visit(byPath[path]); err != nil {
 			report(err)
 		}
 	}
-	// dependsOn reports whether q imports u, directly or not, through the
-	// module's packages (their non-test files).
-	deps := map[*unit]map[*unit]bool{}
-	var dependsOn func(q, u *unit) bool
-	dependsOn = func(q, u *unit) bool {
-		if m, ok := deps[q]; ok {
-			if v, ok := m[u]; ok {
-				return v
-			}
-		} else {
-			deps[q] = map[*unit]bool{}
-		}
-		deps[q][u] = false // a cycle is not a dependency
-		found := false
-		for _, f := range q.files {
-			for _, spec := range f.Imports {
-				path, _ := strconv.Unquote(spec.Path.Value)
-				if r := byPath[path]; r != nil && (r == u || dependsOn(r, u)) {
-					found = true
-				}
-			}
-		}
-		deps[q][u] = found
-		return found
-	}
-	// Then each package with its tests, and its external tests.
+	// Then each package with its tests, and its external tests, where they
+	// or what they import can change.
 	for _, path := range paths {
 		u := byPath[path]
+		if !stale[u] && !importsStale(u.tests, u.xtst) {
+			continue
+		}
+		if u.plain == nil {
+			if err := visit(u); err != nil {
+				report(err)
+			}
+		}
 		own := u.plain
 		if len(u.tests) > 0 {
 			all := map[string]*ast.File{}
@@ -314,6 +357,22 @@ func collectUniverse(pkg *types.Package, module string, universe map[string]*typ
 		}
 		universe[path] = imp
 		collectUniverse(imp, module, universe)
+	}
+}
+
+// collectPlain adds, by path, the module packages p imports, directly or
+// not, in their plain variants (not a test build's "q [p.test]"), as the
+// load type-checked them.
+func collectPlain(p *packages.Package, loaded map[string]*types.Package) {
+	for _, imp := range p.Imports {
+		if strings.Contains(imp.ID, " [") || imp.Types == nil || loaded[imp.PkgPath] != nil {
+			continue
+		}
+		if imp.Module == nil || !imp.Module.Main {
+			continue
+		}
+		loaded[imp.PkgPath] = imp.Types
+		collectPlain(imp, loaded)
 	}
 }
 
