@@ -133,7 +133,7 @@ func (c *Config) Validate() error {
 	if err := c.validateValues(); err != nil {
 		return err
 	}
-	if c.Listen != "" && len(c.ClusterKey) == 0 && c.TLS == nil && !c.Insecure && !loopbackOnly(c.Listen) {
+	if c.Listen != "" && len(c.ClusterKey) == 0 && c.TLS == nil && !c.Insecure && !LoopbackOnly(c.Listen) {
 		return fmt.Errorf("listen address %q accepts peers from other hosts, but neither a cluster key nor TLS is set: set %s (or %s, %s and %s), listen on 127.0.0.1, or set %s=1 to serve anyone who connects",
 			c.Listen, EnvClusterKey, EnvTLSCert, EnvTLSKey, EnvTLSCA, EnvInsecure)
 	}
@@ -266,10 +266,11 @@ func configFrom(getenv func(string) string) (Config, error) {
 	return c, c.validateValues()
 }
 
-// loopbackOnly reports whether a listen address accepts connections from
+// LoopbackOnly reports whether a listen address accepts connections from
 // this host only: a loopback IP or "localhost". An empty host (":11999") or
-// 0.0.0.0 listens on every interface.
-func loopbackOnly(listen string) bool {
+// 0.0.0.0 listens on every interface. Nodes refuse to listen beyond loopback
+// without a cluster key or TLS; meshsplit gateway without tokens, likewise.
+func LoopbackOnly(listen string) bool {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
 		return false

@@ -123,25 +123,10 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if err != nil {
 		return gatewayFlags{}, fmt.Errorf("%s %q: %w", from, list, err)
 	}
-	if *tokens == "" && !*insecure && !loopbackOnly(*httpAddr) {
+	if *tokens == "" && !*insecure && !meshrt.LoopbackOnly(*httpAddr) {
 		return gatewayFlags{}, fmt.Errorf("-http %q accepts calls from other hosts, and without -tokens anyone who reaches it calls every service: give -tokens FILE, listen on 127.0.0.1, or add -insecure-listen to accept that", *httpAddr)
 	}
 	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait, tokens: *tokens, cert: cert}, nil
-}
-
-// loopbackOnly reports whether a listen address accepts connections from
-// this host only: a loopback IP or "localhost". An empty host (":8282") or
-// 0.0.0.0 listens on every interface.
-func loopbackOnly(listen string) bool {
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkListenAddr checks a host:port to listen on.
