@@ -41,9 +41,9 @@ var errNotInProcess = errors.New("not checkable in process")
 // unit is one directory's package of the module: its files, its test files
 // in the same package and its external test files, by file name.
 type unit struct {
-	path, name, dir    string
+	path               string
 	files, tests, xtst map[string]*ast.File
-	plain, withTests   *types.Package
+	plain              *types.Package // the package without its tests, once checked
 }
 
 // checkInProcess type-checks the module as changes leave it; see the file
@@ -67,7 +67,7 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 		path := strings.TrimSuffix(p.PkgPath, "_test")
 		u := units[dir]
 		if u == nil {
-			u = &unit{path: path, dir: dir, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
+			u = &unit{path: path, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
 			units[dir] = u
 		}
 		for i, f := range p.Syntax {
@@ -79,7 +79,6 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 				u.tests[name] = f
 			default:
 				u.files[name] = f
-				u.name = f.Name.Name
 			}
 		}
 		collectUniverse(p.Types, prog.Module, universe)
@@ -105,7 +104,7 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			if err != nil || strings.HasPrefix(rel, "..") {
 				return nil, errNotInProcess
 			}
-			u = &unit{path: prog.Module + "/" + filepath.ToSlash(rel), dir: dir, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
+			u = &unit{path: prog.Module + "/" + filepath.ToSlash(rel), files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
 			units[dir] = u
 		}
 		affected[u] = true
@@ -126,7 +125,6 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			u.tests[c.Path] = f
 		default:
 			u.files[c.Path] = f
-			u.name = f.Name.Name
 		}
 	}
 	if goVersion == "" {
