@@ -110,8 +110,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 type httpError struct {
 	Error string `json:"error"`
 	// Code names a mesh failure: unknown_service, unknown_method,
-	// malformed, too_large, panic, unavailable, timeout; empty for the
-	// method's own error.
+	// malformed, too_large, panic, unavailable, timeout, internal,
+	// ambiguous_service; empty for the method's own error.
 	Code string `json:"code,omitempty"`
 	// Is lists the registered sentinels the method's error wraps.
 	Is []string `json:"is,omitempty"`
