@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -109,8 +110,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 type httpError struct {
 	Error string `json:"error"`
 	// Code names a mesh failure: unknown_service, unknown_method,
-	// malformed, too_large, panic, unavailable, timeout; empty for the
-	// method's own error.
+	// malformed, too_large, panic, unavailable, timeout, internal,
+	// ambiguous_service; empty for the method's own error.
 	Code string `json:"code,omitempty"`
 	// Is lists the registered sentinels the method's error wraps.
 	Is []string `json:"is,omitempty"`
@@ -138,9 +139,27 @@ func (h *httpSide) dispatch(w http.ResponseWriter, r *http.Request) {
 			handlerName, handler = name, hd
 		}
 	}
+	// A path that no full name prefixes may name its service as
+	// MESHRPC_REMOTE does: a suffix of the full name after a slash, or
+	// Package.Iface (docs/protocol.md, "Service names").
+	prefix := "/" + svcName + "/"
+	var aliased []string
+	if svc == nil && handler == nil {
+		if slash := strings.LastIndexByte(path, '/'); slash > 1 {
+			prefix = path[:slash+1]
+			aliased = n.servicesNamedLocked(path[1:slash])
+			if len(aliased) == 1 {
+				svcName, svc = aliased[0], n.services[aliased[0]]
+			}
+		}
+	}
 	n.mu.Unlock()
+	if len(aliased) > 1 {
+		writeJSON(w, http.StatusNotFound, httpError{Error: fmt.Sprintf("%q names more than one service on this node: %s; use a longer suffix or the full name", prefix[1:len(prefix)-1], strings.Join(aliased, ", ")), Code: "ambiguous_service"})
+		return
+	}
 	if svc != nil {
-		method := strings.TrimPrefix(path, "/"+svcName+"/")
+		method := strings.TrimPrefix(path, prefix)
 		for i := range svc.desc.Methods {
 			if svc.desc.Methods[i].Name == method {
 				h.call(w, r, svc, &svc.desc.Methods[i])
@@ -157,6 +176,25 @@ func (h *httpSide) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusNotFound, httpError{Error: fmt.Sprintf("no service published on this node for path %s", path), Code: "unknown_service"})
+}
+
+// servicesNamedLocked returns, sorted, the services published on the node
+// that name selects as an entry of MESHRPC_REMOTE would: the full name, a
+// suffix of it starting after a slash, or Package.Iface where the
+// ServiceDesc sets Package. n.mu must be held.
+func (n *Node) servicesNamedLocked(name string) []string {
+	spec := parseRemote(name)
+	if spec.err != nil || spec.all || len(spec.entries) != 1 {
+		return nil
+	}
+	var out []string
+	for full, s := range n.services {
+		if spec.selects(&ServiceDesc{Name: full, Package: s.desc.Package}) {
+			out = append(out, full)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // call serves POST /<service>/<method> with a JSON body keyed by parameter

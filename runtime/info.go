@@ -22,18 +22,37 @@ type ServiceInfo struct {
 	Nodes []string `json:"nodes,omitempty"`
 }
 
-// MethodInfo describes one RPC method of a service.
+// MethodInfo describes one RPC method of a service: what an HTTP-path
+// caller needs to build its JSON body and read the answer, and what a
+// fast-path caller needs to name the method (docs/protocol.md, "Service
+// names, method indexes and fingerprints").
 type MethodInfo struct {
-	Name        string   `json:"name"`
-	Fingerprint string   `json:"fingerprint"`
-	Params      []string `json:"params"`
+	// Name is the Go method name.
+	Name string `json:"name"`
+	// Fingerprint is MethodDesc.Fingerprint, sent with every fast-path call.
+	Fingerprint string `json:"fingerprint"`
+	// Params are the JSON names of the parameters, in order (the context
+	// parameter is not one).
+	Params []string `json:"params"`
+	// ParamTypes are the Go types of the parameters, packages spelled as
+	// full paths ("[]example.com/shop/inventory.Item").
+	ParamTypes []string `json:"param_types"`
+	// Results are the JSON names of the results other than the error, then
+	// of the pointer parameters the method may write through: the keys of
+	// the HTTP path's answer. Unnamed results are r0, r1, ... by position.
+	Results []string `json:"results"`
+	// ResultTypes are the Go types of Results, spelled as ParamTypes.
+	ResultTypes []string `json:"result_types"`
 }
 
 // serviceInfoOf describes desc published under name.
 func serviceInfoOf(name string, desc *ServiceDesc) ServiceInfo {
 	s := ServiceInfo{Name: name, Fingerprint: desc.Fingerprint}
 	for _, m := range desc.Methods {
-		s.Methods = append(s.Methods, MethodInfo{Name: m.Name, Fingerprint: m.Fingerprint, Params: append([]string(nil), m.Params...)})
+		mi := MethodInfo{Name: m.Name, Fingerprint: m.Fingerprint, Params: append([]string(nil), m.Params...)}
+		_, mi.ParamTypes = messageFields(m.NewRequest)
+		mi.Results, mi.ResultTypes = messageFields(m.NewResponse)
+		s.Methods = append(s.Methods, mi)
 	}
 	return s
 }

@@ -161,7 +161,9 @@ func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) 
 	return decodedCall{svc: svc, md: md, in: in, timeout: req.timeout}, nil
 }
 
-// decodeMessage decodes body into m with a pooled decoder. A panic in
+// decodeMessage decodes body into m with a pooled decoder. Bytes left over
+// after the message's last field are an error, as a short message is: a
+// message is exactly its fields (docs/protocol.md, "Messages"). A panic in
 // generated decoding code is a decoding error, not a crash.
 func decodeMessage(m Message, body []byte) (_ Message, err error) {
 	d := decoderPool.Get().(*Decoder)
@@ -174,7 +176,13 @@ func decodeMessage(m Message, body []byte) (_ Message, err error) {
 	}()
 	d.Reset(body)
 	m.UnmarshalMesh(d)
-	return m, d.Err()
+	if err := d.Err(); err != nil {
+		return m, err
+	}
+	if left := len(d.buf) - d.off; left > 0 {
+		return m, fmt.Errorf("%d trailing bytes after the message's last field (a message is exactly its fields: the peer's fields differ from this node's, or the bytes are corrupt)", left)
+	}
+	return m, nil
 }
 
 // skewText explains a fingerprint mismatch, naming the method.

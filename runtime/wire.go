@@ -102,14 +102,20 @@ func newFrameReader(r io.Reader) *frameReader {
 // unusable.
 func (fr *frameReader) read(max int) (frame, error) {
 	r, hdr := fr.r, fr.hdr[:]
-	if _, err := io.ReadFull(r, hdr); err != nil {
+	// The length is read and checked before the rest of the header: a
+	// length under 9 is refused at once, instead of waiting for header
+	// bytes that a frame of that length does not have.
+	if _, err := io.ReadFull(r, hdr[:4]); err != nil {
 		return frame{}, err
 	}
 	// The length stays 64-bit until it is known to be small: on 32-bit
 	// platforms an int of a length past math.MaxInt32 is negative.
 	n := int64(binary.BigEndian.Uint32(hdr[:4]))
 	if n < 9 {
-		return frame{}, fmt.Errorf("%w: frame length %d shorter than its header", ErrMalformed, n)
+		return frame{}, fmt.Errorf("%w: frame length %d shorter than its header (at least 9: kind and call id)", ErrMalformed, n)
+	}
+	if _, err := io.ReadFull(r, hdr[4:]); err != nil {
+		return frame{}, err
 	}
 	f := frame{kind: hdr[4], id: binary.BigEndian.Uint64(hdr[5:13])}
 	if n-9 > int64(max) {
