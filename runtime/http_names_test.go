@@ -1,12 +1,6 @@
 package runtime
 
-import (
-	"io"
-	"net/http"
-	"strings"
-	"testing"
-	"time"
-)
+import "testing"
 
 // TestHTTPPathServiceNames calls methods on the HTTP path by every name
 // MESHRPC_REMOTE accepts for a service (full name, a suffix after a slash,
@@ -43,25 +37,7 @@ func TestHTTPPathServiceNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := within(t, 10*time.Second)
-			req, err := http.NewRequestWithContext(ctx, "POST", "http://mesh"+tc.path, strings.NewReader(`{"name":"Max"}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := direct.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tc.status, body)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(string(body), w) {
-					t.Errorf("body %s does not contain %s", body, w)
-				}
-			}
+			httpCase(t, direct, "POST", tc.path, `{"name":"Max"}`, nil, tc.status, tc.want)
 		})
 	}
 }

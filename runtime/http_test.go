@@ -65,29 +65,8 @@ func TestHTTPPath(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := within(t, 10*time.Second)
-			req, err := http.NewRequestWithContext(ctx, tc.method, "http://mesh"+tc.path, strings.NewReader(tc.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, v := range tc.header {
-				req.Header.Set(k, v)
-			}
-			resp, err := tc.client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tc.status, body)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(string(body), w) {
-					t.Errorf("body %s does not contain %s", body, w)
-				}
-			}
-			if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !json.Valid(body) {
+			body, header := httpCase(t, tc.client, tc.method, tc.path, tc.body, tc.header, tc.status, tc.want)
+			if strings.HasPrefix(header.Get("Content-Type"), "application/json") && !json.Valid(body) {
 				t.Errorf("invalid JSON body %s", body)
 			}
 		})
@@ -126,4 +105,33 @@ func TestWriteJSONRefusesWhatJSONCannotEncode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// httpCase sends one request through client to the mesh's HTTP path and
+// checks its status and that the body holds each of want; it returns the
+// body and the headers.
+func httpCase(t *testing.T, client *http.Client, method, path, body string, header map[string]string, status int, want []string) ([]byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(within(t, 10*time.Second), method, "http://mesh"+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, got)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("body %s does not contain %s", got, w)
+		}
+	}
+	return got, resp.Header
 }
