@@ -70,7 +70,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	// Load through a copy of go.mod, so that a module extract has already
 	// touched loads before 'go mod tidy' and the load never writes go.mod.
-	env, cleanup, err := modEnv(root, gomod, opts.Env, true)
+	env, _, cleanup, err := modEnv(root, gomod, opts.Env, true)
 	if err != nil {
 		return nil, err
 	}

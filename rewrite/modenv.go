@@ -23,7 +23,10 @@ import (
 // stands: vendor mode (-mod=vendor) when the module vendors its
 // dependencies (see vendored), so that a load sees vendor/'s patches and
 // downloads nothing. Loads of the plan's result do not ask for it.
-func modEnv(root string, gomod []byte, env []string, asBuilt bool) (out []string, cleanup func(), err error) {
+//
+// tmp is the temporary directory that holds the copies (go.mod, go.sum),
+// "" in vendor mode.
+func modEnv(root string, gomod []byte, env []string, asBuilt bool) (out []string, tmp string, cleanup func(), err error) {
 	if env == nil {
 		env = os.Environ()
 	}
@@ -39,35 +42,35 @@ func modEnv(root string, gomod []byte, env []string, asBuilt bool) (out []string
 		// go.mod, and vendor/modules.txt must match go.mod as it is, so no
 		// copy is needed.
 		out = append(env[:len(env):len(env)], "GOWORK=off", "GOFLAGS="+strings.TrimSpace(flags+" -mod=vendor"))
-		return out, func() {}, nil
+		return out, "", func() {}, nil
 	}
-	tmp, err := os.MkdirTemp("", "meshsplit-mod-")
+	tmp, err = os.MkdirTemp("", "meshsplit-mod-")
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	cleanup = func() { os.RemoveAll(tmp) }
 	if strings.ContainsAny(tmp, " \t") {
 		cleanup()
-		return nil, nil, fmt.Errorf("the temporary directory %s has a space, which GOFLAGS cannot carry: set TMPDIR to a directory without one", tmp)
+		return nil, "", nil, fmt.Errorf("the temporary directory %s has a space, which GOFLAGS cannot carry: set TMPDIR to a directory without one", tmp)
 	}
 	// Keep relative replace directives pointing where they did.
 	gomod, err = absoluteReplaces(gomod, root)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), gomod, 0o644); err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "go.sum"), sum, 0o644); err != nil {
 		cleanup()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	var keep []string
 	for _, f := range strings.Fields(flags) {
@@ -77,7 +80,7 @@ func modEnv(root string, gomod []byte, env []string, asBuilt bool) (out []string
 	}
 	keep = append(keep, "-mod=mod", "-modfile="+filepath.Join(tmp, "go.mod"))
 	out = append(env[:len(env):len(env)], "GOWORK=off", "GOFLAGS="+strings.Join(keep, " "))
-	return out, cleanup, nil
+	return out, tmp, cleanup, nil
 }
 
 // vendored reports whether the go command would build the module at root

@@ -124,25 +124,12 @@ func tidied(ctx context.Context, root string, changes []FileChange, env []string
 	if err != nil {
 		return nil, nil, fmt.Errorf("the planned go.mod: %w", err)
 	}
-	env, cleanup, err := modEnv(root, gomod, env, false)
+	env, tmp, cleanup, err := modEnv(root, gomod, env, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer cleanup()
-	modPath := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
-			for _, f := range strings.Fields(v) {
-				if m, ok := strings.CutPrefix(f, "-modfile="); ok {
-					modPath = m
-				}
-			}
-		}
-	}
-	if modPath == "" {
-		return nil, nil, fmt.Errorf("internal error: no -modfile in the go command's environment")
-	}
-	tmp := filepath.Dir(modPath)
+	modPath := filepath.Join(tmp, "go.mod")
 	replace := map[string]string{}
 	for path, src := range overlay {
 		f := filepath.Join(tmp, fmt.Sprintf("overlay%d.go", len(replace)))

@@ -46,7 +46,7 @@ func (p *Plan) check(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		env, cleanup, err := modEnv(p.Root, gomod, p.env, false)
+		env, _, cleanup, err := modEnv(p.Root, gomod, p.env, false)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +69,7 @@ func typeCheck(ctx context.Context, root string, changes []FileChange, env []str
 	if err != nil {
 		return nil, err
 	}
-	env, cleanup, err := modEnv(root, gomod, env, false)
+	env, _, cleanup, err := modEnv(root, gomod, env, false)
 	if err != nil {
 		return nil, err
 	}
