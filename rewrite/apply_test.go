@@ -156,7 +156,7 @@ func TestApplyTypeChecksFirst(t *testing.T) {
 					t.Fatal(err)
 				}
 				p.prog = prog
-				errs, err := checkInProcess(context.Background(), prog, p.Changes, nil)
+				errs, err := checkInProcess(context.Background(), prog, p.Changes, nil, nil, nil)
 				if err != nil || len(errs) == 0 || !strings.HasPrefix(errs[0], "user/user.go:6:") {
 					t.Fatalf("checkInProcess = %q, %v; want the type error in user/user.go", errs, err)
 				}

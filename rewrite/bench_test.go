@@ -64,7 +64,7 @@ func BenchmarkExtract(b *testing.B) {
 				iface = firstRemotable(b, runAnalyze())
 			}
 			extract := func(revert, write bool) {
-				p, err := Extract(ctx, Options{Dir: src, Iface: iface, Force: true, Revert: revert, Env: env})
+				p, err := Extract(ctx, Options{Dir: src, Iface: iface, Force: true, Revert: revert, Write: write, Env: env})
 				if err != nil {
 					b.Fatal(err)
 				}

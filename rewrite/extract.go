@@ -38,6 +38,12 @@ type Options struct {
 	// module") and returns the function to call when the phase ends; the
 	// command prints the long ones.
 	Progress func(phase string) (done func())
+	// Write says that the plan will be applied (-w): while the module
+	// loads, Extract then also asks the go command for what Apply's type
+	// check will need (the runtime's export data), so that the check need
+	// not wait for it afterwards. A dry run leaves it unset: the fetch
+	// would take CPU from the load for nothing.
+	Write bool
 }
 
 // phase reports a phase to opts.Progress, if any.
@@ -75,6 +81,10 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	defer cleanup()
+	var ahead *exportAhead
+	if opts.Write && !opts.Revert {
+		ahead = fetchExportAhead(ctx, root, gomod, opts.Env)
+	}
 	done := opts.phase("loading the module with its tests (go/packages)")
 	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Generated: true, Env: env}) // the whole module, whatever -C names inside it
 	done()
@@ -93,7 +103,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		opts:      opts,
 		prog:      prog,
 		seam:      seam,
-		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env, progress: opts.Progress, prog: prog},
+		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env, progress: opts.Progress, prog: prog, ahead: ahead},
 		files:     map[string]*dstFile{},
 		writes:    map[string][]byte{},
 		removes:   map[string]bool{},

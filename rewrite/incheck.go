@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,8 +48,10 @@ type unit struct {
 }
 
 // checkInProcess type-checks the module as changes leave it; see the file
-// comment. env is the go command's environment for the plan's go.mod.
-func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileChange, env []string) ([]string, error) {
+// comment. env is the go command's environment for the plan's go.mod,
+// gomod that go.mod, and ahead (may be nil) the runtime's export data
+// fetched during the load.
+func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileChange, env []string, gomod []byte, ahead *exportAhead) ([]string, error) {
 	fset := prog.Fset
 	units := map[string]*unit{} // by directory
 	universe := map[string]*types.Package{}
@@ -161,7 +164,7 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 			}
 		}
 	}
-	if err := readExportData(ctx, prog.Root, fset, env, missing, universe); err != nil {
+	if err := readExportData(ctx, prog.Root, fset, env, gomod, ahead, missing, universe); err != nil {
 		return nil, err
 	}
 
@@ -374,20 +377,14 @@ func collectPlain(p *packages.Package, loaded map[string]*types.Package) {
 	}
 }
 
-// readExportData reads the export data of the packages in missing, and of
-// what they import that universe lacks or holds only in part, into
-// universe: dependencies first, and into the package objects universe
-// already has (completing them), so that every package the plan's files
-// meet is one object.
-func readExportData(ctx context.Context, root string, fset *token.FileSet, env []string, missing map[string]bool, universe map[string]*types.Package) error {
-	if len(missing) == 0 {
-		return nil
-	}
-	var patterns []string
-	for path := range missing {
-		patterns = append(patterns, path)
-	}
-	sort.Strings(patterns)
+// exportFile is the export data of one package, as the go command built it.
+type exportFile struct {
+	path, file string
+}
+
+// exportFiles asks the go command for the export data of the packages
+// patterns name and of everything they import, dependencies first.
+func exportFiles(ctx context.Context, root string, env []string, patterns []string) ([]exportFile, error) {
 	pkgs, err := packages.Load(&packages.Config{
 		Context: ctx,
 		Mode:    packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedExportFile,
@@ -395,37 +392,130 @@ func readExportData(ctx context.Context, root string, fset *token.FileSet, env [
 		Env:     env,
 	}, patterns...)
 	if err != nil {
-		return fmt.Errorf("loading %s: %w", strings.Join(patterns, ", "), err)
+		return nil, fmt.Errorf("loading %s: %w", strings.Join(patterns, ", "), err)
 	}
-	var readErr error
+	var files []exportFile
+	var loadErr error
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		if readErr != nil || p.PkgPath == "unsafe" || (universe[p.PkgPath] != nil && universe[p.PkgPath].Complete()) {
-			return
-		}
-		if len(p.Errors) > 0 {
-			readErr = fmt.Errorf("loading %s: %v", p.PkgPath, p.Errors[0])
-			return
-		}
-		if p.ExportFile == "" {
-			readErr = fmt.Errorf("no export data for %s", p.PkgPath)
-			return
-		}
-		f, err := os.Open(p.ExportFile)
-		if err != nil {
-			readErr = err
-			return
-		}
-		defer f.Close()
-		r, err := gcexportdata.NewReader(bufio.NewReader(f))
-		if err != nil {
-			readErr = fmt.Errorf("export data of %s: %w", p.PkgPath, err)
-			return
-		}
-		if _, err := gcexportdata.Read(r, fset, universe, p.PkgPath); err != nil {
-			readErr = fmt.Errorf("export data of %s: %w", p.PkgPath, err)
+		switch {
+		case loadErr != nil || p.PkgPath == "unsafe":
+		case len(p.Errors) > 0:
+			loadErr = fmt.Errorf("loading %s: %v", p.PkgPath, p.Errors[0])
+		case p.ExportFile == "":
+			loadErr = fmt.Errorf("no export data for %s", p.PkgPath)
+		default:
+			files = append(files, exportFile{p.PkgPath, p.ExportFile})
 		}
 	})
-	return readErr
+	return files, loadErr
+}
+
+// readExportData reads the export data of the packages in missing into
+// universe, dependencies first, and into the package objects universe
+// already has (completing them), so that every package the plan's files
+// meet is one object. The files come from ahead, when it fetched them for
+// the same go.mod and they cover missing, else from the go command now.
+func readExportData(ctx context.Context, root string, fset *token.FileSet, env []string, gomod []byte, ahead *exportAhead, missing map[string]bool, universe map[string]*types.Package) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	files, ok := ahead.files(gomod, missing)
+	if !ok {
+		var patterns []string
+		for path := range missing {
+			patterns = append(patterns, path)
+		}
+		sort.Strings(patterns)
+		var err error
+		if files, err = exportFiles(ctx, root, env, patterns); err != nil {
+			return err
+		}
+	}
+	// Only the missing packages: export data is self-contained, so the
+	// packages they import need not be read (a few hundred milliseconds
+	// for the runtime's); the objects they refer to are added to universe
+	// as they are met, into the package objects it already has.
+	for _, ef := range files {
+		if !missing[ef.path] {
+			continue
+		}
+		if err := readExport(ef, fset, universe); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readExport reads one package's export data into universe.
+func readExport(ef exportFile, fset *token.FileSet, universe map[string]*types.Package) error {
+	f, err := os.Open(ef.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := gcexportdata.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return fmt.Errorf("export data of %s: %w", ef.path, err)
+	}
+	if _, err := gcexportdata.Read(r, fset, universe, ef.path); err != nil {
+		return fmt.Errorf("export data of %s: %w", ef.path, err)
+	}
+	return nil
+}
+
+// exportAhead is the runtime's export data fetched while the module loads
+// (Options.Write): the go command takes a few hundred milliseconds to
+// answer even from its cache, which Apply's check would otherwise wait for
+// after the load instead of during it.
+type exportAhead struct {
+	gomod []byte // the go.mod it was fetched for: the plan's, if nothing else changes it
+	done  chan struct{}
+	list  []exportFile
+	err   error
+}
+
+// fetchExportAhead starts fetching the export data of the runtime package
+// for the go.mod an extraction plans (the module's own, requiring the
+// runtime), and returns at once; nil when that go.mod cannot be made.
+func fetchExportAhead(ctx context.Context, root string, gomod []byte, env []string) *exportAhead {
+	planned, _, err := requireRuntime(filepath.Join(root, "go.mod"), gomod)
+	if err != nil {
+		return nil
+	}
+	a := &exportAhead{gomod: planned, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		env, _, cleanup, err := modEnv(root, planned, env, false)
+		if err != nil {
+			a.err = err
+			return
+		}
+		defer cleanup()
+		a.list, a.err = exportFiles(ctx, root, env, []string{RuntimeModule})
+	}()
+	return a
+}
+
+// files returns what a fetched, once it is done, when it was fetched for
+// gomod and holds every package of missing.
+func (a *exportAhead) files(gomod []byte, missing map[string]bool) ([]exportFile, bool) {
+	if a == nil || !bytes.Equal(a.gomod, gomod) {
+		return nil, false
+	}
+	<-a.done
+	if a.err != nil {
+		return nil, false
+	}
+	have := map[string]bool{}
+	for _, ef := range a.list {
+		have[ef.path] = true
+	}
+	for path := range missing {
+		if !have[path] {
+			return nil, false
+		}
+	}
+	return a.list, true
 }
 
 // relErr makes the file names in a type error relative to root.

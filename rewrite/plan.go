@@ -59,6 +59,7 @@ type Plan struct {
 	env      []string                   // of the go command, for Apply's type check
 	progress func(string) (done func()) // Options.Progress
 	prog     *analyze.Program           // the dry run's load, for Apply's type check
+	ahead    *exportAhead               // the runtime's export data, for the same (Options.Write)
 }
 
 // Refused reports whether the plan must not be applied.

@@ -51,7 +51,7 @@ func (p *Plan) check(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		defer cleanup()
-		errs, err := checkInProcess(ctx, p.prog, p.Changes, env)
+		errs, err := checkInProcess(ctx, p.prog, p.Changes, env, gomod, p.ahead)
 		if !errors.Is(err, errNotInProcess) {
 			return errs, err
 		}

@@ -46,7 +46,7 @@ func runExtract(args []string, stdout, stderr io.Writer) (code int) {
 
 	ctx := context.Background()
 	prog := newProgress("extract", stderr, *verbose)
-	plan, err := rewrite.Extract(ctx, rewrite.Options{Dir: *dir, Iface: *iface, Revert: *revert, Force: *force, Progress: prog.Phase})
+	plan, err := rewrite.Extract(ctx, rewrite.Options{Dir: *dir, Iface: *iface, Revert: *revert, Force: *force, Write: *write, Progress: prog.Phase})
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit extract: %s\n", oneLine(err))
 		return exitFailure
