@@ -12,6 +12,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ type unit struct {
 	path               string
 	files, tests, xtst map[string]*ast.File
 	plain              *types.Package // the package without its tests, once checked
+	existed            bool           // the load had the package
 }
 
 // checkInProcess type-checks the module as changes leave it; see the file
@@ -70,7 +72,7 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 		path := strings.TrimSuffix(p.PkgPath, "_test")
 		u := units[dir]
 		if u == nil {
-			u = &unit{path: path, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}}
+			u = &unit{path: path, files: map[string]*ast.File{}, tests: map[string]*ast.File{}, xtst: map[string]*ast.File{}, existed: true}
 			units[dir] = u
 		}
 		for i, f := range p.Syntax {
@@ -216,30 +218,17 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 		deps[q][u] = found
 		return found
 	}
-	// What the plan can change: the packages it edits and every module
-	// package that imports one of them. The others keep the types the load
-	// gave them.
+	// What the plan can change: the packages it edits (stale), checked
+	// anew; see markStale for the others that must be.
 	stale := map[*unit]bool{}
-	for _, q := range byPath {
-		for u := range affected {
-			if q == u || dependsOn(q, u) {
-				stale[q] = true
-			}
+	for u := range affected {
+		if byPath[u.path] == u {
+			stale[u] = true
 		}
 	}
-	importsStale := func(sets ...map[string]*ast.File) bool {
-		for _, set := range sets {
-			for _, f := range set {
-				for _, spec := range f.Imports {
-					path, _ := strconv.Unquote(spec.Path.Value)
-					if q := byPath[path]; q != nil && stale[q] {
-						return true
-					}
-				}
-			}
-		}
-		return false
-	}
+	testsOnly := map[*unit]bool{} // packages checked anew with their tests only
+	markStale := func() { closeStale(byPath, stale, testsOnly, dependsOn) }
+	markStale()
 	// The plain packages, each after the module packages it imports.
 	state := map[*unit]int{} // 1 visiting, 2 done
 	var visit func(u *unit) error
@@ -278,19 +267,64 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 		paths = append(paths, path)
 	}
 	sort.Strings(paths)
-	for _, path := range paths {
-		if !stale[byPath[path]] {
-			continue
-		}
-		if err := visit(byPath[path]); err != nil {
-			report(err)
+	checkStale := func() {
+		for _, path := range paths {
+			if !stale[byPath[path]] {
+				continue
+			}
+			if err := visit(byPath[path]); err != nil {
+				report(err)
+			}
 		}
 	}
+	checkStale()
+	// A package whose exported API the plan changed (not merely extended)
+	// can break what imports it: those packages, and those whose tests
+	// import them, are checked anew too, with all they import that can be.
+	dotImported := map[string]bool{}
+	for _, u := range units {
+		for _, set := range []map[string]*ast.File{u.files, u.tests, u.xtst} {
+			for _, f := range set {
+				for _, spec := range f.Imports {
+					if spec.Name != nil && spec.Name.Name == "." {
+						path, _ := strconv.Unquote(spec.Path.Value)
+						dotImported[path] = true
+					}
+				}
+			}
+		}
+	}
+	broken := map[*unit]bool{}
+	for u := range stale {
+		if !sameAPI(loaded[u.path], u.plain, dotImported[u.path], u.existed) {
+			broken[u] = true
+		}
+	}
+	if len(broken) > 0 {
+		reaches := func(q *unit) bool { // q is, or depends on, a broken package
+			for b := range broken {
+				if q == b || dependsOn(q, b) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, q := range byPath {
+			switch {
+			case reaches(q):
+				stale[q] = true
+			case importsAny(byPath, reaches, q.tests, q.xtst):
+				testsOnly[q] = true
+			}
+		}
+		markStale()
+		checkStale()
+	}
 	// Then each package with its tests, and its external tests, where they
-	// or what they import can change.
+	// are checked anew.
 	for _, path := range paths {
 		u := byPath[path]
-		if !stale[u] && !importsStale(u.tests, u.xtst) {
+		if !stale[u] && !testsOnly[u] {
 			continue
 		}
 		if u.plain == nil {
@@ -334,6 +368,128 @@ func checkInProcess(ctx context.Context, prog *analyze.Program, changes []FileCh
 	}
 	sort.Strings(errs)
 	return errs, nil
+}
+
+// closeStale adds to stale every module package that a check of a stale
+// package, or of the tests of one in tests, reaches through its imports
+// and that depends on a stale package: it must be checked anew too, or the
+// check would meet two versions of one package (the load's, through it,
+// and the new one) and report their types as different.
+func closeStale(byPath map[string]*unit, stale, tests map[*unit]bool, dependsOn func(q, u *unit) bool) {
+	for grew := true; grew; {
+		grew = false
+		var roots []*unit
+		for u := range stale {
+			roots = append(roots, u)
+		}
+		for u := range tests {
+			roots = append(roots, u)
+		}
+		seen := map[*unit]bool{}
+		var walk func(sets ...map[string]*ast.File)
+		walk = func(sets ...map[string]*ast.File) {
+			for _, set := range sets {
+				for _, f := range set {
+					for _, spec := range f.Imports {
+						path, _ := strconv.Unquote(spec.Path.Value)
+						q := byPath[path]
+						if q == nil || seen[q] {
+							continue
+						}
+						seen[q] = true
+						if !stale[q] {
+							for _, s := range roots {
+								if stale[s] && dependsOn(q, s) {
+									stale[q] = true
+									grew = true
+									break
+								}
+							}
+						}
+						walk(q.files)
+					}
+				}
+			}
+		}
+		for _, u := range roots {
+			walk(u.files, u.tests, u.xtst)
+		}
+	}
+}
+
+// importsAny reports whether a file of sets imports a module package for
+// which match is true.
+func importsAny(byPath map[string]*unit, match func(*unit) bool, sets ...map[string]*ast.File) bool {
+	for _, set := range sets {
+		for _, f := range set {
+			for _, spec := range f.Imports {
+				path, _ := strconv.Unquote(spec.Path.Value)
+				if q := byPath[path]; q != nil && match(q) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// sameAPI reports whether new, a package checked anew, offers what old, the
+// load's version of it, offered, so that code that compiled against old
+// compiles against new: the same exported functions, variables and
+// constants (types and values), and the same types, exported or not (their
+// underlying types, and their method sets, which an importer's embedding
+// can make ambiguous when they grow). New names are allowed, unless some
+// package dot-imports it. A package the load did not have (existed false)
+// has no importers to break.
+func sameAPI(old, new *types.Package, dotImported, existed bool) bool {
+	if old == nil || new == nil {
+		return old == nil && !existed
+	}
+	qual := func(p *types.Package) string { return p.Path() }
+	str := func(t types.Type) string { return types.TypeString(t, qual) }
+	methods := func(t types.Type) string {
+		ms := types.NewMethodSet(t)
+		var b strings.Builder
+		for i := range ms.Len() {
+			b.WriteString(ms.At(i).Obj().Name())
+			b.WriteString(str(ms.At(i).Type()))
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	olds, news := old.Scope(), new.Scope()
+	for _, name := range olds.Names() {
+		o, n := olds.Lookup(name), news.Lookup(name)
+		ot, isType := o.(*types.TypeName)
+		if !isType && !token.IsExported(name) {
+			continue
+		}
+		if n == nil || reflect.TypeOf(o) != reflect.TypeOf(n) || str(o.Type()) != str(n.Type()) {
+			return false
+		}
+		switch o := o.(type) {
+		case *types.Const:
+			if o.Val().ExactString() != n.(*types.Const).Val().ExactString() {
+				return false
+			}
+		case *types.TypeName:
+			nt := n.(*types.TypeName)
+			if ot.IsAlias() != nt.IsAlias() || str(o.Type().Underlying()) != str(n.Type().Underlying()) {
+				return false
+			}
+			if methods(o.Type()) != methods(n.Type()) || methods(types.NewPointer(o.Type())) != methods(types.NewPointer(n.Type())) {
+				return false
+			}
+		}
+	}
+	if dotImported {
+		for _, name := range news.Names() {
+			if token.IsExported(name) && olds.Lookup(name) == nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // importerFunc is a types.ImporterFrom made of a function.
