@@ -107,8 +107,8 @@ func TestCheckInProcessAPI(t *testing.T) {
 		name: "grown, not broken",
 		edit: map[string]string{"store/more.go": "package store\n\n// Put puts an item.\nfunc Put(Item) {}\n"},
 	}, {
-		name: "a removed function breaks its importer",
-		edit: map[string]string{"store/store.go": "package store\n\n// Item is stored.\ntype Item struct{ ID string }\n"},
+		name:    "a removed function breaks its importer",
+		edit:    map[string]string{"store/store.go": "package store\n\n// Item is stored.\ntype Item struct{ ID string }\n"},
 		wantErr: "user/user.go:6:",
 	}, {
 		name: "a removed field breaks an importer through another package",
