@@ -624,14 +624,23 @@ func readExport(ef exportFile, fset *token.FileSet, universe map[string]*types.P
 // answer even from its cache, which Apply's check would otherwise wait for
 // after the load instead of during it.
 type exportAhead struct {
-	gomod []byte // the go.mod it was fetched for: the plan's, if nothing else changes it
-	done  chan struct{}
-	list  []exportFile
-	err   error
+	gomod  []byte // the go.mod it was fetched for: the plan's, if nothing else changes it
+	done   chan struct{}
+	list   []exportFile
+	err    error
+	served bool // files served a check (for tests)
 }
 
-// fetchExportAhead starts fetching the export data of the runtime package
-// for the go.mod an extraction plans (the module's own, requiring the
+// aheadPackages are the packages fetched ahead: the runtime, and the
+// standard library's packages that generated code imports (gen's client
+// and handler, the service main of serviceSource), which a module that
+// does not import them itself lacks. A package outside the list that a
+// plan's file imports and the load lacks sends the check to the go
+// command, as without Options.Write.
+var aheadPackages = []string{RuntimeModule, "bytes", "context", "errors", "fmt", "net/http", "os", "os/signal", "syscall", "time"}
+
+// fetchExportAhead starts fetching the export data of aheadPackages for
+// the go.mod an extraction plans (the module's own, requiring the
 // runtime), and returns at once; nil when that go.mod cannot be made.
 func fetchExportAhead(ctx context.Context, root string, gomod []byte, env []string) *exportAhead {
 	planned, _, err := requireRuntime(filepath.Join(root, "go.mod"), gomod)
@@ -647,7 +656,7 @@ func fetchExportAhead(ctx context.Context, root string, gomod []byte, env []stri
 			return
 		}
 		defer cleanup()
-		a.list, a.err = exportFiles(ctx, root, env, []string{RuntimeModule})
+		a.list, a.err = exportFiles(ctx, root, env, aheadPackages)
 	}()
 	return a
 }
@@ -671,6 +680,7 @@ func (a *exportAhead) files(gomod []byte, missing map[string]bool) ([]exportFile
 			return nil, false
 		}
 	}
+	a.served = true
 	return a.list, true
 }
 

@@ -83,8 +83,12 @@ func TestCheckWithExportAhead(t *testing.T) {
 	if err != nil || len(errs) == 0 || !strings.Contains(strings.Join(errs, "\n"), "NoSuchConnect") {
 		t.Fatalf("check of a plan misusing the runtime = %q, %v; want an error naming NoSuchConnect", errs, err)
 	}
+	p.ahead.served = false
 	if errs, err := p.check(ctx); err != nil || len(errs) > 0 {
 		t.Fatalf("check of the plan = %q, %v; want none", errs, err)
+	}
+	if !p.ahead.served {
+		t.Error("the check asked the go command for export data: a package the generated code imports is missing from aheadPackages")
 	}
 }
 
