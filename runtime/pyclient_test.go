@@ -22,6 +22,7 @@ import (
 // stock is a second test service, with a struct, slices, a pointer, a
 // float and named results, which the greeter does not have.
 type stock interface {
+	Describe(ctx context.Context, at time.Time) (text string, later time.Time, err error)
 	Restock(ctx context.Context, items []stockItem, add int) (out []stockItem, total int, err error)
 }
 
@@ -52,6 +53,34 @@ func (stockImpl) Restock(ctx context.Context, items []stockItem, add int) ([]sto
 		total += it.Qty
 	}
 	return out, total, nil
+}
+
+// Describe formats at with its zone's name, and returns it an hour later.
+func (stockImpl) Describe(ctx context.Context, at time.Time) (string, time.Time, error) {
+	name, _ := at.Zone()
+	return at.Format(time.RFC3339Nano) + " " + name, at.Add(time.Hour), nil
+}
+
+type stockDescribeRequest struct {
+	At time.Time `json:"at"`
+}
+
+func (m *stockDescribeRequest) MarshalMesh(e *Encoder)   { e.Time(m.At) }
+func (m *stockDescribeRequest) UnmarshalMesh(d *Decoder) { m.At = d.Time() }
+
+type stockDescribeResponse struct {
+	Text  string    `json:"text"`
+	Later time.Time `json:"later"`
+}
+
+func (m *stockDescribeResponse) MarshalMesh(e *Encoder) {
+	e.String(m.Text)
+	e.Time(m.Later)
+}
+
+func (m *stockDescribeResponse) UnmarshalMesh(d *Decoder) {
+	m.Text = d.String()
+	m.Later = d.Time()
 }
 
 func stockEncodeItem(e *Encoder, it *stockItem) {
@@ -149,6 +178,14 @@ var stockDesc = ServiceDesc{
 	Name:        stockName,
 	Fingerprint: "stock-fp-1",
 	Methods: []MethodDesc{{
+		Name: "Describe", Fingerprint: "describe-1", Params: []string{"at"},
+		NewRequest:  func() Message { return new(stockDescribeRequest) },
+		NewResponse: func() Message { return new(stockDescribeResponse) },
+		Invoke: func(ctx context.Context, impl any, req Message) (Message, error) {
+			text, later, err := impl.(stock).Describe(ctx, req.(*stockDescribeRequest).At)
+			return &stockDescribeResponse{Text: text, Later: later}, err
+		},
+	}, {
 		Name: "Restock", Fingerprint: "restock-1", Params: []string{"items", "add"},
 		NewRequest:  func() Message { return new(stockRestockRequest) },
 		NewResponse: func() Message { return new(stockRestockResponse) },
@@ -247,7 +284,9 @@ func TestPythonClient(t *testing.T) {
 			"Greeter.Panic": {"index": 3, "fingerprint": "panic-1", "params": [], "param_types": [], "results": [], "result_types": []},
 			"Greeter.Sleep": {"index": 4, "fingerprint": "sleep-1", "params": ["d"], "param_types": ["time.Duration"], "results": [], "result_types": []},
 			"Greeter.Whoami": {"index": 5, "fingerprint": "whoami-1", "params": [], "param_types": [], "results": ["r0"], "result_types": ["string"]},
-			"Stock.Restock": {"index": 0, "fingerprint": "restock-1", "params": ["items", "add"],
+			"Stock.Describe": {"index": 0, "fingerprint": "describe-1", "params": ["at"], "param_types": ["time.Time"],
+				"results": ["text", "later"], "result_types": ["string", "time.Time"]},
+			"Stock.Restock": {"index": 1, "fingerprint": "restock-1", "params": ["items", "add"],
 				"param_types": ["[]github.com/meshsplit/meshsplit/runtime.stockItem", "int"], "results": ["out", "total"],
 				"result_types": ["[]github.com/meshsplit/meshsplit/runtime.stockItem", "int"]}}}`,
 
@@ -280,6 +319,15 @@ func TestPythonClient(t *testing.T) {
 			{"sku": "A1", "qty": 5, "tags": ["red", "big", "restocked"], "price": 4.5, "fresh": true, "note": "ünïcode"},
 			{"sku": "B2", "qty": -69997, "tags": ["restocked"], "price": -1, "fresh": false, "note": null},
 			{"sku": "C3", "qty": 3, "tags": ["restocked"], "price": 2e300, "fresh": true, "note": ""}]}}`,
+		// 1 700 000 000 is 2023-11-14T22:13:20Z; the offset is in seconds
+		// (-09:30: no test machine's local zone, which would make it Local itself).
+		"fast Describe UTC": `{"result": {"text": "2023-11-14T22:13:20.123456789Z UTC",
+			"later": {"unix": 1700003600, "nanos": 123456789, "zone": "UTC", "offset": 0}}}`,
+		"fast Describe Local": `{"result": {"text": "2023-11-14T12:43:20.123456789-09:30 Local",
+			"later": {"unix": 1700003600, "nanos": 123456789, "zone": "Local", "offset": -34200}}}`,
+		"fast Describe XYZ": `{"result": {"text": "2023-11-14T23:13:20.123456789+01:00 XYZ",
+			"later": {"unix": 1700003600, "nanos": 123456789, "zone": "XYZ", "offset": 3600}}}`,
+		"fast short frame":           `{"closed": true}`,
 		"fast Restock nil":           `{"result": {"out": null, "total": 0}}`,
 		"fast Sleep within deadline": `{"result": null}`,
 		"fast unknown service":       `{"status": 2, "code": 1, "name": "unknown_service"}`,
@@ -364,5 +412,3 @@ func TestPythonClientWithoutPongsIsDropped(t *testing.T) {
 		t.Errorf("dropped after %vms, want within about 600ms (KeepAlive + LivenessTimeout)", ms)
 	}
 }
-
-

@@ -162,6 +162,23 @@ class Encoder:
     def present(self, is_set):  # a pointer: 1 byte, 0 nil, 1 set; then the value
         self.bool(is_set)
 
+    def time(self, t):
+        """A time.Time, given as a dict: unix (seconds), nanos (0-999999999),
+        zone ("UTC", "Local" or a zone name) and offset (seconds east of UTC).
+        Zone byte 0 UTC; 1 Local, then the offset; 2 named, then str name
+        and the offset. The offset is a signed int (zig-zag varint)."""
+        self.int(t["unix"])
+        self.uint(t["nanos"])
+        if t["zone"] == "UTC":
+            self.buf.append(0)
+            return
+        if t["zone"] == "Local":
+            self.buf.append(1)
+        else:
+            self.buf.append(2)
+            self.string(t["zone"])
+        self.int(t["offset"])
+
     def slice(self, items, put):
         """A slice: its length, then each element written by put(enc, item)."""
         self.length(None if items is None else len(items))
@@ -204,6 +221,19 @@ class Decoder(Reader):
 
     def present(self):
         return self.bool()
+
+    def time(self):
+        """A time.Time as the dict Encoder.time takes."""
+        t = {"unix": self.int(), "nanos": self.uint()}
+        zone = self.u8()
+        if zone == 0:
+            return {**t, "zone": "UTC", "offset": 0}
+        if zone == 1:
+            return {**t, "zone": "Local", "offset": self.int()}
+        if zone == 2:
+            name = self.string()
+            return {**t, "zone": name, "offset": self.int()}
+        raise WireError(f"time zone byte {zone}")
 
     def slice(self, get):
         """A slice whose elements get(dec) reads; None for a nil slice."""
@@ -382,6 +412,11 @@ class Stream:
                 raise EOFError(f"stream {self.id} closed after {len(buf)} of {n} bytes")
             buf += chunk
         return bytes(buf)
+
+    def wait_closed(self, timeout_s):
+        """Whether the node closed or reset the stream within timeout_s."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.fin_received or self.reset or self.session.closed, timeout_s)
 
     def close(self):
         """Half-closes our side (FIN)."""

@@ -15,6 +15,7 @@ raises prints {"step": name, "exception": text} and the scenario goes on.
 
 import argparse
 import json
+import struct
 import sys
 import time
 
@@ -146,6 +147,12 @@ def full(args):
         ("fast trailing bytes", GREETER, "Greet", put_string("Max"), get_string, {"extra": b"\x00"}),
         ("fast truncated", GREETER, "Greet", lambda e: e.buf.extend(b"\x05Ma"), get_string, {}),
     ]
+    # A time.Time in three zones: the node formats it (RFC 3339 and the
+    # zone's name) and returns it an hour later.
+    for zone, offset in (("UTC", 0), ("Local", -34200), ("XYZ", 3600)):
+        at = {"unix": 1_700_000_000, "nanos": 123_456_789, "zone": zone, "offset": offset}
+        calls.append((f"fast Describe {zone}", STOCK, "Describe", lambda e, at=at: e.time(at),
+                      lambda d: {"text": d.string(), "later": d.time()}, {}))
     for name, service, method, encode, decode, kw in calls:
         step(name, lambda: fast(name, service, method, encode, decode, **kw))
 
@@ -156,6 +163,15 @@ def full(args):
         status, err = mc.response_header(mc.Reader(body))
         report("fast unknown service", status=status, code=err.code, name=err.name)
     step("fast unknown service", unknown_service)
+
+    def short_frame():
+        # A frame length under 9 (kind and call id) closes the stream at
+        # once: the node does not wait for header bytes that never come.
+        st = client.session.open_stream(b"R")
+        st.write(struct.pack(">I", 3))
+        report("fast short frame", closed=st.wait_closed(5.0))
+        client.session.forget(st)
+    step("fast short frame", short_frame)
 
     def deadline():
         # The timeout travels in nanoseconds: 200ms against a 10s sleep.
