@@ -257,23 +257,62 @@ func jsonValue(t *testing.T, lit string) any {
 	return v
 }
 
+// pythonTestConfig is testConfig with a short liveness timeout, which the
+// scenario's idle period exceeds three times: a session survives it only if
+// the client answers pings.
+func pythonTestConfig() Config {
+	cfg := testConfig()
+	cfg.KeepAlive = 100 * time.Millisecond
+	cfg.LivenessTimeout = 500 * time.Millisecond
+	return cfg
+}
+
 // TestPythonClient runs a client written in Python from docs/protocol.md
 // against a node publishing the greeter and the stock service: handshake,
 // heartbeat, HTTP-path and fast-path calls (results, every error envelope,
 // the refusals), an idle period longer than the liveness timeout, gossip.
 func TestPythonClient(t *testing.T) {
 	pythonOrSkip(t)
-	cfg := testConfig()
-	// A short liveness timeout, which the idle period below exceeds three
-	// times: the session survives only if the client answers pings.
-	cfg.KeepAlive = 100 * time.Millisecond
-	cfg.LivenessTimeout = 500 * time.Millisecond
+	checkPythonScenario(t, pythonTestConfig())
+}
+
+// TestPythonClientKeyMode runs the same scenario in key mode: TLS 1.3 with
+// the certificates the Python client derives from the cluster key
+// (testdata/pyclient/keymode.py: HKDF, Ed25519 and X.509 in pure Python).
+// A client with another key, or none, is refused.
+func TestPythonClientKeyMode(t *testing.T) {
+	pythonOrSkip(t)
+	const key = "python client cluster key 0123456789"
+	cfg := pythonTestConfig()
+	cfg.ClusterKey = []byte(key)
+	n := checkPythonScenario(t, cfg, "--key", key)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong key", []string{"--key", "another cluster key 0123456789"}, "SSL"},
+		{"no key", nil, "security mismatch: the node uses mode 1"},
+	} {
+		steps := runScenario(t, 30*time.Second, append([]string{"--addr", n.Addr(), "--connect-only"}, tc.args...)...)
+		got := steps["connect"]
+		if got["accepted"] != false || !strings.Contains(fmt.Sprint(got["error"]), tc.want) {
+			t.Errorf("%s: got %v, want a refusal mentioning %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// checkPythonScenario starts a node with cfg, runs the scenario against it
+// with the extra arguments and checks every step; it returns the node.
+func checkPythonScenario(t *testing.T, cfg Config, extra ...string) *Node {
+	t.Helper()
 	n, impl := serveGreeter(t, cfg, "py")
 	if err := n.Publish(&stockDesc, stockImpl{}); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
 
-	steps := runScenario(t, 60*time.Second, "--addr", n.Addr(), "--idle", "1.5")
+	steps := runScenario(t, 60*time.Second, append([]string{"--addr", n.Addr(), "--idle", "1.5"}, extra...)...)
 
 	want := map[string]string{
 		"handshake": fmt.Sprintf(`{"peer_id": %q, "peer_addr": %q}`, n.ID(), n.Addr()),
@@ -392,6 +431,7 @@ func TestPythonClient(t *testing.T) {
 	if c := impl.calls.Load(); c < 10 {
 		t.Errorf("greeter ran %d calls, want at least 10", c)
 	}
+	return n
 }
 
 // TestPythonClientWithoutPongsIsDropped shows that the idle period of
@@ -399,10 +439,7 @@ func TestPythonClient(t *testing.T) {
 // is dropped by the node within KeepAlive + LivenessTimeout.
 func TestPythonClientWithoutPongsIsDropped(t *testing.T) {
 	pythonOrSkip(t)
-	cfg := testConfig()
-	cfg.KeepAlive = 100 * time.Millisecond
-	cfg.LivenessTimeout = 500 * time.Millisecond
-	n, _ := serveGreeter(t, cfg, "py")
+	n, _ := serveGreeter(t, pythonTestConfig(), "py")
 	steps := runScenario(t, 30*time.Second, "--addr", n.Addr(), "--no-pings", "10")
 	got := steps["no pings"]
 	if got["dropped"] != true {

@@ -13,12 +13,14 @@ yamux's spec.md, and reads top to bottom in the order a connection goes:
   7. membership: the 'G' streams the node opens (section 6)
   8. MeshClient, which ties them together, and a small command line
 
-Plain mode only (preamble mode 0: no cluster key, no TLS), which a node
-accepts on loopback addresses. Key mode would need Ed25519 and X.509 written
-in pure Python (protocol.md 2.2); tls+key mode needs the TLS exporter that
-Python's ssl module lacks.
+Plain mode (preamble mode 0: no cluster key, no TLS), which a node accepts
+on loopback addresses, and key mode (mode 1: TLS 1.3 with certificates
+derived from the cluster key), whose HKDF, Ed25519 and X.509 are in
+keymode.py. Not tls+key mode: its proof needs the TLS exporter that Python's
+ssl module lacks; nor TLS mode (the operator's certificates), which would be
+an ssl context away.
 
-Command line:
+Command line (MESHRPC_CLUSTER_KEY set: key mode):
   meshclient.py HOST:PORT heartbeat
   meshclient.py HOST:PORT call SERVICE METHOD '{"param": value}'   (HTTP path)
 """
@@ -289,11 +291,12 @@ def decode_envelope(r):
 
 
 # ---------------------------------------------------------------------------
-# 3. Handshake (section 2), plain mode: preamble, hello, verdict, all in
-#    cleartext. Both sides write without waiting for the other.
+# 3. Handshake (section 2): preamble, then in key mode TLS, then hello and
+#    verdict (inside TLS when there is TLS). Both sides write without waiting
+#    for the other.
 # ---------------------------------------------------------------------------
 
-MAGIC, VERSION, MODE_PLAIN = b"MSHR", 2, 0
+MAGIC, VERSION, MODE_PLAIN, MODE_KEY = b"MSHR", 2, 0, 1
 
 
 class HandshakeError(Exception):
@@ -324,26 +327,39 @@ def read_uvarint_str(sock, limit):
     return read_exact(sock, n).decode("utf-8", "replace")
 
 
-def handshake(sock, node_id, addr=""):
-    """Runs the plain-mode handshake; returns the node's (id, addr)."""
-    # 2.1 preamble: "MSHR", version 2, mode 0 (plain), each way.
-    sock.sendall(MAGIC + bytes([VERSION, MODE_PLAIN]))
+def handshake(sock, node_id, addr="", cluster_key=None):
+    """Runs the handshake, in plain mode or, given the cluster key, key
+    mode. Returns the connection to run yamux on (sock, or TLS over it)
+    and the node's (id, addr)."""
+    # 2.1 preamble: "MSHR", version 2, the mode (0 plain, 1 key), each way.
+    mode = MODE_PLAIN if cluster_key is None else MODE_KEY
+    sock.sendall(MAGIC + bytes([VERSION, mode]))
     theirs = read_exact(sock, 6)
     if theirs[:4] != MAGIC:
         raise HandshakeError(f"not a meshsplit node (magic {theirs[:4]!r})")
     if theirs[4] != VERSION:
         raise HandshakeError(f"protocol version {theirs[4]}, this client speaks {VERSION}")
-    if theirs[5] != MODE_PLAIN:
-        raise HandshakeError(f"security mismatch: the node uses mode {theirs[5]}, this client only plain (0)")
+    if theirs[5] != mode:
+        raise HandshakeError(f"security mismatch: the node uses mode {theirs[5]}, this client {mode}")
+    # 2.2 key mode: TLS 1.3 with certificates of the CA derived from the
+    # key (keymode.py); everything after it goes through TLS.
+    cert_id = None
+    if mode == MODE_KEY:
+        import keymode
+        sock = keymode.TLSChannel(sock, keymode.client_context(cluster_key, node_id))
+        cert_id = keymode.peer_node_id(sock)
     # 2.4 hello: str id, str addr ("" for a caller-only client).
     sock.sendall(wire_str(node_id) + wire_str(addr))
     peer_id = read_uvarint_str(sock, 256)
     peer_addr = read_uvarint_str(sock, 1024)
+    if cert_id is not None and cert_id != peer_id:
+        sock.sendall(b"\x01" + wire_str(f"the peer claims node id {peer_id!r} but its certificate is for {cert_id!r}"))
+        raise HandshakeError(f"node {peer_id} presented a certificate for {cert_id}")
     # Verdict: 00 accepted, or 01 + str reason. Ours first, then theirs.
     sock.sendall(b"\x00")
     if read_exact(sock, 1) != b"\x00":
         raise HandshakeError(f"refused by node {peer_id}: {read_uvarint_str(sock, 1024)}")
-    return peer_id, peer_addr
+    return sock, peer_id, peer_addr
 
 
 # ---------------------------------------------------------------------------
@@ -759,11 +775,12 @@ def decode_gossip(data):
 class MeshClient:
     """A caller-only peer of one node, in plain mode."""
 
-    def __init__(self, host, port, node_id=None, timeout_s=5.0, answer_pings=True):
+    def __init__(self, host, port, node_id=None, cluster_key=None, timeout_s=5.0, answer_pings=True):
         self.node_id = node_id or os.urandom(8).hex()
         sock = socket.create_connection((host, port), timeout=timeout_s)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.peer_id, self.peer_addr = handshake(sock, self.node_id)  # within the dial timeout (5s)
+        # The handshake must end within the node's dial timeout (5s).
+        sock, self.peer_id, self.peer_addr = handshake(sock, self.node_id, cluster_key=cluster_key)
         sock.settimeout(None)  # from here the session's pings keep it alive
         self.gossip = []       # decoded membership messages, oldest first
         self.gossip_lock = threading.Lock()
@@ -808,7 +825,8 @@ def main(argv):
         print(__doc__.split("Command line:")[1], file=sys.stderr)
         return 2
     host, _, port = argv[1].rpartition(":")
-    client = MeshClient(host or "127.0.0.1", int(port))
+    key = os.environ.get("MESHRPC_CLUSTER_KEY")
+    client = MeshClient(host or "127.0.0.1", int(port), cluster_key=key.encode() if key else None)
     try:
         if argv[2] == "heartbeat":
             print(json.dumps(client.heartbeat(), indent=2))

@@ -8,9 +8,14 @@ prints one JSON object per line, {"step": name, ...what it saw...}; the Go
 test compares each with what the protocol says it must be. A step that
 raises prints {"step": name, "exception": text} and the scenario goes on.
 
-  scenario.py --addr HOST:PORT [--idle SECONDS]   the full scenario
-  scenario.py --addr HOST:PORT --no-pings WAIT     connect, answer no pings,
-                                                   report when the node drops us
+  scenario.py --addr HOST:PORT [--key KEY] [--idle SECONDS]   the full scenario
+  scenario.py --addr HOST:PORT --no-pings WAIT   connect, answer no pings,
+                                                 report when the node drops us
+  scenario.py --addr HOST:PORT --key KEY --connect-only
+                                                 report whether the node accepts us
+
+--key runs key mode (TLS 1.3, certificates derived from the cluster key
+KEY, its UTF-8 bytes as given: keymode.py); without it, plain mode.
 """
 
 import argparse
@@ -92,9 +97,14 @@ def fast_call(client, methods, service, name, encode, decode, **kw):
         return {"protocol_error": {"code": e.code, "name": e.name, "text": e.text}}
 
 
-def full(args):
+def connect(args, **kw):
     host, _, port = args.addr.rpartition(":")
-    client = mc.MeshClient(host, int(port))
+    key = None if args.key is None else args.key.encode()
+    return mc.MeshClient(host, int(port), cluster_key=key, **kw)
+
+
+def full(args):
+    client = connect(args)
     report("handshake", peer_id=client.peer_id, peer_addr=client.peer_addr)
 
     hb = client.heartbeat()
@@ -207,12 +217,23 @@ def full(args):
 
 def no_pings(args):
     """Answers no pings: the node must drop the session after its liveness timeout."""
-    host, _, port = args.addr.rpartition(":")
-    client = mc.MeshClient(host, int(port), answer_pings=False)
+    client = connect(args, answer_pings=False)
     start = time.monotonic()
     dropped = client.session.closed_event.wait(args.no_pings)
     report("no pings", dropped=dropped, after_ms=round((time.monotonic() - start) * 1000),
            reason=client.session.close_reason)
+    client.close()
+    return 0
+
+
+def connect_only(args):
+    """Connects and reports whether the handshake passed, and why not."""
+    try:
+        client = connect(args)
+    except Exception as e:
+        report("connect", accepted=False, error=f"{type(e).__name__}: {e}")
+        return 0
+    report("connect", accepted=True, peer_id=client.peer_id)
     client.close()
     return 0
 
@@ -223,7 +244,11 @@ def main():
     p.add_argument("--idle", type=float, default=1.5, help="seconds to hold the session idle")
     p.add_argument("--no-pings", type=float, metavar="WAIT",
                    help="answer no pings and wait up to WAIT seconds to be dropped")
+    p.add_argument("--key", help="the cluster key: key mode")
+    p.add_argument("--connect-only", action="store_true", help="only connect, and report the outcome")
     args = p.parse_args()
+    if args.connect_only:
+        return connect_only(args)
     return no_pings(args) if args.no_pings else full(args)
 
 
