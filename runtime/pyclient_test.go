@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -211,26 +212,12 @@ func pythonOrSkip(t *testing.T) string {
 // limit, and returns its steps by name. Its stderr goes to the test log.
 func runScenario(t *testing.T, limit time.Duration, args ...string) map[string]map[string]any {
 	t.Helper()
-	py := pythonOrSkip(t)
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, append([]string{"-B", "scenario.py"}, args...)...)
-	cmd.Dir = filepath.Join("testdata", "pyclient")
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if stderr.Len() > 0 {
-		t.Logf("scenario.py stderr:\n%s", stderr.String())
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("scenario.py did not finish within %v; output so far:\n%s", limit, stdout.String())
-	}
-	if err != nil {
-		t.Fatalf("scenario.py: %v; output:\n%s", err, stdout.String())
+	stdout, code := runPython(t, limit, "scenario.py", args...)
+	if code != 0 {
+		t.Fatalf("scenario.py exited with %d; output:\n%s", code, stdout)
 	}
 	steps := map[string]map[string]any{}
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(strings.NewReader(stdout))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var s map[string]any
@@ -245,6 +232,32 @@ func runScenario(t *testing.T, limit time.Duration, args ...string) map[string]m
 		steps[name] = s
 	}
 	return steps
+}
+
+// runPython runs script of testdata/pyclient with args, bounded by limit,
+// and returns its stdout and exit code. Its stderr goes to the test log.
+func runPython(t *testing.T, limit time.Duration, script string, args ...string) (string, int) {
+	t.Helper()
+	py := pythonOrSkip(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, append([]string{"-B", script}, args...)...)
+	cmd.Dir = filepath.Join("testdata", "pyclient")
+	cmd.WaitDelay = time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if stderr.Len() > 0 {
+		t.Logf("%s stderr:\n%s", script, stderr.String())
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("%s did not finish within %v; output so far:\n%s", script, limit, stdout.String())
+	}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running %s: %v", script, err)
+	}
+	return stdout.String(), cmd.ProcessState.ExitCode()
 }
 
 // jsonValue decodes a JSON literal of the test's expectations.
@@ -273,7 +286,24 @@ func pythonTestConfig() Config {
 // the refusals), an idle period longer than the liveness timeout, gossip.
 func TestPythonClient(t *testing.T) {
 	pythonOrSkip(t)
-	checkPythonScenario(t, pythonTestConfig())
+	n := checkPythonScenario(t, pythonTestConfig())
+
+	// The command line: HTTP-path calls, exit 1 for a failed call.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"call", "greet.Greeter", "Greet", `{"name": "Cli"}`}, 0, `{"r0": "hello Cli"}`},
+		{[]string{"call", greeterName, "Fail", `{"kind": "plain"}`}, 1, `{"error": "plain failure", "result": {"r0": 3}}`},
+		{[]string{"call", greeterName, "Nope", `{}`}, 1, `{"error": "service example.com/test/greet.Greeter has no method \"Nope\"", "code": "unknown_method"}`},
+	} {
+		out, code := runPython(t, 30*time.Second, "meshclient.py", append([]string{n.Addr()}, tc.args...)...)
+		var got any
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != tc.code || !reflect.DeepEqual(got, jsonValue(t, tc.want)) {
+			t.Errorf("meshclient.py %s: exit %d, output %s; want exit %d and %s", strings.Join(tc.args, " "), code, out, tc.code, tc.want)
+		}
+	}
 }
 
 // TestPythonClientKeyMode runs the same scenario in key mode: TLS 1.3 with

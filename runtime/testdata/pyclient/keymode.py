@@ -339,5 +339,8 @@ class TLSChannel:
     def setsockopt(self, *a):
         self.sock.setsockopt(*a)
 
+    def shutdown(self, how):
+        self.sock.shutdown(how)
+
     def close(self):
         self.sock.close()

@@ -492,9 +492,11 @@ class Session:
                 pass
         self._close("closed by this client")
         try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread
             self.sock.close()
         except OSError:
             pass
+        self.reader.join(timeout=5)
 
     def _close(self, reason):
         with self.lock:
@@ -523,6 +525,9 @@ class Session:
                     self._on_ours(typ, flags, sid, length, payload)
         except (OSError, EOFError, WireError, SessionClosed) as e:
             self._close(f"connection ended: {e}")
+        except Exception as e:  # a bug here must not leave a session that looks alive
+            self._close(f"reader failed: {type(e).__name__}: {e}")
+            raise
 
     def _on_ping(self, flags, opaque):
         # A ping with SYN wants the same opaque value back with ACK, within
@@ -789,7 +794,10 @@ class MeshClient:
         self._fast = None
 
     def _incoming(self, sid, data):
-        msg = decode_gossip(data)
+        try:
+            msg = decode_gossip(data)
+        except (ValueError, WireError):
+            return  # a malformed message is ignored, as a node ignores one
         if msg is not None:
             with self.gossip_lock:
                 self.gossip.append(msg)
