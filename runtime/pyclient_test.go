@@ -439,6 +439,15 @@ func checkPythonScenario(t *testing.T, cfg Config, extra ...string) *Node {
 		t.Errorf("fast Sleep past deadline took %vms, want about 200ms", late["elapsed_ms"])
 	}
 
+	// A cancel frame ends the call's context on the server at once.
+	cancelled := steps["fast Sleep cancelled"]
+	if re, _ := cancelled["remote_error"].(map[string]any); re == nil || re["name"] != "context.Canceled" {
+		t.Errorf("fast Sleep cancelled: got %v, want the sentinel context.Canceled", cancelled)
+	}
+	if ms, _ := cancelled["elapsed_ms"].(float64); ms > 5000 {
+		t.Errorf("fast Sleep cancelled took %vms, want well under the 10s sleep", cancelled["elapsed_ms"])
+	}
+
 	// The idle period: pings came (every 200ms) and were answered, and the
 	// session outlived three liveness timeouts.
 	idle := steps["idle"]

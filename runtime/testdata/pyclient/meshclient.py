@@ -552,10 +552,10 @@ class Session:
             st.cond.notify_all()
 
     def _on_incoming(self, typ, flags, sid, length, payload):
-        # The node opened this stream: acknowledge it at once (the node
-        # closes the session when a stream it opens is not acknowledged
-        # within LivenessTimeout), keep its bytes, and at its FIN hand them
-        # over and close our side too.
+        # The node opened this stream: acknowledge it at once (an 'R' or
+        # 'H' stream left unacknowledged for LivenessTimeout would close the
+        # session), keep its bytes, and at its FIN hand them over and close
+        # our side too (or the node resets it after LivenessTimeout).
         if flags & FLAG_SYN:
             self.incoming[sid] = bytearray()
             self.send(TYPE_WINDOW_UPDATE, FLAG_ACK, sid, 0)
@@ -628,47 +628,73 @@ def frame(kind, call_id, payload):
 
 
 class FastPath:
-    """One 'R' stream. Calls here go one at a time; the protocol allows many
-    in flight per stream, told apart by call id."""
+    """One 'R' stream. Many calls may be in flight on it, told apart by call
+    id; responses come in any order. This client uses it from one thread at
+    a time: send a request, maybe a cancel, then wait for the response."""
 
     def __init__(self, session):
         self.stream = session.open_stream(b"R")
         self.next_call = 1
+        self.arrived = {}  # call id -> response payload read while waiting for another
         self.lock = threading.Lock()
 
-    def call_raw(self, service, method_index, fingerprint, message, timeout_s=0.0, extra=b""):
-        """Sends one request and returns its response payload. extra is
-        appended after the message (only to provoke a malformed-request
-        refusal)."""
+    def send_request(self, service, method_index, fingerprint, message, timeout_s=0.0):
+        """Sends a request frame; returns its call id."""
         with self.lock:
             call_id, self.next_call = self.next_call, self.next_call + 1
             payload = request_header(service, method_index, fingerprint, int(timeout_s * 1e9))
-            self.stream.write(frame(FRAME_REQUEST, call_id, payload + message + extra))
-            while True:
+            self.stream.write(frame(FRAME_REQUEST, call_id, payload + message))
+            return call_id
+
+    def send_cancel(self, call_id):
+        """Cancels a call in flight (the server cancels its context); its
+        response still comes."""
+        with self.lock:
+            self.stream.write(frame(FRAME_CANCEL, call_id, b""))
+
+    def wait_response(self, call_id):
+        """The payload of call_id's response frame."""
+        with self.lock:
+            while call_id not in self.arrived:
                 length, kind, got_id = struct.unpack(">IBQ", self.stream.read_exact(13))
                 body = self.stream.read_exact(length - 9)
-                if kind == FRAME_RESPONSE and got_id == call_id:
-                    return body
+                if kind == FRAME_RESPONSE:
+                    self.arrived[got_id] = body
+            return self.arrived.pop(call_id)
 
-    def call(self, method, encode, decode, timeout_s=0.0, fingerprint=None, extra=b""):
+    def call_raw(self, service, method_index, fingerprint, message, timeout_s=0.0):
+        """Sends one request and returns its response payload."""
+        return self.wait_response(self.send_request(service, method_index, fingerprint, message, timeout_s))
+
+    def call(self, method, encode, decode, timeout_s=0.0, fingerprint=None, extra=b"", cancel=False):
         """Calls method (a Method from the heartbeat): encode(enc) writes the
         parameters, decode(dec) reads the results. Returns the results, or
-        raises RemoteError (with .results set) or ProtocolError."""
+        raises RemoteError (with .results set) or ProtocolError. Only to
+        provoke the node's refusals: fingerprint replaces the method's,
+        extra is appended after the message; cancel sends a cancel frame
+        right after the request."""
         enc = Encoder()
         encode(enc)
-        body = self.call_raw(method.service, method.index, fingerprint or method.fingerprint,
-                             enc.bytes(), timeout_s, extra)
-        r = Decoder(body)
-        status, err = response_header(r)
-        if status == STATUS_PROTOCOL:
-            raise err
-        # Status 1's message may be empty when the method returned only its error.
-        results = decode(r) if (status == STATUS_OK or r.left()) else None
-        r.end()
-        if err is not None:
-            err.results = results
-            raise err
-        return results
+        call_id = self.send_request(method.service, method.index, fingerprint or method.fingerprint,
+                                    enc.bytes() + extra, timeout_s)
+        if cancel:
+            self.send_cancel(call_id)
+        return decode_response(self.wait_response(call_id), decode)
+
+
+def decode_response(body, decode):
+    """The results of a response payload, or the error it carries."""
+    r = Decoder(body)
+    status, err = response_header(r)
+    if status == STATUS_PROTOCOL:
+        raise err
+    # Status 1's message is empty when the server had no results to send.
+    results = decode(r) if (status == STATUS_OK or r.left()) else None
+    r.end()
+    if err is not None:
+        err.results = results
+        raise err
+    return results
 
 
 # ---------------------------------------------------------------------------

@@ -183,6 +183,15 @@ def full(args):
         client.session.forget(st)
     step("fast short frame", short_frame)
 
+    def cancelled():
+        # A cancel frame right behind the request: the 10s sleep ends at
+        # once on the server, with context.Canceled.
+        start = time.monotonic()
+        out = fast_call(client, methods, GREETER, "Sleep", lambda e: e.int(10_000_000_000),
+                        lambda d: None, cancel=True)
+        report("fast Sleep cancelled", elapsed_ms=round((time.monotonic() - start) * 1000), **out)
+    step("fast Sleep cancelled", cancelled)
+
     def deadline():
         # The timeout travels in nanoseconds: 200ms against a 10s sleep.
         start = time.monotonic()
