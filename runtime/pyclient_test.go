@@ -320,7 +320,7 @@ func TestPythonClientKeyMode(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"wrong key", []string{"--key", "another cluster key 0123456789"}, "SSL"},
+		{"wrong key", []string{"--key", "another cluster key 0123456789"}, "CERTIFICATE_VERIFY_FAILED"},
 		{"no key", nil, "security mismatch: the node uses mode 1"},
 	} {
 		steps := runScenario(t, 30*time.Second, append([]string{"--addr", n.Addr(), "--connect-only"}, tc.args...)...)
