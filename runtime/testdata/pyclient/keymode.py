@@ -19,6 +19,7 @@ a key that is ephemeral anyway, and with the CA key, which every holder of
 the cluster key can derive. Do not reuse it where timing matters.
 """
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -193,7 +194,6 @@ def certificate(serial, issuer, subject, not_before, not_after, public, extensio
 
 def private_key_pem(key):
     """PKCS #8 of an Ed25519 key, as ssl.load_cert_chain reads it."""
-    import base64
     body = seq(integer(0), ED25519, octet_string(octet_string(key.seed)))
     return b"-----BEGIN PRIVATE KEY-----\n" + base64.encodebytes(body) + b"-----END PRIVATE KEY-----\n"
 
