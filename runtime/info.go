@@ -49,7 +49,9 @@ type MethodInfo struct {
 func serviceInfoOf(name string, desc *ServiceDesc) ServiceInfo {
 	s := ServiceInfo{Name: name, Fingerprint: desc.Fingerprint}
 	for _, m := range desc.Methods {
-		mi := MethodInfo{Name: m.Name, Fingerprint: m.Fingerprint, Params: append([]string(nil), m.Params...)}
+		// Params, like the other lists, is empty rather than nil for a
+		// method without parameters: JSON says [] (none), not null.
+		mi := MethodInfo{Name: m.Name, Fingerprint: m.Fingerprint, Params: append([]string{}, m.Params...)}
 		_, mi.ParamTypes = messageFields(m.NewRequest)
 		mi.Results, mi.ResultTypes = messageFields(m.NewResponse)
 		s.Methods = append(s.Methods, mi)

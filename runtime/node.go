@@ -127,10 +127,15 @@ func NewNode(cfg Config) (*Node, error) {
 		if n.addr == "" {
 			n.addr = advertiseAddr(ln.Addr())
 		}
+	}
+	// The logger is final before the accept loop starts: every inbound
+	// connection reads it (a client connecting at once raced with this
+	// write under -race).
+	n.log = n.log.With("node", n.id, "addr", n.addr)
+	if n.ln != nil {
 		n.bg.Add(1)
 		go n.acceptLoop()
 	}
-	n.log = n.log.With("node", n.id, "addr", n.addr)
 	n.bg.Add(1)
 	go n.gossipLoop()
 	if len(cfg.Seeds) > 0 {
