@@ -81,7 +81,7 @@ func TestHTMLMapInBrowser(t *testing.T) {
 	// Every seam drawn once, with its verdict and its verdict's colour.
 	type drawn struct {
 		Name, Verdict, Fill string
-		W, H              float64
+		W, H                float64
 	}
 	nodes, err := chromedp.Run(bctx, chromedp.Evaluate[[]drawn](`Array.from(document.querySelectorAll('#map g.seam')).map(function (g) {
 		var b = g.getBBox();
