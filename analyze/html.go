@@ -334,6 +334,7 @@ func (r *Report) WriteHTML(w io.Writer, opts HTMLOptions) error {
 	for _, v := range []Verdict{Remotable, RemotableWithWarnings, NotRemotable} {
 		fmt.Fprintf(&b, "<label class=\"v-%s\"><input type=\"checkbox\" class=\"verdict-filter\" value=\"%s\" checked> %s</label>", verdictClass(v), esc(v.String()), esc(v.String()))
 	}
+	b.WriteString("<label><input type=\"checkbox\" id=\"show-impls\" checked> implementations</label>")
 	b.WriteString("</span>\n<button id=\"fold-all\" type=\"button\">fold all</button> <button id=\"unfold-all\" type=\"button\">unfold all</button>\n")
 	counts := map[Verdict]int{}
 	for _, s := range r.Seams {

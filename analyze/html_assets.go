@@ -70,10 +70,12 @@ const mapJS = `(function () {
   var shown = {};
   var query = '';
   var selected = -1;
+  var showImpls = true;
   var pos = {};
 
   function filters() {
     document.querySelectorAll('.verdict-filter').forEach(function (c) { shown[c.value] = c.checked; });
+    showImpls = document.getElementById('show-impls').checked;
   }
 
   function edgePath(sx, sy, tx, ty, tright) {
@@ -96,7 +98,7 @@ const mapJS = `(function () {
         p.querySelectorAll('g.node').forEach(function (n) {
           var seam = n.classList.contains('seam');
           var h = seam ? G.seamh : G.implh;
-          var vis = !isFolded && (!seam || shown[n.dataset.verdict]);
+          var vis = !isFolded && (seam ? shown[n.dataset.verdict] : showImpls);
           n.style.display = vis ? '' : 'none';
           if (vis) {
             n.setAttribute('transform', 'translate(' + G.pad + ' ' + ny + ')');
@@ -104,7 +106,7 @@ const mapJS = `(function () {
             ny += h + G.nodegap;
             any = true;
           } else {
-            pos[n.id] = { vis: false, filtered: !isFolded, pkg: p.id };
+            pos[n.id] = { vis: false, filtered: seam && !isFolded, pkg: p.id };
           }
         });
         var h = any ? ny - G.nodegap + G.pad : G.header;
@@ -255,6 +257,7 @@ const mapJS = `(function () {
   });
   rows.forEach(function (r) { r.addEventListener('click', function () { select(+r.dataset.seam, true); }); });
   document.querySelectorAll('.verdict-filter').forEach(function (c) { c.addEventListener('change', function () { filters(); layout(); }); });
+  document.getElementById('show-impls').addEventListener('change', function () { filters(); layout(); });
   document.getElementById('search').addEventListener('input', search);
   document.getElementById('search').addEventListener('keydown', function (ev) {
     if (ev.key !== 'Enter') { return; }
@@ -268,8 +271,12 @@ const mapJS = `(function () {
   });
   document.getElementById('unfold-all').addEventListener('click', function () { folded = {}; layout(); });
 
+  // Large modules open without the implementations (their arrows start
+  // at their package's title) and, when still large, folded.
+  var count = svg.querySelectorAll('g.node').length;
+  if (count > 150) { document.getElementById('show-impls').checked = false; }
   filters();
-  if (svg.querySelectorAll('g.node').length > 400) {
+  if (svg.querySelectorAll('g.seam').length > 300) {
     pkgs.forEach(function (p) { if (p.querySelector('g.node')) { folded[p.id] = true; } });
   }
   layout();
