@@ -40,7 +40,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\n%d calls crossed %s (%d bytes): about %s more over the test run", r.Calls, r.Short, r.Bytes, human(r.Added))
 	if r.Transport > 0 {
-		fmt.Fprintf(&b, "; %d calls failed in the mesh (not priced)", r.Transport)
+		fmt.Fprintf(&b, "; %s failed in the mesh (not priced)", plural(r.Transport, "call"))
 	}
 	b.WriteString("\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
