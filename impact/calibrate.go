@@ -35,7 +35,7 @@ func (c Cost) Of(calls int, bytes int64) time.Duration {
 
 // String spells the cost as the report prints it.
 func (c Cost) String() string {
-	return fmt.Sprintf("%s per call + %.2f ns per byte (calibrated against a loopback node: %d calls in %s)", human(c.PerCall), c.PerByte, c.Calls, human(c.Took))
+	return fmt.Sprintf("%s per call + %.2fns per byte (calibrated against a loopback node: %d calls in %s)", human(c.PerCall), c.PerByte, c.Calls, human(c.Took))
 }
 
 // The calibration's sizes and bounds.
@@ -149,15 +149,16 @@ func closeNode(n *meshrpc.Node) {
 	n.Close(ctx)
 }
 
-// human spells a duration rounded for people: 0.6 ms, 48 µs, 1.2 s.
+// human spells a duration rounded for people, the way Go prints
+// durations: 0.6ms, 48µs, 1.2s.
 func human(d time.Duration) string {
 	switch {
 	case d >= time.Second:
-		return fmt.Sprintf("%.1f s", d.Seconds())
+		return fmt.Sprintf("%.1fs", d.Seconds())
 	case d >= 100*time.Microsecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
 	case d >= time.Microsecond:
-		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+		return fmt.Sprintf("%.0fµs", float64(d)/float64(time.Microsecond))
 	}
-	return fmt.Sprintf("%d ns", d.Nanoseconds())
+	return fmt.Sprintf("%dns", d.Nanoseconds())
 }

@@ -81,8 +81,8 @@ type Report struct {
 	Bytes     int64         `json:"bytes"`
 	Transport int           `json:"transport"`
 	Added     time.Duration `json:"added_ns"`
-	// Tests lists the tests by added time, most first; Sites the call
-	// sites the same way.
+	// Tests lists the tests by calls, most first, then by name; Sites the
+	// call sites the same way.
 	Tests []Test `json:"tests"`
 	Sites []Site `json:"sites"`
 }
@@ -208,12 +208,14 @@ func Summarize(rep *analyze.Report, seam *analyze.Seam, kept *verify.KeptTraffic
 		a.s.Added = cost.Of(a.s.Calls, a.s.Bytes)
 		r.Sites = append(r.Sites, a.s)
 	}
+	// Most calls first (the fixed cost per call dominates the added time),
+	// then by name: an order that the calibration does not change.
 	sort.Slice(r.Sites, func(i, j int) bool {
 		a, b := r.Sites[i], r.Sites[j]
-		if a.Added != b.Added {
-			return a.Added > b.Added
+		if a.Calls != b.Calls {
+			return a.Calls > b.Calls
 		}
-		return a.Site < b.Site
+		return siteLess(a.Site, b.Site)
 	})
 	for name, t := range tests {
 		t.Sites = len(testSites[name])
@@ -222,8 +224,8 @@ func Summarize(rep *analyze.Report, seam *analyze.Seam, kept *verify.KeptTraffic
 	}
 	sort.Slice(r.Tests, func(i, j int) bool {
 		a, b := r.Tests[i], r.Tests[j]
-		if a.Added != b.Added {
-			return a.Added > b.Added
+		if a.Calls != b.Calls {
+			return a.Calls > b.Calls
 		}
 		return a.Test < b.Test
 	})
@@ -257,6 +259,29 @@ func loopSites(rep *analyze.Report, seam *analyze.Seam) map[string]bool {
 		}
 	}
 	return out
+}
+
+// siteLess orders "file:line" sites by file, then line number.
+func siteLess(a, b string) bool {
+	fa, la := splitSite(a)
+	fb, lb := splitSite(b)
+	if fa != fb {
+		return fa < fb
+	}
+	return la < lb
+}
+
+// splitSite splits "file:line"; a site without a line has line 0.
+func splitSite(s string) (string, int) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, 0
+	}
+	n, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return s, 0
+	}
+	return s[:i], n
 }
 
 // fileLine cuts the column off "file:line:col".

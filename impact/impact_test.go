@@ -96,10 +96,10 @@ func TestSummarize(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"orders_test.TestCancel makes 5 calls across inventory.Service from 1 call site: about 0.3 ms more\n",
+		"orders_test.TestCancel makes 5 calls across inventory.Service from 1 call site: about 0.3ms more\n",
 		"goroutines the tests started make 2 calls across inventory.Service",
-		"orders/service.go:267: calls Restock inside a loop (N+1; up to 5 calls in one test, about 0.3 ms in all): batch it",
-		"10 calls crossed inventory.Service (220 bytes): about 0.5 ms more over the test run; 1 call failed in the mesh (not priced)\n",
+		"orders/service.go:267 calls Restock inside a loop (N+1): batch it into one call that takes the whole list (up to 5 calls in one test)\n",
+		"10 calls crossed inventory.Service (220 bytes): about 0.5ms more over the test run; 1 call failed in the mesh (not priced)\n",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())

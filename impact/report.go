@@ -14,7 +14,7 @@ import (
 // per test, the call sites with the N+1 ones named, and the total.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "impact of cutting %s, from the calls meshsplit verify recorded at %s\n", r.Short, r.Taken.Local().Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(&b, "impact of cutting %s, from the calls meshsplit verify recorded at %s\n", r.Short, r.Taken.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "a call across the mesh on this machine: %s\n\n", r.Cost)
 	for _, t := range r.Tests {
 		fmt.Fprintln(&b, r.testSentence(t))
@@ -35,7 +35,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if loops := r.Loops(); len(loops) > 0 {
 		b.WriteString("\n")
 		for _, s := range loops {
-			fmt.Fprintf(&b, "%s: %s\n", s.Site, loopAdvice(s))
+			fmt.Fprintf(&b, "%s %s\n", s.Site, loopAdvice(s))
 		}
 	}
 	fmt.Fprintf(&b, "\n%d calls crossed %s (%d bytes): about %s more over the test run", r.Calls, r.Short, r.Bytes, human(r.Added))
@@ -64,7 +64,7 @@ func (r *Report) testSentence(t Test) string {
 
 // loopAdvice says what to do about a call site in a loop.
 func loopAdvice(s Site) string {
-	return fmt.Sprintf("calls %s inside a loop (N+1; up to %d calls in one test, about %s in all): batch it, one call that takes the whole list", strings.Join(s.Methods, " and "), s.MaxPerTest, human(s.Added))
+	return fmt.Sprintf("calls %s inside a loop (N+1): batch it into one call that takes the whole list (up to %s in one test)", strings.Join(s.Methods, " and "), plural(s.MaxPerTest, "call"))
 }
 
 // plural spells "1 call", "2 calls".
@@ -94,12 +94,12 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	title := "meshsplit impact: " + r.Short
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n", esc(title), impactCSS)
 	fmt.Fprintf(&b, "<h1>%s</h1>\n<p>From the calls <code>meshsplit verify</code> recorded at %s (%s).<br>A call across the mesh on this machine: %s.</p>\n",
-		esc(title), esc(r.Taken.Local().Format("2006-01-02 15:04:05")), esc(r.TrafficFile), esc(r.Cost.String()))
+		esc(title), esc(r.Taken.UTC().Format(time.RFC3339)), esc(r.TrafficFile), esc(r.Cost.String()))
 	fmt.Fprintf(&b, "<p class=\"total\">%s calls crossed (%d bytes): about <b>%s</b> more over the test run.</p>\n", esc(fmt.Sprint(r.Calls)), r.Bytes, esc(human(r.Added)))
 	if loops := r.Loops(); len(loops) > 0 {
 		b.WriteString("<h2>N+1</h2>\n<ul class=\"loops\">\n")
 		for _, s := range loops {
-			fmt.Fprintf(&b, "<li><code>%s</code>: %s</li>\n", esc(s.Site), esc(loopAdvice(s)))
+			fmt.Fprintf(&b, "<li><code>%s</code> %s</li>\n", esc(s.Site), esc(loopAdvice(s)))
 		}
 		b.WriteString("</ul>\n")
 	}

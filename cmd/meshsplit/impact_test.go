@@ -112,7 +112,7 @@ func TestImpactShop(t *testing.T) {
 		"a call across the mesh on this machine: ",
 		"calibrated against a loopback node",
 		"orders_test.TestCancel makes ",
-		"orders/service.go:267: calls Restock inside a loop (N+1",
+		"orders/service.go:267 calls Restock inside a loop (N+1): batch it",
 		" calls crossed inventory.Service (",
 	} {
 		if !strings.Contains(stdout, want) {
