@@ -245,8 +245,9 @@ const mapJS = `(function () {
     var t = ev.target;
     var seam = t.closest ? t.closest('g.seam') : null;
     if (seam) { select(+seam.dataset.seam, false); return; }
-    if (t.classList && t.classList.contains('pkgname')) {
-      var p = t.closest('g.pkg');
+    var title = t.closest ? t.closest('.pkgname') : null;
+    if (title) {
+      var p = title.closest('g.pkg');
       folded[p.id] = !folded[p.id];
       layout();
     }
