@@ -87,15 +87,13 @@ func TestImpactBadInput(t *testing.T) {
 	}
 }
 
-// TestImpactShop extracts the shop's inventory.Service, verifies it (which
+// testImpactShop extracts the shop's inventory.Service, verifies it (which
 // keeps the traffic), and prices it: the Restock in the cancel loop is
 // named as an N+1, tests are listed with their calls, the HTML page and
-// the seam map show the traffic.
-func TestImpactShop(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow: runs the shop's tests twice")
-	}
-	offlineEnv(t)
+// the seam map show the traffic. It runs as a parallel subtest of
+// TestVerifyVerdicts (which sets the offline environment and skips in
+// -short mode).
+func testImpactShop(t *testing.T) {
 	mod := copyShop(t)
 	if code, stdout, stderr := meshsplit("extract", "-C", mod, "-iface", "inventory.Service", "-w"); code != exitOK {
 		t.Fatalf("extract: exit %d\n%s%s", code, stdout, stderr)
