@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -198,6 +199,37 @@ func TestHTMLMapInBrowser(t *testing.T) {
 	}
 	if len(rowText) != 1 || rowText[0] != "inventory.Service" {
 		t.Errorf("searching Reserve leaves rows %q, want [inventory.Service]", rowText)
+	}
+
+	// A seam with a verify report shows its measured traffic when clicked.
+	inv, err := rep.Lookup("inventory.Service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	measuredPage := filepath.Join(t.TempDir(), "measured.html")
+	var buf bytes.Buffer
+	if err := rep.WriteHTML(&buf, HTMLOptions{Measured: map[string]Measured{inv.Name: {Calls: 145, Bytes: 3458, Tests: 16, Sites: 19, InLoops: 8, Taken: "2026-12-02T04:36:21Z"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(measuredPage, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step2, cancelStep2 := context.WithTimeout(bctx, 15*time.Second)
+	defer cancelStep2()
+	if err := chromedp.Do(step2,
+		chromedp.Navigate("file://"+measuredPage),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#s%d`, inv.Rank-1))),
+		chromedp.WaitVisible(chromedp.CSS(`#details p.measured`)),
+	); err != nil {
+		t.Fatalf("clicking inventory.Service on a page with its traffic: %v", err)
+	}
+	measured, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#details p.measured`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(measured, "145 calls crossed in 16 tests, 3458 bytes, 19 call sites, 8 calls from inside loops") {
+		t.Errorf("measured traffic shown as %q", measured)
 	}
 
 	if *update {
