@@ -3,11 +3,17 @@ module github.com/meshsplit/meshsplit
 go 1.26.0
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/dave/dst v0.28.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/meshsplit/meshsplit/runtime v0.0.0-00010101000000-000000000000
 	golang.org/x/mod v0.43.0
 	golang.org/x/tools v0.52.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 )
 
 require (

@@ -404,7 +404,10 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if out, err := download.CombinedOutput(); err != nil {
 		t.Fatalf("go mod download in runtime/ (the walkthrough needs the runtime's requirements in the module cache): %v\n%s", err, out)
 	}
-	w := &walkthrough{t: t, root: root, tmp: tmp, env: walkthroughEnv(), shells: map[string]*shell{}, procs: map[string]*process{}}
+	// verify keeps the traffic for impact under the test's directory, not
+	// the user's cache.
+	env := append(walkthroughEnv(), "MESHSPLIT_TRAFFIC_DIR="+filepath.Join(tmp, "meshsplit-traffic"))
+	w := &walkthrough{t: t, root: root, tmp: tmp, env: env, shells: map[string]*shell{}, procs: map[string]*process{}}
 	t.Cleanup(w.close)
 	completed := true
 	for _, s := range steps {

@@ -12,7 +12,7 @@ import (
 // update rewrites the golden files: go test ./analyze -run Golden -update
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// TestGoldenShop pins the full report, human, JSON and DOT, on the example
+// TestGoldenShop pins the full report, human, JSON, DOT and HTML, on the example
 // monolith testdata/shop.
 func TestGoldenShop(t *testing.T) {
 	prog, err := Load(context.Background(), Config{Dir: filepath.Join("..", "testdata", "shop")})
@@ -31,6 +31,7 @@ func TestGoldenShop(t *testing.T) {
 		{"shop.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
 		{"shop-v.txt", func(b *bytes.Buffer) error { return rep.WriteText(b, true) }},
 		{"shop.dot", func(b *bytes.Buffer) error { return rep.WriteDOT(b) }},
+		{"shop.html", func(b *bytes.Buffer) error { return rep.WriteHTML(b, HTMLOptions{}) }},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			var got bytes.Buffer

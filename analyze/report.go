@@ -229,6 +229,17 @@ type (
 
 // WriteJSON writes the report as indented JSON (schema in docs/analyze.md).
 func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r.jsonModel()); err != nil {
+		return fmt.Errorf("writing JSON report: %w", err)
+	}
+	return nil
+}
+
+// jsonModel returns the report in its JSON form, which the HTML seam map
+// embeds too.
+func (r *Report) jsonModel() jsonReport {
 	pos := r.Program.Position
 	out := jsonReport{Version: SchemaVersion, Module: r.Program.Module, Errors: []jsonError{}, Notes: append([]string{}, r.Notes...), Seams: []jsonSeam{}}
 	for _, e := range r.Program.Errors {
@@ -288,10 +299,5 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		}
 		out.Seams = append(out.Seams, js)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("writing JSON report: %w", err)
-	}
-	return nil
+	return out
 }

@@ -38,6 +38,7 @@ type trafficRecord struct {
 	RespBytes int    `json:"resp_bytes"`
 	Nanos     int64  `json:"ns"`
 	Site      string `json:"site,omitempty"`
+	Test      string `json:"test,omitempty"`
 	Err       string `json:"err,omitempty"`
 }
 
@@ -78,7 +79,8 @@ func (t *trafficLog) call(ctx context.Context, c *Client, method int, req, resp 
 	start := time.Now()
 	err := c.call(ctx, method, req, resp)
 	dur := time.Since(start)
-	rec := trafficRecord{Service: c.desc.Name, Method: "#" + strconv.Itoa(method), Outcome: trafficOK, Nanos: int64(dur), Site: t.callSite()}
+	rec := trafficRecord{Service: c.desc.Name, Method: "#" + strconv.Itoa(method), Outcome: trafficOK, Nanos: int64(dur)}
+	rec.Site, rec.Test = t.callSite()
 	if method >= 0 && method < len(c.desc.Methods) {
 		rec.Method = c.desc.Methods[method].Name
 	}
@@ -121,21 +123,45 @@ func encodedSize(m Message) int {
 
 // callSite returns "file:line" of the first caller outside this package's
 // own (non-test) files and outside generated code (the *_mesh.go files
-// meshsplit writes).
-func (t *trafficLog) callSite() string {
-	var pcs [32]uintptr
+// meshsplit writes), and the test the call ran in: the function that
+// testing.tRunner called, without its closures ("import/path.TestName"),
+// or "" when the calling goroutine is not a test's.
+func (t *trafficLog) callSite() (site, test string) {
+	var pcs [64]uintptr
 	n := stdruntime.Callers(3, pcs[:])
 	frames := stdruntime.CallersFrames(pcs[:n])
+	prev := ""
 	for {
 		f, more := frames.Next()
 		inRuntime := filepath.Dir(f.File) == t.dir && !strings.HasSuffix(f.File, "_test.go")
-		if f.File != "" && !inRuntime && !strings.HasSuffix(f.File, "_mesh.go") {
-			return f.File + ":" + strconv.Itoa(f.Line)
+		if site == "" && f.File != "" && !inRuntime && !strings.HasSuffix(f.File, "_mesh.go") {
+			site = f.File + ":" + strconv.Itoa(f.Line)
 		}
+		if f.Function == "testing.tRunner" {
+			return site, testName(prev)
+		}
+		prev = f.Function
 		if !more {
-			return ""
+			return site, ""
 		}
 	}
+}
+
+// testName trims the closures off a test function's symbol name:
+// "example.com/shop/orders.TestPlace.func1" -> "example.com/shop/orders.TestPlace".
+// The package path ends at the first dot after its last slash (the linker
+// escapes dots in the last element).
+func testName(fn string) string {
+	start := strings.LastIndexByte(fn, '/') + 1
+	dot := strings.IndexByte(fn[start:], '.')
+	if dot < 0 {
+		return fn
+	}
+	name := start + dot + 1
+	if i := strings.IndexByte(fn[name:], '.'); i >= 0 {
+		return fn[:name+i]
+	}
+	return fn
 }
 
 // write appends rec as one line. A file that cannot be opened or written

@@ -122,6 +122,16 @@ func TestTrafficRecordsEveryOutcome(t *testing.T) {
 			}
 		}
 	}
+	for i, r := range recs {
+		// The concurrent Echo calls run on goroutines of their own.
+		want := "github.com/meshsplit/meshsplit/runtime.TestTrafficRecordsEveryOutcome"
+		if i >= 3 {
+			want = ""
+		}
+		if r.Test != want {
+			t.Errorf("record %d test = %q, want %q", i, r.Test, want)
+		}
+	}
 	if recs[1].Err != "greeter: not found" {
 		t.Errorf("error record err = %q", recs[1].Err)
 	}
@@ -174,4 +184,20 @@ func splitFile(site string) string {
 		}
 	}
 	return site
+}
+
+// TestTrafficTestName trims a test function's closures off its symbol.
+func TestTrafficTestName(t *testing.T) {
+	for _, tt := range []struct{ fn, want string }{
+		{"example.com/shop/orders.TestPlace", "example.com/shop/orders.TestPlace"},
+		{"example.com/shop/orders.TestPlace.func1", "example.com/shop/orders.TestPlace"},
+		{"example.com/shop/orders_test.TestPlace.func2.1", "example.com/shop/orders_test.TestPlace"},
+		{"example%2ecom.TestRoot.func1", "example%2ecom.TestRoot"},
+		{"main.TestX", "main.TestX"},
+		{"", ""},
+	} {
+		if got := testName(tt.fn); got != tt.want {
+			t.Errorf("testName(%q) = %q, want %q", tt.fn, got, tt.want)
+		}
+	}
 }

@@ -204,6 +204,18 @@ func (r *Report) writeTraffic(w io.Writer, verbose bool) {
 	if un := r.Unexercised(); len(un) > 0 && len(un) < len(r.Traffic) && !r.Strict {
 		fmt.Fprintf(w, "warning: %d of %d methods never exercised remotely: %s (the tests prove nothing about them; -strict makes this exit 3)\n", len(un), len(r.Traffic), strings.Join(un, ", "))
 	}
+	if r.TrafficFile != "" {
+		fmt.Fprintf(w, "traffic kept in %s: 'meshsplit impact -iface %s' says what the calls cost\n", r.TrafficFile, shortIface(r.Seam))
+	}
+}
+
+// shortIface spells a qualified interface name as -iface takes it:
+// "pkg.Iface" with the package's last path element.
+func shortIface(seam string) string {
+	if i := strings.LastIndexByte(seam, '/'); i >= 0 {
+		return seam[i+1:]
+	}
+	return seam
 }
 
 // writeVet lists the type errors and go vet findings that do not block.

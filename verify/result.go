@@ -65,6 +65,9 @@ type Report struct {
 	// Traffic sums up, per method of the interface, the calls that the
 	// remote run recorded; a method never called has Calls 0.
 	Traffic []MethodTraffic `json:"traffic"`
+	// TrafficFile, with Options.Keep, is where the traffic was kept for
+	// 'meshsplit impact'.
+	TrafficFile string `json:"traffic_file,omitempty"`
 	// Bypasses lists, when no call crossed, the places in test code that
 	// give the tests an implementation without a switched constructor.
 	Bypasses []string `json:"bypasses,omitempty"`

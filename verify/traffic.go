@@ -48,6 +48,7 @@ type record struct {
 	RespBytes int64  `json:"resp_bytes"`
 	Nanos     int64  `json:"ns"`
 	Site      string `json:"site"`
+	Test      string `json:"test"`
 }
 
 // readTraffic reads the records of every test process in dir and sums

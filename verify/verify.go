@@ -37,6 +37,9 @@ type Options struct {
 	// MESHRPC_REMOTE, MESHRPC_LOOPBACK and MESHRPC_TRAFFIC are replaced in
 	// it.
 	Env []string
+	// Keep, when set, keeps the remote run's traffic in TrafficFile for
+	// 'meshsplit impact' and the seam map (Report.TrafficFile names it).
+	Keep bool
 	// Progress, when set, receives a line per step and per package as the
 	// tests run, and a line every few seconds while a package runs long.
 	Progress io.Writer
@@ -123,6 +126,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := os.Mkdir(traffic, 0o755); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	taken := time.Now()
 	bins, err := buildTests(ctx, runDir, base, patterns, filepath.Join(tmp, "bin"), progress)
 	if err != nil {
 		return nil, err
@@ -139,6 +143,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	report.Traffic, err = readTraffic(traffic, prog.Root, seam)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Keep {
+		calls, err := groupTraffic(traffic, prog.Root, seam)
+		if err != nil {
+			return nil, err
+		}
+		kept := &KeptTraffic{Version: TrafficVersion, Module: prog.Module, Root: prog.Root, Seam: seam.Name, Taken: taken.UTC(), Patterns: patterns, Calls: calls}
+		if report.TrafficFile, err = keepTraffic(kept); err != nil {
+			return nil, err
+		}
 	}
 	report.Results = compare(local, remote)
 	d := newDiagnoser(prog, seam)

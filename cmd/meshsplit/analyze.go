@@ -30,9 +30,10 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 	generated := fs.Bool("generated", false, "include interfaces declared in files other tools generated (mocks, gRPC stubs)")
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema in docs/analyze.md)")
 	asDOT := fs.Bool("dot", false, "print the seam map in Graphviz DOT (draw it with 'dot -Tsvg')")
+	htmlFile := fs.String("html", "", "write the seam map as one self-contained HTML page to `file`")
 	verbose := fs.Bool("v", false, "after the table, list each seam's methods, implementations, constructors, importers and conversions")
 	if code, ok := parseFlags(fs, args, []string{
-		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-generated] [-json | -dot] [-v] [patterns...]",
+		"usage: meshsplit analyze [-C dir] [-tags list] [-test] [-generated] [-json | -dot] [-html file] [-v] [patterns...]",
 		"Finds the interface seams of a Go module and judges whether each can cross a network.",
 		"Patterns default to ./... (relative to -C).",
 	}, stdout, stderr); !ok {
@@ -43,6 +44,10 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 			fmt.Fprintf(stderr, "meshsplit analyze: flag %s after a pattern: put flags before the patterns\n", p)
 			return exitUsage
 		}
+	}
+	if *asJSON && *asDOT {
+		fmt.Fprintln(stderr, "meshsplit analyze: -json and -dot exclude each other: choose one")
+		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -61,10 +66,15 @@ func runAnalyze(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "meshsplit analyze: %s\n", prog.Workspace)
 	}
 	rep := analyze.Run(prog)
+	if *htmlFile != "" {
+		if err := writeHTMLMap(rep, *htmlFile, stderr); err != nil {
+			fmt.Fprintf(stderr, "meshsplit analyze: %v\n", err)
+			return exitFailure
+		}
+	}
 	switch {
-	case *asJSON && *asDOT:
-		fmt.Fprintln(stderr, "meshsplit analyze: -json and -dot exclude each other: choose one")
-		return exitUsage
+	case *htmlFile != "" && !*asJSON && !*asDOT:
+		err = nil // the page is the output; the table would repeat it
 	case *asJSON:
 		err = rep.WriteJSON(stdout)
 	case *asDOT:

@@ -275,3 +275,36 @@ func TestAnalyzeDOT(t *testing.T) {
 		t.Fatalf("analyze -dot -json: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestAnalyzeHTML writes the seam map of the fleet fixture (a page, exit 0,
+// nothing on stdout) and fails with one line, leaving no file, when the
+// page cannot be written.
+func TestAnalyzeHTML(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "map.html")
+	var stdout, stderr bytes.Buffer
+	if code := runAnalyze([]string{"-C", "../../testdata/fleet", "-html", page}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("analyze -html: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(page)
+	if err != nil || !bytes.HasPrefix(data, []byte("<!DOCTYPE html>")) || !bytes.Contains(data, []byte(`<g class="node seam`)) {
+		t.Fatalf("analyze -html wrote %d bytes (%v): not a seam map", len(data), err)
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "wrote the seam map") {
+		t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	bad := filepath.Join(dir, "missing", "map.html")
+	if code := runAnalyze([]string{"-C", "../../testdata/fleet", "-html", bad}, &stdout, &stderr); code != exitFailure {
+		t.Fatalf("analyze -html into a missing directory: exit %d, want %d", code, exitFailure)
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr.String()), "\n"); len(lines) != 1 || !strings.Contains(lines[0], bad) {
+		t.Errorf("want one line naming %s, got %q", bad, stderr.String())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the failed write left files behind: %v", entries)
+	}
+}

@@ -21,10 +21,10 @@ func TestDependencyLine(t *testing.T) {
 		never   []string // path prefixes it must not import
 		stdOnly bool     // it imports the standard library only
 	}{
-		{pkg: "cmd/meshsplit", needs: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "internal/gateway"}},
+		{pkg: "cmd/meshsplit", needs: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "impact", mod + "internal/gateway"}},
 		{pkg: "analyze",
 			needs: []string{"golang.org/x/tools/go/packages", "golang.org/x/tools/go/types/typeutil", "golang.org/x/tools/refactor/satisfy", "golang.org/x/mod/modfile", mod + "internal/wiretype"},
-			never: []string{mod + "rewrite", mod + "verify", mod + "runtime", "github.com/dave/dst"}},
+			never: []string{mod + "rewrite", mod + "verify", mod + "impact", mod + "runtime", "github.com/dave/dst", "github.com/chromedp"}},
 		{pkg: "rewrite",
 			needs: []string{mod + "analyze", mod + "rewrite/gen", mod + "internal/wiretype", "github.com/dave/dst", "golang.org/x/tools/go/packages", "golang.org/x/tools/go/ast/astutil", "golang.org/x/mod/modfile", "golang.org/x/mod/module"},
 			never: []string{mod + "runtime", mod + "verify"}},
@@ -34,6 +34,8 @@ func TestDependencyLine(t *testing.T) {
 		{pkg: "verify",
 			needs: []string{mod + "analyze"},
 			never: []string{mod + "rewrite", "github.com/dave/dst", mod + "runtime"}},
+		{pkg: "impact", needs: []string{mod + "analyze", mod + "verify", mod + "runtime"},
+			never: []string{mod + "rewrite", "github.com/dave/dst", "github.com/chromedp"}},
 		{pkg: "internal/wiretype", needs: []string{"go/types"}, stdOnly: true},
 		// The runtime, linked into every user binary, is yamux and the
 		// standard library: no router, no x/tools or dst.

@@ -40,6 +40,7 @@ func offlineEnv(t testing.TB) {
 	t.Setenv("GOTOOLCHAIN", "local")
 	t.Setenv("MESHRPC_REMOTE", "")
 	t.Setenv("MESHRPC_LOOPBACK", "")
+	t.Setenv("MESHSPLIT_TRAFFIC_DIR", t.TempDir()) // verify keeps traffic there
 }
 
 // copyShop copies testdata/shop into a temporary directory (see

@@ -2,9 +2,10 @@
 //
 // Usage:
 //
-//	meshsplit analyze [-C dir] [-tags list] [-test] [-json] [-v] [patterns...]
+//	meshsplit analyze [-C dir] [-tags list] [-test] [-json | -dot] [-html file] [-v] [patterns...]
 //	meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]
 //	meshsplit verify  -iface pkg.Iface [-C dir] [-json] [-strict] [-v] [packages]
+//	meshsplit impact  -iface pkg.Iface [-C dir] [-json] [-html file]
 //	meshsplit gateway -http :8282 -nodes host:port[,host:port...]
 //
 // Exit codes: 0 ok, 1 failure, 2 usage error, 3 (verify) unproven.
@@ -32,6 +33,7 @@ var commands = []command{
 	{"analyze", "find interface seams and judge whether they can cross a network", runAnalyze},
 	{"extract", "generate the mesh client and handler for an interface and rewrite its constructors", runExtract},
 	{"verify", "run the module's tests with an interface local and remote, side by side", runVerify},
+	{"impact", "say what the calls verify recorded across an interface cost, per test and call site", runImpact},
 	{"gateway", "serve every mesh service's methods to plain HTTP clients", runGateway},
 }
 

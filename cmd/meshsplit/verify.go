@@ -46,7 +46,7 @@ func runVerify(args []string, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	rep, err := verify.Run(context.Background(), verify.Options{
-		Dir: *dir, Iface: *iface, Patterns: fs.Args(), Strict: *strict, Progress: stderr,
+		Dir: *dir, Iface: *iface, Patterns: fs.Args(), Strict: *strict, Keep: true, Progress: stderr,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit verify: %s\n", oneLine(err))

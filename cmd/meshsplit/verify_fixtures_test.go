@@ -94,6 +94,10 @@ func TestVerifyVerdicts(t *testing.T) {
 		t.Parallel()
 		testVerifyVendor(t)
 	})
+	t.Run("impact", func(t *testing.T) {
+		t.Parallel()
+		testImpactShop(t)
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
