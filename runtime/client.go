@@ -136,7 +136,7 @@ func (c *Client) send(ctx context.Context, method int, req, resp Message, info *
 		}
 		err = c.callPeer(ctx, p, method, md, e.buf, resp, meta, info)
 		if ns, ok := err.(*errNotSent); ok {
-			c.n.log.Debug("call not sent; trying another node", "service", c.desc.Name, "method", md.Name, "peer", p.name(), "err", ns.err)
+			c.n.log.DebugContext(ctx, "call not sent; trying another node", "service", c.desc.Name, "method", md.Name, "peer", p.name(), "err", ns.err)
 			tried = append(tried, p)
 			lastErr = ns.err
 			if err := ctx.Err(); err != nil {
@@ -297,7 +297,7 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 		case <-timer.C:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no node serves it (waited %v after the node started)", ErrUnavailable, c.n.cfg.RouteWait)}
 		case <-ctx.Done():
-			c.n.log.Debug("call's context ended while waiting for a node that serves it", "service", c.desc.Name, "err", ctx.Err())
+			c.n.log.DebugContext(ctx, "call's context ended while waiting for a node that serves it", "service", c.desc.Name, "err", ctx.Err())
 			return nil, ctx.Err()
 		case <-c.n.closed:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: ErrNodeClosed}
