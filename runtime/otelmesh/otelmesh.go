@@ -144,36 +144,77 @@ func tracer() trace.Tracer { return otel.GetTracerProvider().Tracer(instrumentNa
 // w3c is the propagator used when the application set none.
 var w3c = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
-// propagator returns the global propagator, or W3C trace context and
-// baggage when the global one propagates nothing.
-func propagator() propagation.TextMapPropagator {
-	p := otel.GetTextMapPropagator()
-	if len(p.Fields()) == 0 {
-		return w3c
+// inject writes ctx's trace context and baggage into md with the global
+// propagator, or with w3c when the global one wrote nothing.
+func inject(ctx context.Context, md *meshrt.Metadata) {
+	before := md.Len()
+	otel.GetTextMapPropagator().Inject(ctx, md)
+	if md.Len() == before {
+		w3c.Inject(ctx, md)
 	}
-	return p
 }
 
-// callAttrs returns the attributes every span and metric of a call has.
-func callAttrs(call *meshrt.CallInfo) []attribute.KeyValue {
+// extract reads the caller's trace context and baggage from md with the
+// global propagator, or with w3c when the global one found nothing.
+func extract(ctx context.Context, md *meshrt.Metadata) context.Context {
+	if md.Len() == 0 {
+		return ctx
+	}
+	out := otel.GetTextMapPropagator().Extract(ctx, md)
+	if out == ctx {
+		out = w3c.Extract(ctx, md)
+	}
+	return out
+}
+
+// kind is what every call of one method on one path shares, computed once:
+// the span name, the span start options and the metric attribute set.
+type kind struct {
+	name          string
+	attrs         []attribute.KeyValue
+	client        []trace.SpanStartOption
+	server        []trace.SpanStartOption
+	metricsOption metric.MeasurementOption
+}
+
+// kindKey identifies a kind.
+type kindKey struct {
+	service, method string
+	http            bool
+}
+
+// kinds caches the kinds by kindKey.
+var kinds sync.Map
+
+// kindOf returns the kind of call.
+func kindOf(call *meshrt.CallInfo) *kind {
+	key := kindKey{call.Service, call.Method, call.HTTP}
+	if k, ok := kinds.Load(key); ok {
+		return k.(*kind)
+	}
 	path := pathFast
 	if call.HTTP {
 		path = pathHTTP
 	}
-	return []attribute.KeyValue{
+	attrs := []attribute.KeyValue{
 		keyRPCSystem.String(RPCSystem),
 		keyRPCService.String(call.Service),
 		keyRPCMethod.String(call.Method),
 		keyTransport.String(path),
 	}
-}
-
-// spanName is <service>/<method>.
-func spanName(call *meshrt.CallInfo) string {
-	if call.Method == "" {
-		return call.Service
+	name := call.Service
+	if call.Method != "" {
+		name += "/" + call.Method
 	}
-	return call.Service + "/" + call.Method
+	k := &kind{
+		name:          name,
+		attrs:         attrs,
+		client:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...)},
+		server:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)},
+		metricsOption: metric.WithAttributeSet(attribute.NewSet(attrs...)),
+	}
+	actual, _ := kinds.LoadOrStore(key, k)
+	return actual.(*kind)
 }
 
 // ClientInterceptor returns the client side: a span of kind client per call,
@@ -183,25 +224,26 @@ func ClientInterceptor() meshrt.ClientInterceptor {
 	return func(ctx context.Context, call *meshrt.CallInfo, next func(context.Context) error) error {
 		in := meters()
 		start := time.Now()
-		attrs := callAttrs(call)
-		ctx, span := tracer().Start(ctx, spanName(call), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-		propagator().Inject(ctx, call.Metadata)
-		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-		in.clientActive.Add(ctx, 1, set)
+		k := kindOf(call)
+		ctx, span := tracer().Start(ctx, k.name, k.client...)
+		inject(ctx, call.Metadata)
+		in.clientActive.Add(ctx, 1, k.metricsOption)
 		err := next(ctx)
-		in.clientActive.Add(ctx, -1, set)
+		in.clientActive.Add(ctx, -1, k.metricsOption)
 		if host, port, ok := splitHostPort(call.Peer); ok {
 			span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port))
 		}
+		var errType string
 		if call.HTTPStatus != 0 {
 			span.SetAttributes(keyHTTPStatus.Int(call.HTTPStatus))
 			if call.HTTPStatus >= 500 && err == nil {
-				span.SetStatus(codes.Error, strconv.Itoa(call.HTTPStatus))
-				attrs = append(attrs, keyErrorType.String(strconv.Itoa(call.HTTPStatus)))
+				errType = strconv.Itoa(call.HTTPStatus)
+				span.SetStatus(codes.Error, "HTTP status "+errType)
+				span.SetAttributes(keyErrorType.String(errType))
 			}
 		}
-		attrs = endSpan(span, err, attrs)
-		record(ctx, in.clientDur, in.clientReq, in.clientResp, start, call, attrs)
+		opt := endSpan(span, err, k, errType)
+		record(ctx, in.clientDur, in.clientReq, in.clientResp, start, call, opt)
 		return err
 	}
 }
@@ -214,45 +256,45 @@ func ServerInterceptor() meshrt.ServerInterceptor {
 	return func(ctx context.Context, call *meshrt.CallInfo, next func(context.Context) error) error {
 		in := meters()
 		start := time.Now()
-		ctx = propagator().Extract(ctx, call.Metadata)
-		attrs := callAttrs(call)
-		opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)}
-		if host, port, ok := splitHostPort(call.Peer); ok {
-			opts = append(opts, trace.WithAttributes(keyPeerAddr.String(host), keyPeerPort.Int(port)))
+		k := kindOf(call)
+		ctx = extract(ctx, call.Metadata)
+		ctx, span := tracer().Start(ctx, k.name, k.server...)
+		if host, port, ok := splitHostPort(call.Peer); ok && span.IsRecording() {
+			span.SetAttributes(keyPeerAddr.String(host), keyPeerPort.Int(port))
 		}
-		ctx, span := tracer().Start(ctx, spanName(call), opts...)
-		set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-		in.serverActive.Add(ctx, 1, set)
+		in.serverActive.Add(ctx, 1, k.metricsOption)
 		err := next(ctx)
-		in.serverActive.Add(ctx, -1, set)
-		attrs = endSpan(span, err, attrs)
-		record(ctx, in.serverDur, in.serverReq, in.serverResp, start, call, attrs)
+		in.serverActive.Add(ctx, -1, k.metricsOption)
+		opt := endSpan(span, err, k, "")
+		record(ctx, in.serverDur, in.serverReq, in.serverResp, start, call, opt)
 		return err
 	}
 }
 
-// endSpan sets the span's error status and error.type, ends it, and
-// returns attrs with error.type for the metrics.
-func endSpan(span trace.Span, err error, attrs []attribute.KeyValue) []attribute.KeyValue {
+// endSpan sets the span's error status and error.type (errType, or the
+// class of err), ends it, and returns the metric option of the call: the
+// kind's attributes, with error.type when the call failed.
+func endSpan(span trace.Span, err error, k *kind, errType string) metric.MeasurementOption {
 	if err != nil {
-		t := errorType(err)
+		errType = errorType(err)
 		span.SetStatus(codes.Error, err.Error())
-		span.SetAttributes(keyErrorType.String(t))
-		attrs = append(attrs, keyErrorType.String(t))
+		span.SetAttributes(keyErrorType.String(errType))
 	}
 	span.End()
-	return attrs
+	if errType == "" {
+		return k.metricsOption
+	}
+	return metric.WithAttributeSet(attribute.NewSet(append(k.attrs[:len(k.attrs):len(k.attrs)], keyErrorType.String(errType))...))
 }
 
 // record records the duration and the sizes of a call.
-func record(ctx context.Context, dur metric.Float64Histogram, req, resp metric.Int64Histogram, start time.Time, call *meshrt.CallInfo, attrs []attribute.KeyValue) {
-	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
-	dur.Record(ctx, time.Since(start).Seconds(), set)
+func record(ctx context.Context, dur metric.Float64Histogram, req, resp metric.Int64Histogram, start time.Time, call *meshrt.CallInfo, opt metric.MeasurementOption) {
+	dur.Record(ctx, time.Since(start).Seconds(), opt)
 	if call.RequestBytes >= 0 {
-		req.Record(ctx, int64(call.RequestBytes), set)
+		req.Record(ctx, int64(call.RequestBytes), opt)
 	}
 	if call.ResponseBytes >= 0 {
-		resp.Record(ctx, int64(call.ResponseBytes), set)
+		resp.Record(ctx, int64(call.ResponseBytes), opt)
 	}
 }
 
