@@ -28,6 +28,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	meshrt "github.com/meshsplit/meshsplit/runtime"
@@ -93,7 +94,7 @@ type instruments struct {
 	clientDur, serverDur       metric.Float64Histogram
 	clientReq, clientResp      metric.Int64Histogram
 	serverReq, serverResp      metric.Int64Histogram
-	clientActive, serverActive metric.Int64UpDownCounter
+	clientActive, serverActive metric.Int64ObservableUpDownCounter
 	peersGauge, servicesGauge  metric.Int64ObservableGauge
 }
 
@@ -112,8 +113,8 @@ var meters = sync.OnceValue(func() *instruments {
 		errs = append(errs, err)
 		return h
 	}
-	active := func(name, desc string) metric.Int64UpDownCounter {
-		c, err := m.Int64UpDownCounter(name, metric.WithUnit("{call}"), metric.WithDescription(desc))
+	active := func(name, desc string) metric.Int64ObservableUpDownCounter {
+		c, err := m.Int64ObservableUpDownCounter(name, metric.WithUnit("{call}"), metric.WithDescription(desc))
 		errs = append(errs, err)
 		return c
 	}
@@ -131,6 +132,11 @@ var meters = sync.OnceValue(func() *instruments {
 	in.servicesGauge, err = m.Int64ObservableGauge("meshsplit.node.services", metric.WithUnit("{service}"), metric.WithDescription("Services a node publishes."))
 	errs = append(errs, err)
 	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error { return observeNodes(in, o) }, in.peersGauge, in.servicesGauge)
+	errs = append(errs, err)
+	// Calls in flight are counted with atomics per method and observed at
+	// collection: two synchronous instruments fewer on every call, which
+	// the SDK would serialize on one lock per attribute set under load.
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error { return observeActive(in, o) }, in.clientActive, in.serverActive)
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		otel.Handle(err)
@@ -175,6 +181,9 @@ type kind struct {
 	client        []trace.SpanStartOption
 	server        []trace.SpanStartOption
 	metricsOption metric.MeasurementOption
+	observeOption metric.ObserveOption
+	// clientActive and serverActive count the calls in flight.
+	clientActive, serverActive atomic.Int64
 }
 
 // kindKey identifies a kind.
@@ -212,6 +221,7 @@ func kindOf(call *meshrt.CallInfo) *kind {
 		client:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...)},
 		server:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)},
 		metricsOption: metric.WithAttributeSet(attribute.NewSet(attrs...)),
+		observeOption: metric.WithAttributeSet(attribute.NewSet(attrs...)),
 	}
 	actual, _ := kinds.LoadOrStore(key, k)
 	return actual.(*kind)
@@ -227,9 +237,9 @@ func ClientInterceptor() meshrt.ClientInterceptor {
 		k := kindOf(call)
 		ctx, span := tracer().Start(ctx, k.name, k.client...)
 		inject(ctx, call.Metadata)
-		in.clientActive.Add(ctx, 1, k.metricsOption)
+		k.clientActive.Add(1)
 		err := next(ctx)
-		in.clientActive.Add(ctx, -1, k.metricsOption)
+		k.clientActive.Add(-1)
 		if host, port, ok := splitHostPort(call.Peer); ok {
 			span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port))
 		}
@@ -262,9 +272,9 @@ func ServerInterceptor() meshrt.ServerInterceptor {
 		if host, port, ok := splitHostPort(call.Peer); ok && span.IsRecording() {
 			span.SetAttributes(keyPeerAddr.String(host), keyPeerPort.Int(port))
 		}
-		in.serverActive.Add(ctx, 1, k.metricsOption)
+		k.serverActive.Add(1)
 		err := next(ctx)
-		in.serverActive.Add(ctx, -1, k.metricsOption)
+		k.serverActive.Add(-1)
 		opt := endSpan(span, err, k, "")
 		record(ctx, in.serverDur, in.serverReq, in.serverResp, start, call, opt)
 		return err
@@ -342,6 +352,17 @@ func splitHostPort(addr string) (string, int, bool) {
 		return "", 0, false
 	}
 	return host, p, true
+}
+
+// observeActive reports the calls in flight of every method seen.
+func observeActive(in *instruments, o metric.Observer) error {
+	kinds.Range(func(_, v any) bool {
+		k := v.(*kind)
+		o.ObserveInt64(in.clientActive, k.clientActive.Load(), k.observeOption)
+		o.ObserveInt64(in.serverActive, k.serverActive.Load(), k.observeOption)
+		return true
+	})
+	return nil
 }
 
 // nodes are the nodes the gauges observe.
