@@ -406,9 +406,9 @@ func (t *meshTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.roundTrip(req, nil)
 	}
 	service := t.n.serviceForPath(req.URL.Path)
-	info := &CallInfo{Service: service, Method: strings.TrimPrefix(req.URL.Path, "/"+service+"/"), HTTP: true, Metadata: &Metadata{}, RequestBytes: int(req.ContentLength), ResponseBytes: -1}
-	if service == "" {
-		info.Service, info.Method = req.URL.Path, ""
+	info := &CallInfo{Service: service, HTTP: true, Metadata: &Metadata{}, RequestBytes: int(req.ContentLength), ResponseBytes: -1}
+	if m := strings.TrimPrefix(req.URL.Path, "/"+service+"/"); t.n.hasMethod(service, m) {
+		info.Method = m
 	}
 	var resp *http.Response
 	run := func(ctx context.Context) error {
@@ -519,6 +519,31 @@ func (t *meshTransport) roundTrip(req *http.Request, info *CallInfo) (*http.Resp
 			return nil, &CallError{Service: service, Node: p.name(), Op: "http", Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
 		}
 	}
+}
+
+// hasMethod reports whether a live node serving service lists method among
+// its RPC methods.
+func (n *Node) hasMethod(service, method string) bool {
+	if service == "" || method == "" {
+		return false
+	}
+	for _, p := range n.nodesFor(service) {
+		info := p.info.Load()
+		if info == nil {
+			continue
+		}
+		for _, s := range info.Services {
+			if s.Name != service {
+				continue
+			}
+			for _, m := range s.Methods {
+				if m.Name == method {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // dialError is a failure to open an HTTP stream to a peer: nothing was sent.

@@ -20,10 +20,13 @@ import (
 // side) and response metadata (server side), and reads the rest once next
 // returned.
 type CallInfo struct {
-	// Service is the service's full name ("example.com/shop/inventory.Service").
+	// Service is the service's full name ("example.com/shop/inventory.Service");
+	// empty for a request through Node.Transport whose path names no
+	// live service.
 	Service string
-	// Method is the method's name; on the HTTP path, for a handler
-	// published with PublishHTTP, the path after the service.
+	// Method is the method's name; empty for a request through
+	// Node.Transport to a handler published with PublishHTTP (whose path,
+	// the client's to choose, is the request's).
 	Method string
 	// Peer is the address of the other side: on the client, the node that
 	// ran the call (set once it was picked; empty when none was); on the

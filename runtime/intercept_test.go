@@ -169,6 +169,23 @@ func TestInterceptorsSeeHTTPPath(t *testing.T) {
 	if c.ResponseMetadata.Get("x-server") != "s1:c1" {
 		t.Errorf("client saw response metadata %v", c.ResponseMetadata.Keys())
 	}
+
+	// A published handler: its path is not a method.
+	if err := srv.PublishHTTP("legacy/orders", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5e9, "the legacy service to be announced", func() bool { return len(caller.nodesFor("legacy/orders")) == 1 })
+	resp, err = mesh.Get("http://mesh/legacy/orders/42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rec.mu.Lock()
+	c = rec.client[len(rec.client)-1]
+	rec.mu.Unlock()
+	if c.Service != "legacy/orders" || c.Method != "" || c.HTTPStatus != 200 {
+		t.Errorf("handler request seen as service %q method %q status %d, want legacy/orders, no method, 200", c.Service, c.Method, c.HTTPStatus)
+	}
 }
 
 // tenantKey is the context key of the test's context value.

@@ -215,6 +215,9 @@ func kindOf(call *meshrt.CallInfo) *kind {
 	if call.Method != "" {
 		name += "/" + call.Method
 	}
+	if name == "" {
+		name = "meshsplit unrouted"
+	}
 	k := &kind{
 		name:          name,
 		attrs:         attrs,
