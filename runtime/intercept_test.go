@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -188,6 +189,9 @@ func TestInterceptorsSeeHTTPPath(t *testing.T) {
 	}
 }
 
+// twiceSeq numbers the names TestRegisterContextValueRefuses registers.
+var twiceSeq atomic.Int64
+
 // tenantKey is the context key of the test's context value.
 type tenantKey struct{}
 
@@ -273,6 +277,7 @@ func TestContextValueCrossesTheMesh(t *testing.T) {
 }
 
 func TestRegisterContextValueRefuses(t *testing.T) {
+	twice := fmt.Sprintf("twice-%d", twiceSeq.Add(1)) // a new name under -count
 	enc := func(context.Context) (string, bool) { return "", false }
 	dec := func(ctx context.Context, _ string) (context.Context, error) { return ctx, nil }
 	tests := []struct {
@@ -284,9 +289,9 @@ func TestRegisterContextValueRefuses(t *testing.T) {
 		{"empty name", ContextValue{Name: "", Encode: enc, Decode: dec}, "want 1 to 64"},
 		{"upper case", ContextValue{Name: "Tenant", Encode: enc, Decode: dec}, "want 1 to 64"},
 		{"too long", ContextValue{Name: strings.Repeat("a", 65), Encode: enc, Decode: dec}, "over 64"},
-		{"twice", ContextValue{Name: "twice", Encode: enc, Decode: dec}, "registered twice"},
+		{"twice", ContextValue{Name: twice, Encode: enc, Decode: dec}, "registered twice"},
 	}
-	if err := RegisterContextValue(ContextValue{Name: "twice", Encode: enc, Decode: dec}); err != nil {
+	if err := RegisterContextValue(ContextValue{Name: twice, Encode: enc, Decode: dec}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range tests {
