@@ -299,12 +299,15 @@ func (p *planner) extract() error {
 		p.manual(p.pos(p.seam.Spec.Pos()), "no constructor returns %s and no value becomes one outside tests: nothing switches to the mesh client yet; pass the value through %s.%s where your code builds one",
 			p.ifaceName(), p.seam.Obj.Pkg().Name(), wrapName(p.ifaceName()))
 	}
-	return p.requireRuntime()
+	if err := p.requireRuntime(); err != nil {
+		return err
+	}
+	return p.requireOTel()
 }
 
 // generateMesh plans the generated file beside the interface.
 func (p *planner) generateMesh() error {
-	f, err := gen.Generate(gen.Input{Fset: p.prog.Fset, Pkg: p.seam.Obj.Pkg(), Iface: p.seam.Obj, Errors: p.errorsToRegister()})
+	f, err := gen.Generate(gen.Input{Fset: p.prog.Fset, Pkg: p.seam.Obj.Pkg(), Iface: p.seam.Obj, Errors: p.errorsToRegister(), Instrument: p.usesOTel()})
 	if err != nil {
 		var refusals []*gen.Refusal
 		collectRefusals(err, &refusals)

@@ -20,6 +20,15 @@ const RuntimeModule = "github.com/meshsplit/meshsplit/runtime"
 // both modules would then provide the runtime package.
 const toolModule = "github.com/meshsplit/meshsplit"
 
+// OTelModule is the module of runtime/otelmesh, the runtime's OpenTelemetry
+// instrumentation, which code generated in a module that uses OpenTelemetry
+// installs. It is released with the runtime, at the same versions.
+const OTelModule = "github.com/meshsplit/meshsplit/runtime/otelmesh"
+
+// otelAPI is OpenTelemetry's API module: a module that requires it gets
+// its mesh code instrumented.
+const otelAPI = "go.opentelemetry.io/otel"
+
 // zeroVersion is the version the go command writes for a module it knows
 // only through a replace directive.
 const zeroVersion = "v0.0.0-00010101000000-000000000000"
@@ -125,9 +134,57 @@ func removeDropped(f *modfile.File) {
 	f.Syntax.Stmt = stmts
 }
 
+// usesOTel reports whether go.mod requires go.opentelemetry.io/otel.
+func usesOTel(data []byte) bool {
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(f.Require, func(r *modfile.Require) bool { return r.Mod.Path == otelAPI })
+}
+
+// requireOTel returns go.mod's content with a requirement on OTelModule
+// added, or data unchanged (and false) when it is already required. The
+// version is the one a replace directive of OTelModule names, else the
+// runtime's (runtimeVersion: they are released together); known is false
+// when neither says.
+func requireOTel(path string, data []byte) (out []byte, changed bool, version string, known bool, err error) {
+	f, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		return nil, false, "", false, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == OTelModule {
+			return data, false, r.Mod.Version, true, nil
+		}
+	}
+	version, known = "", false
+	for _, r := range f.Replace {
+		if r.Old.Path == OTelModule {
+			version, known = r.Old.Version, true
+			if version == "" {
+				version = zeroVersion
+			}
+		}
+	}
+	if !known {
+		version, known = runtimeVersion(f)
+		if known && version == zeroVersion {
+			// A replace of the runtime alone resolves the zero version of
+			// the runtime, not of OTelModule.
+			known = false
+		}
+	}
+	addDirectRequire(f, OTelModule, version)
+	if out, err = f.Format(); err != nil {
+		return nil, false, "", false, fmt.Errorf("formatting %s: %w", path, err)
+	}
+	return out, true, version, known, nil
+}
+
 // dropRuntime returns go.mod's content without the requirement on the
-// runtime module (nor one on meshsplit's own module), or data unchanged
-// (and false) when there is none.
+// runtime module (nor one on meshsplit's own module, nor OTelModule), or
+// data unchanged (and false) when there is none.
 func dropRuntime(path string, data []byte) ([]byte, bool, error) {
 	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
@@ -135,12 +192,12 @@ func dropRuntime(path string, data []byte) ([]byte, bool, error) {
 	}
 	found := false
 	for _, r := range f.Require {
-		found = found || r.Mod.Path == RuntimeModule || r.Mod.Path == toolModule
+		found = found || r.Mod.Path == RuntimeModule || r.Mod.Path == toolModule || r.Mod.Path == OTelModule
 	}
 	if !found {
 		return data, false, nil
 	}
-	for _, m := range []string{RuntimeModule, toolModule} {
+	for _, m := range []string{RuntimeModule, toolModule, OTelModule} {
 		if err := f.DropRequire(m); err != nil {
 			return nil, false, fmt.Errorf("dropping %s from %s: %w", m, path, err)
 		}

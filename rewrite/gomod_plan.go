@@ -43,6 +43,40 @@ func (p *planner) requireRuntime() error {
 	return nil
 }
 
+// usesOTel reports whether the module requires go.opentelemetry.io/otel:
+// the generated code then installs runtime/otelmesh.
+func (p *planner) usesOTel() bool {
+	data, err := os.ReadFile(filepath.Join(p.prog.Root, "go.mod"))
+	return err == nil && usesOTel(data)
+}
+
+// requireOTel plans adding runtime/otelmesh's module to go.mod when the
+// module uses OpenTelemetry.
+func (p *planner) requireOTel() error {
+	if !p.usesOTel() {
+		return nil
+	}
+	path := filepath.Join(p.prog.Root, "go.mod")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading go.mod: %w", err)
+	}
+	if w, ok := p.writes[path]; ok {
+		data = w
+	}
+	out, changed, version, known, err := requireOTel(path, data)
+	if err != nil || !changed {
+		return err
+	}
+	p.writes[path] = out
+	p.plan.TidyNeeded = true
+	p.action("go.mod", "go.mod", "require %s %s (the module uses %s: the generated code installs it, so that traces, baggage and metrics cross the mesh); run 'go mod tidy' before building%s", OTelModule, version, otelAPI, p.vendorStep())
+	if !known {
+		p.manual("go.mod", "this meshsplit binary does not know which version of %s goes with it: point its require at the runtime's released version, or add 'replace %s => <the runtime/otelmesh directory of a meshsplit checkout>'", OTelModule, OTelModule)
+	}
+	return nil
+}
+
 // vendorStep is the step to add after 'go mod tidy' when the module vendors
 // its dependencies: vendor/ must list the runtime too.
 func (p *planner) vendorStep() string {

@@ -68,8 +68,20 @@ func (c *Client) Call(ctx context.Context, method int, req, resp Message) error 
 	return c.call(ctx, method, req, resp)
 }
 
-// call is Call without the traffic record.
+// call is Call without the traffic record: through the node's client
+// interceptors when it has any.
 func (c *Client) call(ctx context.Context, method int, req, resp Message) error {
+	if c.n != nil && c.n.clientIcpt != nil && c.err == nil && method >= 0 && method < len(c.desc.Methods) {
+		info := &CallInfo{Service: c.desc.Name, Method: c.desc.Methods[method].Name, Metadata: &Metadata{}, RequestBytes: -1, ResponseBytes: -1}
+		return c.n.clientIcpt(ctx, info, func(ctx context.Context) error { return c.send(ctx, method, req, resp, info) })
+	}
+	return c.send(ctx, method, req, resp, nil)
+}
+
+// send performs one call; info, when not nil, is the interceptors' record
+// of it: its metadata is sent, and the sizes, the peer and the response
+// metadata are filled in.
+func (c *Client) send(ctx context.Context, method int, req, resp Message, info *CallInfo) error {
 	if c.err != nil {
 		return c.err
 	}
@@ -95,6 +107,17 @@ func (c *Client) call(ctx context.Context, method int, req, resp Message) error 
 	if len(e.buf) > c.n.cfg.MaxBody {
 		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "send", Err: fmt.Errorf("%w: request body of %d bytes over the limit of %d bytes (MESHRPC_MAX_BODY)", ErrTooLarge, len(e.buf), c.n.cfg.MaxBody)}
 	}
+	var meta *Metadata
+	if info != nil {
+		meta = info.Metadata
+		info.RequestBytes = len(e.buf)
+	}
+	if cvs := contextValues.Load(); cvs != nil {
+		meta = encodeContextValues(ctx, *cvs, meta)
+	}
+	if err := meta.check(); err != nil {
+		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "send", Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
+	}
 	if !c.n.clientCalls.add() {
 		return &CallError{Service: c.desc.Name, Method: md.Name, Op: "route", Err: ErrNodeClosed}
 	}
@@ -108,9 +131,12 @@ func (c *Client) call(ctx context.Context, method int, req, resp Message) error 
 		if err != nil {
 			return err
 		}
-		err = c.callPeer(ctx, p, method, md, e.buf, resp)
+		if info != nil {
+			info.Peer = p.name()
+		}
+		err = c.callPeer(ctx, p, method, md, e.buf, resp, meta, info)
 		if ns, ok := err.(*errNotSent); ok {
-			c.n.log.Debug("call not sent; trying another node", "service", c.desc.Name, "method", md.Name, "peer", p.name(), "err", ns.err)
+			c.n.log.DebugContext(ctx, "call not sent; trying another node", "service", c.desc.Name, "method", md.Name, "peer", p.name(), "err", ns.err)
 			tried = append(tried, p)
 			lastErr = ns.err
 			if err := ctx.Err(); err != nil {
@@ -124,7 +150,7 @@ func (c *Client) call(ctx context.Context, method int, req, resp Message) error 
 
 // callPeer sends one call to p and waits for its response. An *errNotSent
 // means the method did not run and another node may be tried.
-func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDesc, body []byte, resp Message) error {
+func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDesc, body []byte, resp Message, meta *Metadata, info *CallInfo) error {
 	if !p.pending.add() {
 		return &errNotSent{fmt.Errorf("%w: connection to %s retired", ErrUnavailable, p.name())}
 	}
@@ -141,7 +167,7 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 		}
 	}
 	var hdrBuf [128]byte
-	reqHdr := appendRequest(hdrBuf[:0], c.target, method, md.Fingerprint, int64(timeout))
+	reqHdr := appendRequest(hdrBuf[:0], c.target, method, md.Fingerprint, int64(timeout), meta)
 	id, pc, err := conn.start(ctx, reqHdr, body)
 	if err != nil {
 		return err
@@ -159,11 +185,12 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 		return &CallError{Service: c.desc.Name, Method: md.Name, Node: p.name(), Op: "receive", Err: ferr}
 	}
 	defer putBuf(f.buf)
-	return c.readResponse(f.payload, p, md, resp)
+	return c.readResponse(f.payload, p, md, resp, info)
 }
 
-// readResponse decodes a response payload into resp and the method's error.
-func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Message) error {
+// readResponse decodes a response payload into resp and the method's
+// error, and when info is not nil its metadata and size into info.
+func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Message, info *CallInfo) error {
 	fail := func(op string, err error) error {
 		return &CallError{Service: c.desc.Name, Method: md.Name, Node: p.name(), Op: op, Err: err}
 	}
@@ -171,8 +198,19 @@ func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Mess
 		return fail("decode", fmt.Errorf("%w: empty response", ErrMalformed))
 	}
 	rd := wireReader{b: payload[1:]}
+	status := payload[0]
+	if status&statusMetadata != 0 {
+		status &^= statusMetadata
+		rmd, err := rd.metadata()
+		if err != nil {
+			return fail("decode", fmt.Errorf("%w: response metadata: %v", ErrMalformed, err))
+		}
+		if info != nil {
+			info.ResponseMetadata = rmd
+		}
+	}
 	var appErr error
-	switch payload[0] {
+	switch status {
 	case statusOK:
 	case statusAppError:
 		env := rd.bytes()
@@ -199,6 +237,9 @@ func (c *Client) readResponse(payload []byte, p *peer, md *MethodDesc, resp Mess
 		return fail("remote", fmt.Errorf("%w: %s", sentinel, text))
 	default:
 		return fail("decode", fmt.Errorf("%w: unknown response status %d", ErrMalformed, payload[0]))
+	}
+	if info != nil {
+		info.ResponseBytes = len(rd.b)
 	}
 	if resp != nil && (appErr == nil || len(rd.b) > 0) {
 		if _, derr := decodeMessage(resp, rd.b); derr != nil {
@@ -256,7 +297,7 @@ func (c *Client) pick(ctx context.Context, tried []*peer, lastErr error) (*peer,
 		case <-timer.C:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: fmt.Errorf("%w: no node serves it (waited %v after the node started)", ErrUnavailable, c.n.cfg.RouteWait)}
 		case <-ctx.Done():
-			c.n.log.Debug("call's context ended while waiting for a node that serves it", "service", c.desc.Name, "err", ctx.Err())
+			c.n.log.DebugContext(ctx, "call's context ended while waiting for a node that serves it", "service", c.desc.Name, "err", ctx.Err())
 			return nil, ctx.Err()
 		case <-c.n.closed:
 			return nil, &CallError{Service: c.desc.Name, Op: "route", Err: ErrNodeClosed}

@@ -103,6 +103,12 @@ type Config struct {
 	// (MESHRPC_TRAFFIC; meshsplit verify reads them). Empty: nothing is
 	// recorded.
 	TrafficDir string
+	// ClientInterceptors wrap every call the node's clients make, and
+	// ServerInterceptors every call it serves, the first outermost; those
+	// registered with Instrument run inside them. None: the call path is
+	// unchanged.
+	ClientInterceptors []ClientInterceptor
+	ServerInterceptors []ServerInterceptor
 }
 
 // DefaultConfig returns the defaults: listen on :11999, 16 MiB bodies,

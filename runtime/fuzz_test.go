@@ -23,7 +23,12 @@ func fuzzNode(t testing.TB) *Node {
 
 // requestPayload builds the payload of a request frame for the greeter.
 func requestPayload(method int, fingerprint string, timeout int64, m Message) []byte {
-	b := appendRequest(nil, greeterName, method, fingerprint, timeout)
+	return requestPayloadMD(method, fingerprint, timeout, nil, m)
+}
+
+// requestPayloadMD is requestPayload with metadata.
+func requestPayloadMD(method int, fingerprint string, timeout int64, md *Metadata, m Message) []byte {
+	b := appendRequest(nil, greeterName, method, fingerprint, timeout, md)
 	var e Encoder
 	m.MarshalMesh(&e)
 	return append(b, e.Bytes()...)
@@ -38,11 +43,18 @@ func fuzzSeeds() [][]byte {
 		requestPayload(greeterSleep, "sleep-1", 5e8, &greeterSleepRequest{D: 42}),
 		requestPayload(greeterGreet, "greet-2", 0, &greeterGreetRequest{Name: "skew"}),
 		requestPayload(99, "x", 0, &greeterEmpty{}),
-		appendRequest(nil, "no.Such", 0, "", 0),
+		appendRequest(nil, "no.Such", 0, "", 0, nil),
+		requestPayloadMD(greeterGreet, "greet-1", 0, fuzzMetadata("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "meshrpc-ctx-tenant", "acme"), &greeterGreetRequest{Name: "md"}),
+		requestPayloadMD(greeterGreet, "greet-1", 0, fuzzMetadata("Bad Key", "x"), &greeterGreetRequest{Name: "md"}),
+		requestPayloadMD(greeterGreet, "greet-1", 0, fuzzMetadata("k", "v", "k", "w"), &greeterGreetRequest{Name: "dup"}),
 		{},
 		{0xff, 0xff, 0xff},
 	}
 }
+
+// fuzzMetadata returns metadata of key, value pairs as given, unchecked
+// and unnormalized (duplicates and bad keys included).
+func fuzzMetadata(kv ...string) *Metadata { return &Metadata{kv: kv} }
 
 // FuzzDecodeRequest feeds arbitrary bytes to the server's request-decoding
 // path, as frames on a stream and as one request payload: it must return a
@@ -61,6 +73,12 @@ func FuzzDecodeRequest(f *testing.F) {
 			}
 			if call.timeout < 0 {
 				t.Fatalf("negative timeout %d", call.timeout)
+			}
+			if err := call.meta.check(); err != nil {
+				t.Fatalf("decoded metadata out of bounds: %v", err)
+			}
+			if call.meta != nil && call.meta.Len() == 0 {
+				t.Fatalf("empty metadata decoded as non-nil")
 			}
 		} else if perr.text == "" || codeErrors[perr.code] == nil {
 			t.Fatalf("refusal without a known code or text: %+v", perr)

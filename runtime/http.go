@@ -229,15 +229,53 @@ func (h *httpSide) call(w http.ResponseWriter, r *http.Request, svc *localServic
 		writeJSON(w, http.StatusBadRequest, httpError{Error: fmt.Sprintf("decoding the JSON body of %s.%s (parameters %v): %v", svc.desc.Name, md.Name, md.Params, err), Code: "malformed"})
 		return
 	}
+	meta, merr := metadataFromHeader(r.Header)
+	if merr != nil {
+		writeJSON(w, http.StatusBadRequest, httpError{Error: fmt.Sprintf("%s.%s: %s headers: %v", svc.desc.Name, md.Name, MetadataHeaderPrefix, merr), Code: "malformed"})
+		return
+	}
 	if !n.beginServe() {
 		writeJSON(w, http.StatusServiceUnavailable, httpError{Error: "node " + n.addr + " is shutting down; the call did not run", Code: "unavailable"})
 		return
 	}
 	defer n.endServe()
-	out, err, panicked := invoke(ctx, md, svc.impl, in)
+	var out Message
+	var panicked string
+	var cvErr error
+	run := func(ctx context.Context) error {
+		ctx, err := decodeContextValues(ctx, meta)
+		if err != nil {
+			cvErr = err
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		out, err, panicked = invoke(ctx, md, svc.impl, in)
+		if panicked != "" {
+			n.log.ErrorContext(ctx, "handler panicked", "service", svc.desc.Name, "method", md.Name, "panic", panicked)
+			return fmt.Errorf("%w: %s.%s panicked: %s", ErrHandlerPanic, svc.desc.Name, md.Name, firstLine(panicked))
+		}
+		return err
+	}
+	var err error
+	if n.serverIcpt == nil {
+		err = run(ctx)
+	} else {
+		if meta == nil {
+			meta = &Metadata{}
+		}
+		info := &CallInfo{Service: svc.desc.Name, Method: md.Name, Peer: r.RemoteAddr, HTTP: true, Metadata: meta, ResponseMetadata: &Metadata{}, RequestBytes: int(r.ContentLength), ResponseBytes: -1}
+		err = n.serverIcpt(ctx, info, run)
+		if rerr := info.ResponseMetadata.check(); rerr != nil {
+			n.log.Warn("dropping invalid response metadata set by a server interceptor", "err", rerr)
+		} else {
+			for k, v := range info.ResponseMetadata.All() {
+				w.Header().Set(MetadataHeaderPrefix+k, v)
+			}
+		}
+	}
 	switch {
+	case cvErr != nil:
+		writeJSON(w, http.StatusBadRequest, httpError{Error: fmt.Sprintf("%s.%s: %v", svc.desc.Name, md.Name, cvErr), Code: "malformed"})
 	case panicked != "":
-		n.log.Error("handler panicked", "service", svc.desc.Name, "method", md.Name, "panic", panicked)
 		writeJSON(w, http.StatusInternalServerError, httpError{Error: fmt.Sprintf("%s.%s panicked: %s", svc.desc.Name, md.Name, firstLine(panicked)), Code: "panic"})
 	case err != nil:
 		he := httpError{Error: err.Error()}
@@ -259,6 +297,25 @@ func (h *httpSide) call(w http.ResponseWriter, r *http.Request, svc *localServic
 	default:
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// metadataFromHeader returns the metadata carried by MetadataHeaderPrefix
+// headers, checked against the bounds; nil when there is none.
+func metadataFromHeader(h http.Header) (*Metadata, error) {
+	var m *Metadata
+	for k, vs := range h {
+		if len(k) <= len(MetadataHeaderPrefix) || !strings.EqualFold(k[:len(MetadataHeaderPrefix)], MetadataHeaderPrefix) || len(vs) == 0 {
+			continue
+		}
+		if m == nil {
+			m = &Metadata{}
+		}
+		m.Set(k[len(MetadataHeaderPrefix):], vs[0])
+	}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // streamListener is a net.Listener fed with accepted yamux streams.
@@ -339,8 +396,71 @@ type meshTransport struct {
 // meshHostSuffix marks the per-peer host names the transport dials.
 const meshHostSuffix = ".meshrpc.invalid"
 
-// RoundTrip picks a node for the request's service and sends it there.
+// RoundTrip picks a node for the request's service and sends it there,
+// through the node's client interceptors when it has any, with the
+// request's metadata (its interceptors' and the registered context values)
+// in MetadataHeaderPrefix headers.
 func (t *meshTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	icpt, cvs := t.n.clientIcpt, contextValues.Load()
+	if icpt == nil && cvs == nil {
+		return t.roundTrip(req, nil)
+	}
+	service := t.n.serviceForPath(req.URL.Path)
+	info := &CallInfo{Service: service, HTTP: true, Metadata: &Metadata{}, RequestBytes: int(req.ContentLength), ResponseBytes: -1}
+	if m := strings.TrimPrefix(req.URL.Path, "/"+service+"/"); t.n.hasMethod(service, m) {
+		info.Method = m
+	}
+	var resp *http.Response
+	run := func(ctx context.Context) error {
+		out := req
+		if ctx != req.Context() {
+			out = req.WithContext(ctx)
+		}
+		meta := info.Metadata
+		if cvs != nil {
+			meta = encodeContextValues(ctx, *cvs, meta)
+		}
+		if err := meta.check(); err != nil {
+			return &CallError{Service: info.Service, Op: "send", Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
+		}
+		if meta.Len() > 0 {
+			out = out.Clone(ctx)
+			for k, v := range meta.All() {
+				out.Header.Set(MetadataHeaderPrefix+k, v)
+			}
+		}
+		var err error
+		resp, err = t.roundTrip(out, info)
+		if resp != nil {
+			info.HTTPStatus = resp.StatusCode
+			info.ResponseBytes = int(resp.ContentLength)
+			info.ResponseMetadata, _ = metadataFromHeader(resp.Header)
+		}
+		return err
+	}
+	var err error
+	if icpt == nil {
+		err = run(req.Context())
+	} else {
+		err = icpt(req.Context(), info, run)
+	}
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		} else if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	if resp == nil {
+		return nil, &CallError{Service: info.Service, Op: "http", Err: fmt.Errorf("%w: a client interceptor returned without sending the request or returning an error", ErrMalformed)}
+	}
+	return resp, nil
+}
+
+// roundTrip is RoundTrip without interceptors; info, when not nil, gets
+// the peer picked.
+func (t *meshTransport) roundTrip(req *http.Request, info *CallInfo) (*http.Response, error) {
 	service := t.n.serviceForPath(req.URL.Path)
 	if service == "" {
 		if req.Body != nil {
@@ -370,6 +490,9 @@ func (t *meshTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			p = cands[t.rr%uint64(len(cands))]
 			t.mu.Unlock()
 		}
+		if info != nil {
+			info.Peer = p.name()
+		}
 		out := req.Clone(req.Context())
 		if len(tried) > 0 && req.GetBody != nil {
 			body, err := req.GetBody()
@@ -396,6 +519,31 @@ func (t *meshTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, &CallError{Service: service, Node: p.name(), Op: "http", Err: fmt.Errorf("%w: %v", ErrUnavailable, err)}
 		}
 	}
+}
+
+// hasMethod reports whether a live node serving service lists method among
+// its RPC methods.
+func (n *Node) hasMethod(service, method string) bool {
+	if service == "" || method == "" {
+		return false
+	}
+	for _, p := range n.nodesFor(service) {
+		info := p.info.Load()
+		if info == nil {
+			continue
+		}
+		for _, s := range info.Services {
+			if s.Name != service {
+				continue
+			}
+			for _, m := range s.Methods {
+				if m.Name == method {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // dialError is a failure to open an HTTP stream to a peer: nothing was sent.

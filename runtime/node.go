@@ -69,6 +69,9 @@ type Node struct {
 	transport     *meshTransport
 
 	traffic *trafficLog // the calls of this node's clients, when Config.TrafficDir is set
+
+	clientIcpt ClientInterceptor // nil: none installed (intercept.go)
+	serverIcpt ServerInterceptor
 }
 
 // localService is one service published on this node.
@@ -106,6 +109,7 @@ func NewNode(cfg Config) (*Node, error) {
 	if n.log == nil {
 		n.log = quietLogger
 	}
+	hooks := n.instrument(&cfg)
 	sec, err := newSecurity(&cfg, n.id)
 	if err != nil {
 		return nil, fmt.Errorf("meshrpc: %w", err)
@@ -143,6 +147,9 @@ func NewNode(cfg Config) (*Node, error) {
 		go n.seedLoop(cfg.Seeds)
 	}
 	n.log.Debug("node started")
+	for _, h := range hooks {
+		h(n)
+	}
 	return n, nil
 }
 

@@ -35,7 +35,7 @@ func TestFailedSendDoesNotPoolACallTheReaderStillCompletes(t *testing.T) {
 		p[0].sess.Close()
 		waitFor(t, 10*time.Second, "the read loop to fail the registered call", func() bool { return len(pc.done) == 1 })
 	}
-	reqHdr := appendRequest(nil, greeterName, greeterGreet, "greet-1", 0)
+	reqHdr := appendRequest(nil, greeterName, greeterGreet, "greet-1", 0, nil)
 	var e Encoder
 	(&greeterGreetRequest{Name: "x"}).MarshalMesh(&e)
 	_, _, err = conn.start(context.Background(), reqHdr, e.Bytes())

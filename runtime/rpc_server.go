@@ -127,6 +127,8 @@ type decodedCall struct {
 	md      *MethodDesc
 	in      Message
 	timeout int64
+	meta    *Metadata // the request's metadata, nil for none
+	size    int       // bytes of the request message
 }
 
 // protoErr is a refusal of a request, sent back as a statusProto response.
@@ -158,7 +160,7 @@ func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) 
 	if derr != nil {
 		return call, &protoErr{codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", svc.desc.Name, md.Name, derr)}
 	}
-	return decodedCall{svc: svc, md: md, in: in, timeout: req.timeout}, nil
+	return decodedCall{svc: svc, md: md, in: in, timeout: req.timeout, meta: req.md, size: len(req.body)}, nil
 }
 
 // decodeMessage decodes body into m with a pooled decoder. Bytes left over
@@ -199,14 +201,110 @@ func skewText(desc *ServiceDesc, req request) string {
 // run invokes the method (recovering a panic) and queues the response.
 func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
 	defer s.end(id)
+	if s.n.serverIcpt != nil {
+		s.runIntercepted(ctx, id, call)
+		return
+	}
 	desc, md := call.svc.desc, call.md
+	if call.meta != nil {
+		var err error
+		if ctx, err = decodeContextValues(ctx, call.meta); err != nil {
+			s.protoError(id, codeMalformed, fmt.Sprintf("%s.%s: %v", desc.Name, md.Name, err))
+			return
+		}
+	}
 	out, err, panicked := invoke(ctx, md, call.svc.impl, call.in)
 	if panicked != "" {
-		s.n.log.Error("handler panicked", "service", desc.Name, "method", md.Name, "panic", panicked)
+		s.n.log.ErrorContext(ctx, "handler panicked", "service", desc.Name, "method", md.Name, "panic", panicked)
 		s.protoError(id, codePanic, fmt.Sprintf("%s.%s panicked: %s", desc.Name, md.Name, firstLine(panicked)))
 		return
 	}
 	s.respond(id, call.svc.errs, out, err)
+}
+
+// runIntercepted is run through the node's server interceptors: the
+// context values are decoded, the method runs and its result is encoded
+// inside them, and the response, with the metadata they added, is queued
+// once they returned.
+func (s *rpcStream) runIntercepted(ctx context.Context, id uint64, call decodedCall) {
+	desc, md := call.svc.desc, call.md
+	info := &CallInfo{Service: desc.Name, Method: md.Name, Peer: s.p.sess.RemoteAddr().String(), Metadata: call.meta, ResponseMetadata: &Metadata{}, RequestBytes: call.size, ResponseBytes: -1}
+	if info.Metadata == nil {
+		info.Metadata = &Metadata{}
+	}
+	e := encoderPool.Get().(*Encoder)
+	defer func() {
+		e.Reset()
+		encoderPool.Put(e)
+	}()
+	e.Reset()
+	var perr *protoErr
+	called := false
+	err := s.n.serverIcpt(ctx, info, func(ctx context.Context) error {
+		called, perr = true, nil
+		e.Reset()
+		ctx, err := decodeContextValues(ctx, call.meta)
+		if err != nil {
+			perr = &protoErr{codeMalformed, fmt.Sprintf("%s.%s: %v", desc.Name, md.Name, err)}
+			return fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		out, err, panicked := invoke(ctx, md, call.svc.impl, call.in)
+		if panicked != "" {
+			s.n.log.ErrorContext(ctx, "handler panicked", "service", desc.Name, "method", md.Name, "panic", panicked)
+			perr = &protoErr{codePanic, fmt.Sprintf("%s.%s panicked: %s", desc.Name, md.Name, firstLine(panicked))}
+			return fmt.Errorf("%w: %s", ErrHandlerPanic, perr.text)
+		}
+		if out != nil {
+			out.MarshalMesh(e)
+		}
+		if eerr := e.Err(); eerr != nil {
+			perr = &protoErr{codeInternal, "encoding the response: " + eerr.Error()}
+			return fmt.Errorf("%w: %s", ErrMalformed, perr.text)
+		}
+		info.ResponseBytes = len(e.buf)
+		return err
+	})
+	switch {
+	case perr != nil:
+		s.protoError(id, perr.code, perr.text)
+	case !called && err == nil:
+		s.protoError(id, codeInternal, fmt.Sprintf("%s.%s: a server interceptor returned without running the method or returning an error", desc.Name, md.Name))
+	default:
+		s.respondBytes(id, call.svc.errs, e.buf, err, info.ResponseMetadata)
+	}
+}
+
+// respondBytes queues a response frame for an encoded message: [status],
+// the metadata when there is any, the error envelope for an application
+// error, then the message bytes.
+func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err error, meta *Metadata) {
+	b := make([]byte, frameHeaderLen, frameHeaderLen+1+len(msg)+64)
+	status := statusOK
+	if err != nil {
+		status = statusAppError
+	}
+	if meta.Len() > 0 {
+		if merr := meta.check(); merr != nil {
+			s.n.log.Warn("dropping invalid response metadata set by a server interceptor", "err", merr)
+			meta = nil
+		}
+	}
+	if meta.Len() > 0 {
+		b = append(b, status|statusMetadata)
+		b = appendMetadata(b, meta)
+	} else {
+		b = append(b, status)
+	}
+	if err != nil {
+		b = appendBytes(b, errs.encodeError(nil, err))
+	}
+	b = append(b, msg...)
+	if len(b)-frameHeaderLen > s.n.cfg.MaxBody {
+		s.protoError(id, codeTooLarge, fmt.Sprintf("response body of %d bytes over the node's limit of %d bytes (MESHRPC_MAX_BODY)", len(b)-frameHeaderLen, s.n.cfg.MaxBody))
+		return
+	}
+	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
+	s.queue(b)
 }
 
 // end ends call id, which run queued the response of: it frees the id,

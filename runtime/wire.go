@@ -32,6 +32,9 @@ const (
 	statusOK       byte = 0 // the method returned no error: message follows
 	statusAppError byte = 1 // the method returned an error: envelope, then message
 	statusProto    byte = 2 // the mesh refused or failed the call: code, then text
+
+	// statusMetadata flags a status byte followed by response metadata.
+	statusMetadata byte = 0x80
 )
 
 // Protocol error codes of a statusProto response.
@@ -227,18 +230,20 @@ type request struct {
 	service     []byte
 	method      int
 	fingerprint []byte
-	timeout     int64 // nanoseconds, 0 for none
+	timeout     int64     // nanoseconds, 0 for none
+	md          *Metadata // nil when the request carries none
 	body        []byte
 }
 
 // appendRequest appends a request payload without its message bytes.
 //
-//	[service][uvarint method][fingerprint][uvarint timeout ns]
-func appendRequest(b []byte, service string, method int, fingerprint string, timeout int64) []byte {
+//	[service][uvarint method][fingerprint][uvarint timeout ns][metadata]
+func appendRequest(b []byte, service string, method int, fingerprint string, timeout int64, md *Metadata) []byte {
 	b = appendString(b, service)
 	b = binary.AppendUvarint(b, uint64(method))
 	b = appendString(b, fingerprint)
-	return binary.AppendUvarint(b, uint64(timeout))
+	b = binary.AppendUvarint(b, uint64(timeout))
+	return appendMetadata(b, md)
 }
 
 // parseRequest decodes a request payload. body aliases p.
@@ -255,6 +260,10 @@ func parseRequest(p []byte) (request, error) {
 	if m > 1<<20 || t > 1<<62 {
 		return request{}, fmt.Errorf("%w: request header: method index %d or timeout %d out of range", ErrMalformed, m, t)
 	}
-	q.method, q.timeout, q.body = int(m), int64(t), r.b
+	md, err := r.metadata()
+	if err != nil {
+		return request{}, fmt.Errorf("%w: request metadata: %v", ErrMalformed, err)
+	}
+	q.method, q.timeout, q.md, q.body = int(m), int64(t), md, r.b
 	return q, nil
 }

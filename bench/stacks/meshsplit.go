@@ -17,9 +17,15 @@ const startTimeout = 10 * time.Second
 // caller-only node joined to it: each call goes through meshsplit's fast
 // path over real TCP and yamux, exactly as a generated client's does when
 // MESHRPC_REMOTE selects the interface.
-func StartMeshsplit() (*Conn, error) {
+func StartMeshsplit() (*Conn, error) { return startMeshsplit(nil, nil) }
+
+// startMeshsplit is StartMeshsplit with interceptors on both nodes.
+func startMeshsplit(client meshrt.ClientInterceptor, serve meshrt.ServerInterceptor) (*Conn, error) {
 	scfg := meshrt.DefaultConfig()
 	scfg.Listen = "127.0.0.1:0"
+	if serve != nil {
+		scfg.ServerInterceptors = []meshrt.ServerInterceptor{serve}
+	}
 	server, err := meshrt.NewNode(scfg)
 	if err != nil {
 		return nil, fmt.Errorf("meshsplit stack: server node: %w", err)
@@ -32,26 +38,29 @@ func StartMeshsplit() (*Conn, error) {
 
 	ccfg := meshrt.DefaultConfig()
 	ccfg.Listen = ""
-	client, err := meshrt.NewNode(ccfg)
+	if client != nil {
+		ccfg.ClientInterceptors = []meshrt.ClientInterceptor{client}
+	}
+	caller, err := meshrt.NewNode(ccfg)
 	if err != nil {
 		closeServer()
 		return nil, fmt.Errorf("meshsplit stack: client node: %w", err)
 	}
-	closeClient := closeNode(client)
+	closeClient := closeNode(caller)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	if err := client.Join(ctx, server.Addr()); err != nil {
+	if err := caller.Join(ctx, server.Addr()); err != nil {
 		closeClient()
 		closeServer()
 		return nil, fmt.Errorf("meshsplit stack: %w", err)
 	}
-	if err := client.Wait(ctx, greeter.ServiceMeshDesc.Name); err != nil {
+	if err := caller.Wait(ctx, greeter.ServiceMeshDesc.Name); err != nil {
 		closeClient()
 		closeServer()
 		return nil, fmt.Errorf("meshsplit stack: %w", err)
 	}
 	return &Conn{
-		Service: greeter.NewServiceMeshClient(client.Client(&greeter.ServiceMeshDesc)),
+		Service: greeter.NewServiceMeshClient(caller.Client(&greeter.ServiceMeshDesc)),
 		closers: []func() error{closeClient, closeServer},
 	}, nil
 }

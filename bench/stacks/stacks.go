@@ -14,7 +14,8 @@ import (
 // A Stack is one way to reach greeter.Service.
 type Stack struct {
 	// Name is the stack's element of a benchmark name: "grpc",
-	// "meshsplit", "tcp" or "direct".
+	// "meshsplit", "tcp", "direct", or "meshsplit-otel" and "grpc-otel"
+	// (instrumented with OpenTelemetry, otel.go).
 	Name string
 	// Start serves greeter.New and returns a client of it. The caller
 	// closes the Conn when done.
@@ -46,6 +47,8 @@ func All() []Stack {
 		{Name: "meshsplit", Start: StartMeshsplit},
 		{Name: "tcp", Start: StartTCP},
 		{Name: "direct", Start: StartDirect},
+		{Name: "meshsplit-otel", Start: StartMeshsplitOTel},
+		{Name: "grpc-otel", Start: StartGRPCOTel},
 	}
 }
 

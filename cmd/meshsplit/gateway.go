@@ -20,6 +20,7 @@ import (
 
 	"github.com/meshsplit/meshsplit/internal/gateway"
 	meshrt "github.com/meshsplit/meshsplit/runtime"
+	"github.com/meshsplit/meshsplit/runtime/otelmesh"
 )
 
 // gatewayShutdown bounds how long the gateway drains requests and leaves
@@ -53,11 +54,12 @@ type gatewayHooks struct {
 
 // gatewayFlags are the checked flags of 'meshsplit gateway'.
 type gatewayFlags struct {
-	http   string
-	nodes  []string
-	wait   time.Duration
-	tokens string       // the -tokens file, "" for none
-	cert   *gatewayCert // from -tls-cert and -tls-key; nil for plain HTTP
+	http    string
+	nodes   []string
+	wait    time.Duration
+	tokens  string       // the -tokens file, "" for none
+	cert    *gatewayCert // from -tls-cert and -tls-key; nil for plain HTTP
+	metrics string       // the -metrics address, "" for none
 }
 
 // parseGatewayFlags parses and checks the flags; MESHRPC_CLUSTER_NODES
@@ -72,8 +74,9 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `file`; needs -tls-key; reread on SIGHUP")
 	keyFile := fs.String("tls-key", "", "the PEM private key of -tls-cert, in `file`")
 	insecure := fs.Bool("insecure-listen", false, "serve a non-loopback -http address without -tokens: anyone who reaches it calls every service")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics of the gateway's traffic as GET /metrics on `addr` (host:port, :port)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s] [-tokens file] [-tls-cert file -tls-key file]")
+		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s] [-tokens file] [-tls-cert file -tls-key file] [-metrics addr]")
 		fmt.Fprintln(fs.Output(), "Joins the mesh as a caller-only node and serves every mesh service to plain HTTP clients:")
 		fmt.Fprintln(fs.Output(), "  POST /<service>/<method>  JSON body keyed by parameter names (service: full or short name)")
 		fmt.Fprintln(fs.Output(), "  ANY  /<service>/...       the service's published HTTP handlers")
@@ -98,6 +101,11 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	}
 	if *wait <= 0 {
 		return gatewayFlags{}, fmt.Errorf("-wait %v: want a positive duration such as 10s", *wait)
+	}
+	if *metrics != "" {
+		if err := checkListenAddr(*metrics); err != nil {
+			return gatewayFlags{}, fmt.Errorf("-metrics %q: %w", *metrics, err)
+		}
 	}
 	var cert *gatewayCert
 	switch {
@@ -126,7 +134,7 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if *tokens == "" && !*insecure && !meshrt.LoopbackOnly(*httpAddr) {
 		return gatewayFlags{}, fmt.Errorf("-http %q accepts calls from other hosts, and without -tokens anyone who reaches it calls every service: give -tokens FILE, listen on 127.0.0.1, or add -insecure-listen to accept that", *httpAddr)
 	}
-	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait, tokens: *tokens, cert: cert}, nil
+	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait, tokens: *tokens, cert: cert, metrics: *metrics}, nil
 }
 
 // checkListenAddr checks a host:port to listen on.
@@ -196,6 +204,24 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	cfg.Listen = "" // a caller-only node: it serves HTTP, not the mesh
 	cfg.Seeds = nil // joined below, so that an unreachable node is reported
+	// A client span per mesh call, child of the request's server span,
+	// and the trace context carried to the service (docs/gateway.md).
+	cfg.ClientInterceptors = append(cfg.ClientInterceptors, otelmesh.ClientInterceptor())
+	var metrics *gateway.Metrics
+	if flags.metrics != "" {
+		metrics = gateway.NewMetrics()
+		mln, err := net.Listen("tcp", flags.metrics)
+		if err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: cannot serve metrics on -metrics %s: %v\n", flags.metrics, err)
+			return exitFailure
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "meshsplit gateway: metrics on http://%s/metrics\n", mln.Addr())
+	}
 
 	ln, err := net.Listen("tcp", flags.http)
 	if err != nil {
@@ -229,7 +255,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 
 	srv := &http.Server{
-		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger}),
+		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger, Metrics: metrics}),
 		ReadHeaderTimeout: 30 * time.Second,
 	}
 	scheme := "http"

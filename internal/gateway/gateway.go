@@ -73,6 +73,9 @@ type Config struct {
 	// Logger, when not nil, gets one line per request: token name (never
 	// the token), service, method, path, status and duration.
 	Logger *slog.Logger
+	// Metrics, when not nil, counts and times every request for
+	// Prometheus (NewMetrics).
+	Metrics *Metrics
 }
 
 // New returns a handler that serves the services node can reach. node is
@@ -80,7 +83,7 @@ type Config struct {
 // the caller keeps closing it. The handler is a gin engine: GET / lists the
 // services, every other request goes to the mesh.
 func New(node *meshrt.Node, cfg Config) http.Handler {
-	h := &handler{node: node, tokens: cfg.Tokens, logger: cfg.Logger}
+	h := &handler{node: node, tokens: cfg.Tokens, logger: cfg.Logger, metrics: cfg.Metrics}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,9 +94,15 @@ func New(node *meshrt.Node, cfg Config) http.Handler {
 	}
 	serve := func(c *gin.Context) {
 		start := time.Now()
+		r, span := startSpan(c.Request)
+		c.Request = r
+		h.metrics.begin()
 		var call callInfo
-		h.serve(c.Writer, c.Request, &call)
-		h.logCall(c.Request, &call, c.Writer.Status(), time.Since(start))
+		h.serve(c.Writer, r, &call)
+		status, took := c.Writer.Status(), time.Since(start)
+		endSpan(span, r, &call, status)
+		h.metrics.end(&call, r, status, took)
+		h.logCall(r, &call, status, took)
 	}
 	return newEngine(func(e *gin.Engine) {
 		// Paths are service names: no cleaning or trailing-slash redirects.
@@ -125,10 +134,11 @@ func newEngine(setup func(*gin.Engine)) *gin.Engine {
 
 // handler serves the gateway's requests.
 type handler struct {
-	node   *meshrt.Node
-	proxy  *httputil.ReverseProxy
-	tokens *Tokens // nil: no access control
-	logger *slog.Logger
+	node    *meshrt.Node
+	proxy   *httputil.ReverseProxy
+	tokens  *Tokens // nil: no access control
+	logger  *slog.Logger
+	metrics *Metrics // nil: none
 }
 
 // targetKey carries the mesh path of a request from serve to rewrite.
@@ -188,6 +198,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, call *callInfo) 
 	shown.Methods = allowedMethods(svc, grant)
 	switch {
 	case hasMethod(svc, method):
+		call.rpc = true
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			writeError(w, http.StatusMethodNotAllowed, "malformed",

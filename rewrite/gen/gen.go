@@ -45,6 +45,11 @@ type Input struct {
 	// (*types.Var, sentinels) and types implementing error (*types.TypeName).
 	// FindErrors lists a package's.
 	Errors []types.Object
+	// Instrument makes the file install runtime/otelmesh (OTelPath) from an
+	// init function, so that the nodes the program creates carry traces,
+	// baggage and metrics: set it for a module that already requires
+	// go.opentelemetry.io/otel, and only then.
+	Instrument bool
 }
 
 // File is a generated file.
@@ -100,6 +105,7 @@ type generator struct {
 	scope   nameSet // the package's names, those of the regenerated file aside
 	codec   *codec
 	rt, ctx string  // import names of the runtime and of package context
+	otel    string  // import name of runtime/otelmesh, when in.Instrument
 	l       *locals // the local names of the generated bodies
 	conn    string  // the client's field holding its *runtime.Client
 
@@ -181,6 +187,9 @@ func newGenerator(in Input) (*generator, error) {
 	g.imports.avoid = g.l.has
 	g.rt = g.imports.Use(runtimePath, "meshrt")
 	g.ctx = g.imports.Use("context", "context")
+	if in.Instrument {
+		g.otel = g.imports.Use(OTelPath, "otelmesh")
+	}
 	g.desc = DescName(name)
 	g.client = ClientName(name)
 	g.newClient = "new" + upperFirst(g.client)
@@ -351,6 +360,9 @@ func (g *generator) file() ([]byte, error) {
 	b.WriteString(Header + "\n\n")
 	fmt.Fprintf(&b, "package %s\n\n", g.in.Pkg.Name())
 	b.WriteString(g.imports.Block())
+	if g.otel != "" {
+		fmt.Fprintf(&b, "\n// init installs OpenTelemetry (runtime/otelmesh) on the mesh nodes this\n// program creates: the module uses go.opentelemetry.io/otel, and traces,\n// baggage and metrics cross the mesh with the calls.\nfunc init() { %s.Install() }\n", g.otel)
+	}
 	b.WriteString(desc.String())
 	b.WriteString(client.String())
 	b.WriteString(msgs.String())

@@ -28,6 +28,8 @@ type genCase struct {
 	iface  *types.TypeName
 	dir    string         // where its expectation is
 	errors []types.Object // to register
+	// instrument is Input.Instrument.
+	instrument bool
 }
 
 // name identifies the case in test output: "basic.Store".
@@ -128,7 +130,7 @@ func errorsToRegister(p *packages.Package) []types.Object {
 
 // generate runs Generate on c.
 func generate(c genCase) (*File, error) {
-	return Generate(Input{Fset: c.pkg.Fset, Pkg: c.pkg.Types, Iface: c.iface, Errors: c.errors})
+	return Generate(Input{Fset: c.pkg.Fset, Pkg: c.pkg.Types, Iface: c.iface, Errors: c.errors, Instrument: c.instrument})
 }
 
 // refusalText returns err's text with the fixture's directory removed from
@@ -145,6 +147,30 @@ func TestGolden(t *testing.T) { checkGolden(t, fixtureDir, loadCases(t, fixtureD
 // monolith, testdata/shop, under testdata/shop here.
 func TestShopGolden(t *testing.T) {
 	checkGolden(t, shopDir, loadCasesIn(t, shopDir, "testdata/shop"))
+}
+
+// TestInstrumentedGolden pins the file generated with Input.Instrument set
+// (a module that requires go.opentelemetry.io/otel), for the basic fixture,
+// under testdata/instrumented: the runtime/otelmesh import and the init
+// that installs it, and nothing else different.
+func TestInstrumentedGolden(t *testing.T) {
+	var cases []genCase
+	for _, c := range loadCases(t, fixtureDir) {
+		if c.pkg.Name == "basic" {
+			c.dir, c.instrument = "testdata/instrumented", true
+			cases = append(cases, c)
+		}
+	}
+	checkGolden(t, fixtureDir, cases)
+	for _, c := range cases {
+		plain, err := generate(genCase{pkg: c.pkg, iface: c.iface, errors: c.errors})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(plain.Source, []byte("otelmesh")) || bytes.Contains(plain.Source, []byte("func init()")) {
+			t.Errorf("%s without Instrument imports or installs otelmesh", c.name())
+		}
+	}
 }
 
 // shopDir is the example monolith.

@@ -16,6 +16,11 @@ import (
 // runtimePath is the import path of the runtime that generated code calls.
 const runtimePath = "github.com/meshsplit/meshsplit/runtime"
 
+// OTelPath is the import path of the runtime's OpenTelemetry
+// instrumentation, which generated code installs when Input.Instrument is
+// set. It is a module of its own, of the same path.
+const OTelPath = "github.com/meshsplit/meshsplit/runtime/otelmesh"
+
 // FileName returns the base name of the file generated for the interface
 // named iface: its name in lower snake case and "_mesh.go"
 // ("OrderStore" -> "order_store_mesh.go").
