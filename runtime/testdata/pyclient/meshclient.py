@@ -590,6 +590,7 @@ class Session:
 
 FRAME_REQUEST, FRAME_RESPONSE, FRAME_CANCEL = 1, 2, 3
 STATUS_OK, STATUS_APP_ERROR, STATUS_PROTOCOL = 0, 1, 2
+STATUS_HAS_METADATA = 0x80  # bit of the status byte: metadata follows (section 3.2)
 PROTOCOL_CODES = {1: "unknown_service", 2: "version_skew", 3: "too_large", 4: "malformed",
                   5: "panic", 6: "unavailable", 7: "internal"}
 
@@ -602,9 +603,28 @@ class ProtocolError(Exception):
         self.code, self.name, self.text = code, PROTOCOL_CODES.get(code, str(code)), text
 
 
-def request_header(service, method_index, fingerprint, timeout_ns):
+def metadata(md):
+    """Call metadata (section 3.2): a count, then each key and value as str.
+    Keys are lower case; this client sends none unless asked to."""
+    out = uvarint(len(md))
+    for key, value in md.items():
+        out += wire_str(key) + wire_str(value)
+    return out
+
+
+def read_metadata(r):
+    """Reads call metadata (section 3.2) into a dict."""
+    md = {}
+    for _ in range(r.uvarint()):
+        key = r.str_()
+        md[key] = r.str_()
+    return md
+
+
+def request_header(service, method_index, fingerprint, timeout_ns, md=None):
     """The request payload before the message (section 3, "Request")."""
-    return wire_str(service) + uvarint(method_index) + wire_str(fingerprint) + uvarint(timeout_ns)
+    return (wire_str(service) + uvarint(method_index) + wire_str(fingerprint)
+            + uvarint(timeout_ns) + metadata(md or {}))
 
 
 def response_header(r):
@@ -613,6 +633,9 @@ def response_header(r):
     Returns (status, RemoteError or ProtocolError or None); the response
     message follows in r for statuses 0 and 1."""
     status = r.u8()
+    if status & STATUS_HAS_METADATA:  # metadata follows the status (section 3.2)
+        status &= ~STATUS_HAS_METADATA
+        read_metadata(r)
     if status == STATUS_OK:
         return status, None
     if status == STATUS_APP_ERROR:
