@@ -6,6 +6,7 @@
 //	meshsplit extract -iface pkg.Iface [-C dir] [-w] [-revert] [-force] [-json]
 //	meshsplit verify  -iface pkg.Iface [-C dir] [-json] [-strict] [-v] [packages]
 //	meshsplit gateway -http :8282 -nodes host:port[,host:port...]
+//	meshsplit deploy  [-C dir] [-o deploy] [-main ./cmd/x] [-prebuilt]
 //
 // Exit codes: 0 ok, 1 failure, 2 usage error, 3 (verify) unproven.
 package main
@@ -33,6 +34,7 @@ var commands = []command{
 	{"extract", "generate the mesh client and handler for an interface and rewrite its constructors", runExtract},
 	{"verify", "run the module's tests with an interface local and remote, side by side", runVerify},
 	{"gateway", "serve every mesh service's methods to plain HTTP clients", runGateway},
+	{"deploy", "write a Dockerfile, a Compose file and Kubernetes manifests of the split pieces", runDeploy},
 }
 
 // Exit codes shared by every subcommand.
