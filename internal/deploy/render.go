@@ -75,6 +75,17 @@ func Render(m *Module, opt Options) ([]File, error) {
 		{Path: keyFile, Data: renderKeyFile(m, opt, key), Owned: true, Mode: 0o600, What: "yours: the cluster key, random, created once and never overwritten"},
 		{Path: k8sDir + "/secret.yaml", Data: renderSecret(m, opt), Mode: 0o644, What: "Kubernetes: a template of the Secret holding the cluster key (no value)"},
 	}
+	if opt.Prebuilt {
+		// The build context is the output directory: only bin/ is needed.
+		files = append(files, File{Path: ".dockerignore", Data: []byte(Header + "\n*\n!" + binDir + "/\n"), Mode: 0o644,
+			What: "the build context is bin/ alone: the key never reaches the daemon"})
+	} else {
+		// The build context is the module's root; BuildKit reads the
+		// ignore file beside the Dockerfile (the legacy builder does not).
+		out := opt.OutRel
+		files = append(files, File{Path: dockerfile + ".dockerignore", Data: []byte(Header + "\n.git\n" + out + "/" + keyFile + "\n" + out + "/" + binDir + "/\n"), Mode: 0o644,
+			What: "keeps the key and the binaries out of the build context (BuildKit)"})
+	}
 	for _, p := range pieces(m) {
 		files = append(files, File{Path: k8sDir + "/" + p.Name + ".yaml", Data: renderK8s(m, p), Mode: 0o644,
 			What: "Kubernetes: Deployment and headless Service of " + p.Name})
