@@ -29,7 +29,10 @@ import (
 //     process, so a link counts both; the nodes' own share is included);
 //   - idle-B/s/node: bytes the process writes per node and second once
 //     idle (gossip and keepalive pings; /proc/self/io), over 5s;
-//   - gossip-msg-B: the size of one node's gossip message.
+//   - gossip-msg-B: the size of one node's gossip message;
+//   - join-B: bytes the whole mesh writes from the last node's start until
+//     it has converged (handshakes, gossip pushed to every peer on each new
+//     connection, and whatever idle traffic falls in that time).
 //
 // 200 nodes need about 40 000 file descriptors: the benchmark raises its
 // limit, and skips that size when it cannot. It is not run by go test
@@ -50,6 +53,7 @@ func BenchmarkMeshScale(b *testing.B) {
 				sum.goroutinesPerLink += f.goroutinesPerLink
 				sum.idlePerNode += f.idlePerNode
 				sum.gossipMsg += f.gossipMsg
+				sum.joinBytes += f.joinBytes
 			}
 			k := float64(b.N)
 			interval := DefaultConfig().GossipInterval
@@ -58,6 +62,7 @@ func BenchmarkMeshScale(b *testing.B) {
 			b.ReportMetric(sum.goroutinesPerLink/k, "goroutines/link")
 			b.ReportMetric(sum.idlePerNode/k, "idle-B/s/node")
 			b.ReportMetric(sum.gossipMsg/k, "gossip-msg-B")
+			b.ReportMetric(sum.joinBytes/k, "join-B")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -73,6 +78,7 @@ type scaleFigures struct {
 	goroutinesPerLink float64
 	idlePerNode       float64
 	gossipMsg         float64
+	joinBytes         float64
 }
 
 func measureMesh(b *testing.B, n int) scaleFigures {
@@ -108,10 +114,10 @@ func measureMesh(b *testing.B, n int) scaleFigures {
 		waitConverged(b, nodes)
 	}
 	b.Logf("%d nodes: the first %d formed in batches of %d in %v", n, n-1, scaleBatch, time.Since(formed).Round(time.Millisecond))
-	lastJoin := time.Now()
+	w, lastJoin := writtenBytes(b), time.Now()
 	start(n - 1)
 	waitConverged(b, nodes)
-	f := scaleFigures{conv: time.Since(lastJoin)}
+	f := scaleFigures{conv: time.Since(lastJoin), joinBytes: float64(writtenBytes(b) - w)}
 
 	// Idle: let retired duplicate connections go, then measure.
 	time.Sleep(2 * time.Second)
