@@ -21,7 +21,7 @@ func TestDependencyLine(t *testing.T) {
 		never   []string // path prefixes it must not import
 		stdOnly bool     // it imports the standard library only
 	}{
-		{pkg: "cmd/meshsplit", needs: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "impact", mod + "internal/gateway"}},
+		{pkg: "cmd/meshsplit", needs: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "impact", mod + "internal/gateway", mod + "internal/deploy"}},
 		{pkg: "analyze",
 			needs: []string{"golang.org/x/tools/go/packages", "golang.org/x/tools/go/types/typeutil", "golang.org/x/tools/refactor/satisfy", "golang.org/x/mod/modfile", mod + "internal/wiretype"},
 			never: []string{mod + "rewrite", mod + "verify", mod + "impact", mod + "runtime", "github.com/dave/dst", "github.com/chromedp"}},
@@ -42,6 +42,9 @@ func TestDependencyLine(t *testing.T) {
 		{pkg: "runtime", needs: []string{"github.com/hashicorp/yamux"},
 			never: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "internal", "golang.org/x/tools", "github.com/dave/dst",
 				"github.com/gin-gonic/gin", "github.com/quic-go", "go.mongodb.org", "google.golang.org/protobuf"}},
+		// deploy reads and writes files; the k8s types are for its tests only.
+		{pkg: "internal/deploy", needs: []string{"golang.org/x/mod/modfile"},
+			never: []string{mod + "analyze", mod + "rewrite", mod + "verify", mod + "runtime", "k8s.io", "sigs.k8s.io", "github.com/gin-gonic/gin"}},
 		// gin is the gateway's router, in the tool's module.
 		{pkg: "internal/gateway", needs: []string{mod + "runtime", "github.com/gin-gonic/gin"},
 			never: []string{mod + "analyze", mod + "rewrite", mod + "verify", "golang.org/x/tools", "github.com/dave/dst"}},

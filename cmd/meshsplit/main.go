@@ -7,6 +7,7 @@
 //	meshsplit verify  -iface pkg.Iface [-C dir] [-json] [-strict] [-v] [packages]
 //	meshsplit impact  -iface pkg.Iface [-C dir] [-json] [-html file]
 //	meshsplit gateway -http :8282 -nodes host:port[,host:port...]
+//	meshsplit deploy  [-C dir] [-o deploy] [-main ./cmd/x] [-prebuilt]
 //
 // Exit codes: 0 ok, 1 failure, 2 usage error, 3 (verify) unproven.
 package main
@@ -35,6 +36,7 @@ var commands = []command{
 	{"verify", "run the module's tests with an interface local and remote, side by side", runVerify},
 	{"impact", "say what the calls verify recorded across an interface cost, per test and call site", runImpact},
 	{"gateway", "serve every mesh service's methods to plain HTTP clients", runGateway},
+	{"deploy", "write a Dockerfile, a Compose file and Kubernetes manifests of the split pieces", runDeploy},
 }
 
 // Exit codes shared by every subcommand.
