@@ -78,6 +78,24 @@ func (n *Node) gossipLoop() {
 	}
 }
 
+// tellCallers tells the caller-only peers (those without an address) at
+// once of a new peer. The others need not hear of it from this node: a
+// new peer dials every member its first gossip names, so they learn of it
+// from itself, and the random gossip of each interval fills in the rest.
+// A caller-only peer is dialed by no one and learns only from the peers
+// it dialed. Pushing to every peer on every connection, as nodes once
+// did, cost a mesh of n nodes n² messages per join and kept 50 nodes on
+// 2 cores from ever converging (BenchmarkMeshScale, docs/deploy.md).
+func (n *Node) tellCallers(newPeer *peer) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, p := range n.peers {
+		if p != newPeer && p.addr == "" {
+			p.wakeGossip()
+		}
+	}
+}
+
 // pushGossip asks the gossip loop to tell every peer now.
 func (n *Node) pushGossip() {
 	select {

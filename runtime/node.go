@@ -378,8 +378,8 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	n.bg.Add(3)
 	go p.acceptStreams()
 	go p.watch()
-	go p.gossipSender()
-	n.pushGossip()
+	go p.gossipSender() // tells p at once
+	n.tellCallers(p)
 	return p, nil
 }
 

@@ -40,10 +40,10 @@ import (
 //
 //	go test -run X -bench MeshScale -benchtime 1x ./runtime
 func BenchmarkMeshScale(b *testing.B) {
-	for _, n := range []int{10, 20, 50, 200} {
+	for _, n := range []int{10, 20, 50, 100, 200} {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			if err := raiseFileLimit(uint64(n*n*2 + 1024)); err != nil {
-				b.Skipf("%d nodes need %d file descriptors: %v", n, n*n*2+1024, err)
+			if err := raiseFileLimit(uint64(n*n + 1024)); err != nil {
+				b.Skipf("%d nodes need %d file descriptors: %v", n, n*n+1024, err)
 			}
 			var sum scaleFigures
 			for i := 0; i < b.N; i++ {
