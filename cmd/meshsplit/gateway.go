@@ -20,6 +20,7 @@ import (
 
 	"github.com/meshsplit/meshsplit/internal/gateway"
 	meshrt "github.com/meshsplit/meshsplit/runtime"
+	"github.com/meshsplit/meshsplit/runtime/otelmesh"
 )
 
 // gatewayShutdown bounds how long the gateway drains requests and leaves
@@ -49,15 +50,19 @@ type gatewayHooks struct {
 	// reload delivers SIGHUP: each value reads the -tokens file and the
 	// TLS pair again.
 	reload <-chan os.Signal
+	// metrics, when not nil, is called with the -metrics address once it
+	// serves (for tests).
+	metrics func(addr string)
 }
 
 // gatewayFlags are the checked flags of 'meshsplit gateway'.
 type gatewayFlags struct {
-	http   string
-	nodes  []string
-	wait   time.Duration
-	tokens string       // the -tokens file, "" for none
-	cert   *gatewayCert // from -tls-cert and -tls-key; nil for plain HTTP
+	http    string
+	nodes   []string
+	wait    time.Duration
+	tokens  string       // the -tokens file, "" for none
+	cert    *gatewayCert // from -tls-cert and -tls-key; nil for plain HTTP
+	metrics string       // the -metrics address, "" for none
 }
 
 // parseGatewayFlags parses and checks the flags; MESHRPC_CLUSTER_NODES
@@ -71,9 +76,10 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	tokens := fs.String("tokens", "", "bearer tokens from `file`: lines \"<name> <token> <pattern>[,<pattern>...]\"; reread on SIGHUP")
 	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `file`; needs -tls-key; reread on SIGHUP")
 	keyFile := fs.String("tls-key", "", "the PEM private key of -tls-cert, in `file`")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics of the gateway's traffic at http://`addr`/metrics (host:port, :port); none without")
 	insecure := fs.Bool("insecure-listen", false, "serve a non-loopback -http address without -tokens: anyone who reaches it calls every service")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s] [-tokens file] [-tls-cert file -tls-key file]")
+		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s] [-tokens file] [-tls-cert file -tls-key file] [-metrics addr]")
 		fmt.Fprintln(fs.Output(), "Joins the mesh as a caller-only node and serves every mesh service to plain HTTP clients:")
 		fmt.Fprintln(fs.Output(), "  POST /<service>/<method>  JSON body keyed by parameter names (service: full or short name)")
 		fmt.Fprintln(fs.Output(), "  ANY  /<service>/...       the service's published HTTP handlers")
@@ -81,6 +87,7 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 		fmt.Fprintln(fs.Output(), "Beyond loopback it needs -tokens (requests send \"Authorization: Bearer <token>\"; SIGHUP rereads the file)")
 		fmt.Fprintln(fs.Output(), "or -insecure-listen. One log line per call on stderr. See docs/gateway.md.")
 		fmt.Fprintln(fs.Output(), "Honours "+meshrt.EnvClusterKey+", the TLS variables and "+meshrt.EnvDebug+" like any node.")
+		fmt.Fprintln(fs.Output(), "W3C trace context crosses it; with "+envOTLPEndpoint+" set it sends its spans there over OTLP/HTTP.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -95,6 +102,11 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	}
 	if err := checkListenAddr(*httpAddr); err != nil {
 		return gatewayFlags{}, fmt.Errorf("-http %q: %w", *httpAddr, err)
+	}
+	if *metrics != "" {
+		if err := checkListenAddr(*metrics); err != nil {
+			return gatewayFlags{}, fmt.Errorf("-metrics %q: %w", *metrics, err)
+		}
 	}
 	if *wait <= 0 {
 		return gatewayFlags{}, fmt.Errorf("-wait %v: want a positive duration such as 10s", *wait)
@@ -126,7 +138,7 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if *tokens == "" && !*insecure && !meshrt.LoopbackOnly(*httpAddr) {
 		return gatewayFlags{}, fmt.Errorf("-http %q accepts calls from other hosts, and without -tokens anyone who reaches it calls every service: give -tokens FILE, listen on 127.0.0.1, or add -insecure-listen to accept that", *httpAddr)
 	}
-	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait, tokens: *tokens, cert: cert}, nil
+	return gatewayFlags{http: *httpAddr, nodes: addrs, wait: *wait, tokens: *tokens, cert: cert, metrics: *metrics}, nil
 }
 
 // checkListenAddr checks a host:port to listen on.
@@ -188,7 +200,8 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			return exitUsage
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// Log lines of a traced request carry its trace_id and span_id.
+	logger := slog.New(otelmesh.LogHandler(slog.NewTextHandler(stderr, nil)))
 	cfg, err := meshrt.ConfigFromEnv()
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
@@ -196,6 +209,29 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	cfg.Listen = "" // a caller-only node: it serves HTTP, not the mesh
 	cfg.Seeds = nil // joined below, so that an unreachable node is reported
+	// Every mesh call gets a client span, child of the request's, and
+	// carries its trace context to the service.
+	cfg.ClientInterceptors = append(cfg.ClientInterceptors, otelmesh.ClientInterceptor())
+	setGatewayPropagator()
+	stopTracing, tracing, err := startTracing(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "meshsplit gateway: %v; check the %s variables\n", err, "OTEL_EXPORTER_OTLP_*")
+		return exitUsage
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), gatewayShutdown)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: sending the last spans: %v\n", err)
+		}
+	}()
+	var metricsHandler http.Handler
+	if flags.metrics != "" {
+		if metricsHandler, err = gatewayMetrics(); err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: -metrics: %v\n", err)
+			return exitFailure
+		}
+	}
 
 	ln, err := net.Listen("tcp", flags.http)
 	if err != nil {
@@ -203,6 +239,24 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return exitFailure
 	}
 	defer ln.Close()
+	var metricsSrv *http.Server
+	metricsAddr := ""
+	if metricsHandler != nil {
+		mln, err := net.Listen("tcp", flags.metrics)
+		if err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: cannot serve metrics on -metrics %s: %v\n", flags.metrics, err)
+			return exitFailure
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+		go metricsSrv.Serve(mln) // ends with Close below
+		defer metricsSrv.Close()
+		metricsAddr = mln.Addr().String()
+		if hooks.metrics != nil {
+			hooks.metrics(metricsAddr)
+		}
+	}
 	node, err := meshrt.NewNode(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
@@ -229,7 +283,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 
 	srv := &http.Server{
-		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger}),
+		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger, Telemetry: true}),
 		ReadHeaderTimeout: 30 * time.Second,
 	}
 	scheme := "http"
@@ -249,6 +303,12 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	access := ""
 	if tokens != nil {
 		access = fmt.Sprintf(", %d bearer token(s) from %s", tokens.Current().Len(), tokens.Path())
+	}
+	if metricsSrv != nil {
+		access += ", metrics at http://" + metricsAddr + "/metrics"
+	}
+	if tracing {
+		access += ", spans to the OTLP endpoint"
 	}
 	fmt.Fprintf(stdout, "meshsplit gateway: serving %s://%s for the mesh at %s (GET / lists the services%s)\n",
 		scheme, addr, strings.Join(flags.nodes, ","), access)

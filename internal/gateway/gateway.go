@@ -73,6 +73,14 @@ type Config struct {
 	// Logger, when not nil, gets one line per request: token name (never
 	// the token), service, method, path, status and duration.
 	Logger *slog.Logger
+	// Telemetry, when true, traces and measures every request with
+	// OpenTelemetry (telemetry.go): a span of kind server per request,
+	// child of the trace context of its headers (the global propagator's),
+	// from the global TracerProvider, and the HTTP server metrics from the
+	// global MeterProvider as it is when New is called. The mesh call's
+	// client span comes from the node's client interceptors
+	// (runtime/otelmesh's ClientInterceptor).
+	Telemetry bool
 }
 
 // New returns a handler that serves the services node can reach. node is
@@ -81,6 +89,9 @@ type Config struct {
 // services, every other request goes to the mesh.
 func New(node *meshrt.Node, cfg Config) http.Handler {
 	h := &handler{node: node, tokens: cfg.Tokens, logger: cfg.Logger}
+	if cfg.Telemetry {
+		h.tel = newTelemetry()
+	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -92,8 +103,16 @@ func New(node *meshrt.Node, cfg Config) http.Handler {
 	serve := func(c *gin.Context) {
 		start := time.Now()
 		var call callInfo
-		h.serve(c.Writer, c.Request, &call)
-		h.logCall(c.Request, &call, c.Writer.Status(), time.Since(start))
+		r := c.Request
+		var rq *request
+		if h.tel != nil {
+			r, rq = h.tel.begin(r)
+		}
+		h.serve(c.Writer, r, &call)
+		if rq != nil {
+			h.tel.end(r.Context(), rq, r, &call, c.Writer.Status(), c.Writer.Size())
+		}
+		h.logCall(r, &call, c.Writer.Status(), time.Since(start))
 	}
 	return newEngine(func(e *gin.Engine) {
 		// Paths are service names: no cleaning or trailing-slash redirects.
@@ -129,6 +148,7 @@ type handler struct {
 	proxy  *httputil.ReverseProxy
 	tokens *Tokens // nil: no access control
 	logger *slog.Logger
+	tel    *telemetry // nil: no telemetry
 }
 
 // targetKey carries the mesh path of a request from serve to rewrite.
@@ -188,6 +208,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, call *callInfo) 
 	shown.Methods = allowedMethods(svc, grant)
 	switch {
 	case hasMethod(svc, method):
+		call.rpc = true
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			writeError(w, http.StatusMethodNotAllowed, "malformed",
@@ -231,6 +252,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, call *callInfo) 
 func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	if h.tokens != nil {
 		pr.Out.Header.Del("Authorization")
+	}
+	if h.tel != nil {
+		injectTrace(pr.In.Context(), pr.Out.Header)
 	}
 	target, _ := pr.In.Context().Value(targetKey{}).(string)
 	pr.Out.URL.Scheme = "http"
