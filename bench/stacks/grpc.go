@@ -18,18 +18,21 @@ import (
 // protobuf, plaintext HTTP/2) and returns a greeter.Service that converts
 // each call to and from the protobuf messages, as a hand-written gRPC
 // client of a Go interface would.
-func StartGRPC() (*Conn, error) {
+func StartGRPC() (*Conn, error) { return startGRPC(nil, nil) }
+
+// startGRPC is StartGRPC with more options for the server and the client.
+func startGRPC(serverOpts []grpc.ServerOption, dialOpts []grpc.DialOption) (*Conn, error) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("grpc stack: listen: %w", err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(serverOpts...)
 	greeterpb.RegisterGreeterServer(srv, grpcServer{impl: greeter.New()})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
 
 	cc, err := grpc.NewClient("passthrough:///"+lis.Addr().String(),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, dialOpts...)...)
 	if err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("grpc stack: dial %s: %w", lis.Addr(), err)

@@ -17,8 +17,11 @@ const startTimeout = 10 * time.Second
 // caller-only node joined to it: each call goes through meshsplit's fast
 // path over real TCP and yamux, exactly as a generated client's does when
 // MESHRPC_REMOTE selects the interface.
-func StartMeshsplit() (*Conn, error) {
-	scfg := meshrt.DefaultConfig()
+func StartMeshsplit() (*Conn, error) { return startMeshsplit(meshrt.DefaultConfig(), meshrt.DefaultConfig()) }
+
+// startMeshsplit is StartMeshsplit with the configurations of the server
+// and the client node (their addresses are set here).
+func startMeshsplit(scfg, ccfg meshrt.Config) (*Conn, error) {
 	scfg.Listen = "127.0.0.1:0"
 	server, err := meshrt.NewNode(scfg)
 	if err != nil {
@@ -30,7 +33,6 @@ func StartMeshsplit() (*Conn, error) {
 		return nil, fmt.Errorf("meshsplit stack: publish: %w", err)
 	}
 
-	ccfg := meshrt.DefaultConfig()
 	ccfg.Listen = ""
 	client, err := meshrt.NewNode(ccfg)
 	if err != nil {

@@ -14,7 +14,8 @@ import (
 // A Stack is one way to reach greeter.Service.
 type Stack struct {
 	// Name is the stack's element of a benchmark name: "grpc",
-	// "meshsplit", "tcp" or "direct".
+	// "meshsplit", "tcp", "direct", or "grpc-otel" and "meshsplit-otel"
+	// for the first two instrumented with OpenTelemetry.
 	Name string
 	// Start serves greeter.New and returns a client of it. The caller
 	// closes the Conn when done.
@@ -44,6 +45,8 @@ func All() []Stack {
 	return []Stack{
 		{Name: "grpc", Start: StartGRPC},
 		{Name: "meshsplit", Start: StartMeshsplit},
+		{Name: "grpc-otel", Start: StartGRPCOtel},
+		{Name: "meshsplit-otel", Start: StartMeshsplitOtel},
 		{Name: "tcp", Start: StartTCP},
 		{Name: "direct", Start: StartDirect},
 	}
