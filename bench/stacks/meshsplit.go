@@ -17,7 +17,9 @@ const startTimeout = 10 * time.Second
 // caller-only node joined to it: each call goes through meshsplit's fast
 // path over real TCP and yamux, exactly as a generated client's does when
 // MESHRPC_REMOTE selects the interface.
-func StartMeshsplit() (*Conn, error) { return startMeshsplit(meshrt.DefaultConfig(), meshrt.DefaultConfig()) }
+func StartMeshsplit() (*Conn, error) {
+	return startMeshsplit(meshrt.DefaultConfig(), meshrt.DefaultConfig())
+}
 
 // startMeshsplit is StartMeshsplit with the configurations of the server
 // and the client node (their addresses are set here).
