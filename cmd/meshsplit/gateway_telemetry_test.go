@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -225,4 +226,20 @@ func mustHex(t *testing.T, s string) []byte {
 		b[i] = byte(v)
 	}
 	return b
+}
+
+// TestGatewayMetricsAddressInUse: a -metrics address that cannot be
+// listened on stops the gateway at start, exit 1, naming it.
+func TestGatewayMetricsAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr bytes.Buffer
+	code := serveGateway(context.Background(), []string{"-http", "127.0.0.1:0", "-metrics", ln.Addr().String(), "-nodes", closedPort(t)},
+		&stdout, &stderr, gatewayHooks{})
+	if want := "cannot serve metrics on -metrics " + ln.Addr().String(); code != exitFailure || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
+	}
 }

@@ -92,6 +92,7 @@ func TestGatewayUsageErrors(t *testing.T) {
 		{[]string{"-nodes", ":7000"}, `entry 1 ":7000": no host`},
 		{[]string{"-nodes", "h:1", "-http", "8282"}, `-http "8282": want host:port or :port`},
 		{[]string{"-nodes", "h:1", "-http", ":http"}, `-http ":http": port "http" is not a number`},
+		{[]string{"-nodes", "h:1", "-metrics", "9464"}, `-metrics "9464": want host:port or :port`},
 		{[]string{"-nodes", "h:1", "-wait", "0s"}, "-wait 0s: want a positive duration"},
 		{[]string{"-nodes", "h:1", "-wait", "soon"}, `invalid value "soon" for flag -wait`},
 		{[]string{"-nodes", "h:1", "extra"}, `unexpected argument "extra"`},
