@@ -215,7 +215,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	setGatewayPropagator()
 	stopTracing, tracing, err := startTracing(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "meshsplit gateway: %v; check the %s variables\n", err, "OTEL_EXPORTER_OTLP_*")
+		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
 		return exitUsage
 	}
 	defer func() {

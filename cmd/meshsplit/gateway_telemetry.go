@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 
@@ -69,8 +70,16 @@ func setGatewayPropagator() {
 // sends its spans in batches over OTLP/HTTP. It returns a function that
 // sends what is left and stops the exporter, and whether tracing is on.
 func startTracing(ctx context.Context) (stop func(context.Context) error, on bool, err error) {
-	if os.Getenv(envOTLPEndpoint) == "" && os.Getenv(envOTLPTracesEndpoint) == "" {
+	name := envOTLPTracesEndpoint
+	endpoint := os.Getenv(name)
+	if endpoint == "" {
+		name, endpoint = envOTLPEndpoint, os.Getenv(envOTLPEndpoint)
+	}
+	if endpoint == "" {
 		return func(context.Context) error { return nil }, false, nil
+	}
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, false, fmt.Errorf("%s %q: want the http:// or https:// URL of an OTLP/HTTP collector, such as http://127.0.0.1:4318", name, endpoint)
 	}
 	exp, err := otlptracehttp.New(ctx)
 	if err != nil {

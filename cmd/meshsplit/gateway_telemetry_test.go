@@ -243,3 +243,25 @@ func TestGatewayMetricsAddressInUse(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
 	}
 }
+
+// TestGatewayBadOTLPEndpoint: an OTLP endpoint that is no http(s) URL is
+// a usage error, one line naming the variable.
+func TestGatewayBadOTLPEndpoint(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{envOTLPEndpoint, "::not a url"},
+		{envOTLPEndpoint, "127.0.0.1:4318"},
+		{envOTLPTracesEndpoint, "grpc://collector:4317"},
+	} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			t.Setenv(envOTLPEndpoint, "")
+			t.Setenv(envOTLPTracesEndpoint, "")
+			t.Setenv(tc.name, tc.value)
+			var stdout, stderr bytes.Buffer
+			code := serveGateway(context.Background(), []string{"-http", "127.0.0.1:0", "-nodes", closedPort(t)}, &stdout, &stderr, gatewayHooks{})
+			want := tc.name + " " + strconv.Quote(tc.value) + ": want the http:// or https:// URL"
+			if code != exitUsage || !strings.Contains(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want exit 2 and one line containing %q", code, stderr.String(), want)
+			}
+		})
+	}
+}
