@@ -113,6 +113,7 @@ func (t *telemetry) begin(r *http.Request) (*http.Request, *request) {
 		rq.scheme = "https"
 	}
 	ctx := propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	tracer := otel.GetTracerProvider().Tracer(ScopeName)
 	attrs := []attribute.KeyValue{
 		keyHTTPMethod.String(rq.method),
 		keyURLPath.String(r.URL.Path),
@@ -128,7 +129,7 @@ func (t *telemetry) begin(r *http.Request) (*http.Request, *request) {
 	if ua := r.UserAgent(); ua != "" {
 		attrs = append(attrs, keyUserAgent.String(ua))
 	}
-	ctx, rq.span = otel.GetTracerProvider().Tracer(ScopeName).Start(ctx, rq.method,
+	ctx, rq.span = tracer.Start(ctx, rq.method,
 		trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 	t.active.Add(ctx, 1, t.activeSet(rq))
 	return r.WithContext(ctx), rq
@@ -149,9 +150,12 @@ func (t *telemetry) end(ctx context.Context, rq *request, r *http.Request, call 
 		keyURLScheme.String(rq.scheme),
 		keyHTTPStatus.Int(status),
 	}
+	recording := rq.span.IsRecording()
 	if route := call.route(r); route != "" {
 		attrs = append(attrs, keyHTTPRoute.String(route))
-		rq.span.SetName(rq.method + " " + route)
+		if recording {
+			rq.span.SetName(rq.method + " " + route)
+		}
 	}
 	if call.service != "" {
 		attrs = append(attrs, keyRPCSystem.String(rpcSystem), keyRPCService.String(call.service))
@@ -162,9 +166,13 @@ func (t *telemetry) end(ctx context.Context, rq *request, r *http.Request, call 
 	if status >= 500 {
 		// Server spans: a 4xx is the caller's error, not the gateway's.
 		attrs = append(attrs, keyErrorType.String(strconv.Itoa(status)))
-		rq.span.SetStatus(codes.Error, http.StatusText(status))
+		if recording {
+			rq.span.SetStatus(codes.Error, http.StatusText(status))
+		}
 	}
-	rq.span.SetAttributes(attrs...)
+	if recording {
+		rq.span.SetAttributes(attrs...)
+	}
 	rq.span.End()
 	set := metric.WithAttributeSet(attribute.NewSet(attrs...))
 	t.duration.Record(ctx, time.Since(rq.start).Seconds(), set)
