@@ -4,9 +4,9 @@
 // direct interface call, on the same handler logic (package greeter).
 //
 // Benchmarks are named BenchmarkCall/<stack>/<payload>/<mode>: stack
-// grpc, meshsplit, tcp or direct, or meshsplit-otel and grpc-otel (the same
-// calls instrumented with OpenTelemetry: runtime/otelmesh, otelgrpc; the
-// SDK always sampling, its spans dropped by a no-op exporter); payload small (a ~20-byte string in and out)
+// grpc, meshsplit, tcp or direct, or grpc-otel and meshsplit-otel (the
+// first two instrumented with OpenTelemetry: otelgrpc, runtime/otelmesh,
+// the SDK always sampling into a discarding exporter); payload small (a ~20-byte string in and out)
 // or 4k (a ~4 KB document echoed back); mode seq (one caller) or par
 // (b.RunParallel with 8 goroutines per GOMAXPROCS). Besides ns/op and the
 // allocations, each reports cpu-ns/op: the CPU time of the whole process

@@ -20,13 +20,13 @@ import (
 // client of a Go interface would.
 func StartGRPC() (*Conn, error) { return startGRPC(nil, nil) }
 
-// startGRPC is StartGRPC with extra server and client options.
-func startGRPC(srvOpts []grpc.ServerOption, dialOpts []grpc.DialOption) (*Conn, error) {
+// startGRPC is StartGRPC with more options for the server and the client.
+func startGRPC(serverOpts []grpc.ServerOption, dialOpts []grpc.DialOption) (*Conn, error) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("grpc stack: listen: %w", err)
 	}
-	srv := grpc.NewServer(srvOpts...)
+	srv := grpc.NewServer(serverOpts...)
 	greeterpb.RegisterGreeterServer(srv, grpcServer{impl: greeter.New()})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()

@@ -17,15 +17,14 @@ const startTimeout = 10 * time.Second
 // caller-only node joined to it: each call goes through meshsplit's fast
 // path over real TCP and yamux, exactly as a generated client's does when
 // MESHRPC_REMOTE selects the interface.
-func StartMeshsplit() (*Conn, error) { return startMeshsplit(nil, nil) }
+func StartMeshsplit() (*Conn, error) {
+	return startMeshsplit(meshrt.DefaultConfig(), meshrt.DefaultConfig())
+}
 
-// startMeshsplit is StartMeshsplit with interceptors on both nodes.
-func startMeshsplit(client meshrt.ClientInterceptor, serve meshrt.ServerInterceptor) (*Conn, error) {
-	scfg := meshrt.DefaultConfig()
+// startMeshsplit is StartMeshsplit with the configurations of the server
+// and the client node (their addresses are set here).
+func startMeshsplit(scfg, ccfg meshrt.Config) (*Conn, error) {
 	scfg.Listen = "127.0.0.1:0"
-	if serve != nil {
-		scfg.ServerInterceptors = []meshrt.ServerInterceptor{serve}
-	}
 	server, err := meshrt.NewNode(scfg)
 	if err != nil {
 		return nil, fmt.Errorf("meshsplit stack: server node: %w", err)
@@ -36,31 +35,27 @@ func startMeshsplit(client meshrt.ClientInterceptor, serve meshrt.ServerIntercep
 		return nil, fmt.Errorf("meshsplit stack: publish: %w", err)
 	}
 
-	ccfg := meshrt.DefaultConfig()
 	ccfg.Listen = ""
-	if client != nil {
-		ccfg.ClientInterceptors = []meshrt.ClientInterceptor{client}
-	}
-	caller, err := meshrt.NewNode(ccfg)
+	client, err := meshrt.NewNode(ccfg)
 	if err != nil {
 		closeServer()
 		return nil, fmt.Errorf("meshsplit stack: client node: %w", err)
 	}
-	closeClient := closeNode(caller)
+	closeClient := closeNode(client)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	if err := caller.Join(ctx, server.Addr()); err != nil {
+	if err := client.Join(ctx, server.Addr()); err != nil {
 		closeClient()
 		closeServer()
 		return nil, fmt.Errorf("meshsplit stack: %w", err)
 	}
-	if err := caller.Wait(ctx, greeter.ServiceMeshDesc.Name); err != nil {
+	if err := client.Wait(ctx, greeter.ServiceMeshDesc.Name); err != nil {
 		closeClient()
 		closeServer()
 		return nil, fmt.Errorf("meshsplit stack: %w", err)
 	}
 	return &Conn{
-		Service: greeter.NewServiceMeshClient(caller.Client(&greeter.ServiceMeshDesc)),
+		Service: greeter.NewServiceMeshClient(client.Client(&greeter.ServiceMeshDesc)),
 		closers: []func() error{closeClient, closeServer},
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	meshrt "github.com/meshsplit/meshsplit/runtime"
 	"github.com/meshsplit/meshsplit/runtime/otelmesh"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/otel"
@@ -13,41 +14,78 @@ import (
 	"google.golang.org/grpc"
 )
 
-// setupOTel makes the OpenTelemetry SDK the application's global
-// providers, as an instrumented service has them, once: every span sampled
-// (AlwaysSample) and handed to a batch span processor whose exporter drops
-// the batches; metrics aggregated by the SDK for a reader that is never
-// collected; W3C trace context and baggage propagation. What is measured
-// is then the instrumentation's own cost, without an exporter's I/O.
-var setupOTel = sync.OnceFunc(func() {
-	otel.SetTracerProvider(sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(sdktrace.AlwaysSample()),
-		sdktrace.WithBatcher(discardExporter{}),
-	))
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())))
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-})
-
-// discardExporter is a span exporter that drops what it is given.
-type discardExporter struct{}
-
-func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
-func (discardExporter) Shutdown(context.Context) error                             { return nil }
-
-// StartMeshsplitOTel is StartMeshsplit with runtime/otelmesh's interceptors
-// on both nodes: a client span and a server span per call, the trace
-// context carried in the call's metadata, and the RPC metrics.
-func StartMeshsplitOTel() (*Conn, error) {
-	setupOTel()
-	return startMeshsplit(otelmesh.ClientInterceptor(), otelmesh.ServerInterceptor())
+// Telemetry is the OpenTelemetry SDK of the instrumented stacks, as an
+// application that exports its traces and metrics installs it: every span
+// sampled and handed to a batch span processor, whose exporter discards
+// them (so that the cost measured is the instrumentation's and the SDK's,
+// not a collector's), and the metrics aggregated by the SDK for a reader.
+type Telemetry struct {
+	Tracer *sdktrace.TracerProvider
+	Meter  *sdkmetric.MeterProvider
+	// Spans counts the spans the exporter received, for tests.
+	Spans *SpanCounter
+	// Reader reads the metrics, for tests.
+	Reader *sdkmetric.ManualReader
 }
 
-// StartGRPCOTel is StartGRPC with otelgrpc's stats handlers on both sides:
-// the same spans, propagation and metrics for gRPC-go.
-func StartGRPCOTel() (*Conn, error) {
-	setupOTel()
+// OtelSDK returns the process's Telemetry, set up at the first call as the
+// global TracerProvider, MeterProvider and propagator (W3C trace context
+// and baggage): runtime/otelmesh takes them from there, otelgrpc is given
+// the same providers explicitly.
+var OtelSDK = sync.OnceValue(func() *Telemetry {
+	t := &Telemetry{Spans: &SpanCounter{}, Reader: sdkmetric.NewManualReader()}
+	t.Tracer = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()), sdktrace.WithBatcher(t.Spans))
+	t.Meter = sdkmetric.NewMeterProvider(sdkmetric.WithReader(t.Reader))
+	otel.SetTracerProvider(t.Tracer)
+	otel.SetMeterProvider(t.Meter)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	return t
+})
+
+// SpanCounter is a span exporter that counts the spans and drops them:
+// the no-op exporter of the instrumented stacks.
+type SpanCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+// ExportSpans counts spans.
+func (e *SpanCounter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	e.n += len(spans)
+	e.mu.Unlock()
+	return nil
+}
+
+// Shutdown does nothing.
+func (e *SpanCounter) Shutdown(context.Context) error { return nil }
+
+// Count returns the number of spans exported so far.
+func (e *SpanCounter) Count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n
+}
+
+// StartMeshsplitOtel is StartMeshsplit with runtime/otelmesh's interceptors
+// on both nodes (the client's on the caller, the server's on the node that
+// serves), reporting to OtelSDK: a client and a server span per call, the
+// trace context in the call's metadata, the RPC metrics.
+func StartMeshsplitOtel() (*Conn, error) {
+	OtelSDK()
+	scfg, ccfg := meshrt.DefaultConfig(), meshrt.DefaultConfig()
+	scfg.ServerInterceptors = []meshrt.ServerInterceptor{otelmesh.ServerInterceptor()}
+	ccfg.ClientInterceptors = []meshrt.ClientInterceptor{otelmesh.ClientInterceptor()}
+	return startMeshsplit(scfg, ccfg)
+}
+
+// StartGRPCOtel is StartGRPC with otelgrpc's stats handlers on the server
+// and the client, reporting to OtelSDK: what a gRPC-go service instrumented
+// the recommended way does.
+func StartGRPCOtel() (*Conn, error) {
+	sdk := OtelSDK()
+	opts := []otelgrpc.Option{otelgrpc.WithTracerProvider(sdk.Tracer), otelgrpc.WithMeterProvider(sdk.Meter)}
 	return startGRPC(
-		[]grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler())},
-		[]grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler())},
-	)
+		[]grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(opts...))},
+		[]grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(opts...))})
 }

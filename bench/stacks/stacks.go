@@ -14,8 +14,8 @@ import (
 // A Stack is one way to reach greeter.Service.
 type Stack struct {
 	// Name is the stack's element of a benchmark name: "grpc",
-	// "meshsplit", "tcp", "direct", or "meshsplit-otel" and "grpc-otel"
-	// (instrumented with OpenTelemetry, otel.go).
+	// "meshsplit", "tcp", "direct", or "grpc-otel" and "meshsplit-otel"
+	// for the first two instrumented with OpenTelemetry.
 	Name string
 	// Start serves greeter.New and returns a client of it. The caller
 	// closes the Conn when done.
@@ -45,10 +45,10 @@ func All() []Stack {
 	return []Stack{
 		{Name: "grpc", Start: StartGRPC},
 		{Name: "meshsplit", Start: StartMeshsplit},
+		{Name: "grpc-otel", Start: StartGRPCOtel},
+		{Name: "meshsplit-otel", Start: StartMeshsplitOtel},
 		{Name: "tcp", Start: StartTCP},
 		{Name: "direct", Start: StartDirect},
-		{Name: "meshsplit-otel", Start: StartMeshsplitOTel},
-		{Name: "grpc-otel", Start: StartGRPCOTel},
 	}
 }
 

@@ -50,6 +50,9 @@ type gatewayHooks struct {
 	// reload delivers SIGHUP: each value reads the -tokens file and the
 	// TLS pair again.
 	reload <-chan os.Signal
+	// metrics, when not nil, is called with the -metrics address once it
+	// serves (for tests).
+	metrics func(addr string)
 }
 
 // gatewayFlags are the checked flags of 'meshsplit gateway'.
@@ -73,8 +76,8 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	tokens := fs.String("tokens", "", "bearer tokens from `file`: lines \"<name> <token> <pattern>[,<pattern>...]\"; reread on SIGHUP")
 	certFile := fs.String("tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `file`; needs -tls-key; reread on SIGHUP")
 	keyFile := fs.String("tls-key", "", "the PEM private key of -tls-cert, in `file`")
+	metrics := fs.String("metrics", "", "serve Prometheus metrics of the gateway's traffic at http://`addr`/metrics (host:port, :port); none without")
 	insecure := fs.Bool("insecure-listen", false, "serve a non-loopback -http address without -tokens: anyone who reaches it calls every service")
-	metrics := fs.String("metrics", "", "serve Prometheus metrics of the gateway's traffic as GET /metrics on `addr` (host:port, :port)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: meshsplit gateway [-http :8282] -nodes host:port[,host:port...] [-wait 10s] [-tokens file] [-tls-cert file -tls-key file] [-metrics addr]")
 		fmt.Fprintln(fs.Output(), "Joins the mesh as a caller-only node and serves every mesh service to plain HTTP clients:")
@@ -84,6 +87,7 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 		fmt.Fprintln(fs.Output(), "Beyond loopback it needs -tokens (requests send \"Authorization: Bearer <token>\"; SIGHUP rereads the file)")
 		fmt.Fprintln(fs.Output(), "or -insecure-listen. One log line per call on stderr. See docs/gateway.md.")
 		fmt.Fprintln(fs.Output(), "Honours "+meshrt.EnvClusterKey+", the TLS variables and "+meshrt.EnvDebug+" like any node.")
+		fmt.Fprintln(fs.Output(), "W3C trace context crosses it; with "+envOTLPEndpoint+" set it sends its spans there over OTLP/HTTP.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -99,13 +103,13 @@ func parseGatewayFlags(args []string, stdout io.Writer) (gatewayFlags, error) {
 	if err := checkListenAddr(*httpAddr); err != nil {
 		return gatewayFlags{}, fmt.Errorf("-http %q: %w", *httpAddr, err)
 	}
-	if *wait <= 0 {
-		return gatewayFlags{}, fmt.Errorf("-wait %v: want a positive duration such as 10s", *wait)
-	}
 	if *metrics != "" {
 		if err := checkListenAddr(*metrics); err != nil {
 			return gatewayFlags{}, fmt.Errorf("-metrics %q: %w", *metrics, err)
 		}
+	}
+	if *wait <= 0 {
+		return gatewayFlags{}, fmt.Errorf("-wait %v: want a positive duration such as 10s", *wait)
 	}
 	var cert *gatewayCert
 	switch {
@@ -196,7 +200,8 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			return exitUsage
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// Log lines of a traced request carry its trace_id and span_id.
+	logger := slog.New(otelmesh.LogHandler(slog.NewTextHandler(stderr, nil)))
 	cfg, err := meshrt.ConfigFromEnv()
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
@@ -204,23 +209,28 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	cfg.Listen = "" // a caller-only node: it serves HTTP, not the mesh
 	cfg.Seeds = nil // joined below, so that an unreachable node is reported
-	// A client span per mesh call, child of the request's server span,
-	// and the trace context carried to the service (docs/gateway.md).
+	// Every mesh call gets a client span, child of the request's, and
+	// carries its trace context to the service.
 	cfg.ClientInterceptors = append(cfg.ClientInterceptors, otelmesh.ClientInterceptor())
-	var metrics *gateway.Metrics
+	setGatewayPropagator()
+	stopTracing, tracing, err := startTracing(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
+		return exitUsage
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), gatewayShutdown)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: sending the last spans: %v\n", err)
+		}
+	}()
+	var metricsHandler http.Handler
 	if flags.metrics != "" {
-		metrics = gateway.NewMetrics()
-		mln, err := net.Listen("tcp", flags.metrics)
-		if err != nil {
-			fmt.Fprintf(stderr, "meshsplit gateway: cannot serve metrics on -metrics %s: %v\n", flags.metrics, err)
+		if metricsHandler, err = gatewayMetrics(); err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: -metrics: %v\n", err)
 			return exitFailure
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", metrics.Handler())
-		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
-		go msrv.Serve(mln)
-		defer msrv.Close()
-		fmt.Fprintf(stdout, "meshsplit gateway: metrics on http://%s/metrics\n", mln.Addr())
 	}
 
 	ln, err := net.Listen("tcp", flags.http)
@@ -229,6 +239,24 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return exitFailure
 	}
 	defer ln.Close()
+	var metricsSrv *http.Server
+	metricsAddr := ""
+	if metricsHandler != nil {
+		mln, err := net.Listen("tcp", flags.metrics)
+		if err != nil {
+			fmt.Fprintf(stderr, "meshsplit gateway: cannot serve metrics on -metrics %s: %v\n", flags.metrics, err)
+			return exitFailure
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+		go metricsSrv.Serve(mln) // ends with Close below
+		defer metricsSrv.Close()
+		metricsAddr = mln.Addr().String()
+		if hooks.metrics != nil {
+			hooks.metrics(metricsAddr)
+		}
+	}
 	node, err := meshrt.NewNode(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "meshsplit gateway: %v\n", err)
@@ -255,7 +283,7 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 
 	srv := &http.Server{
-		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger, Metrics: metrics}),
+		Handler:           gateway.New(node, gateway.Config{Tokens: tokens, Logger: logger, Telemetry: true}),
 		ReadHeaderTimeout: 30 * time.Second,
 	}
 	scheme := "http"
@@ -275,6 +303,12 @@ func serveGateway(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	access := ""
 	if tokens != nil {
 		access = fmt.Sprintf(", %d bearer token(s) from %s", tokens.Current().Len(), tokens.Path())
+	}
+	if metricsSrv != nil {
+		access += ", metrics at http://" + metricsAddr + "/metrics"
+	}
+	if tracing {
+		access += ", spans to the OTLP endpoint"
 	}
 	fmt.Fprintf(stdout, "meshsplit gateway: serving %s://%s for the mesh at %s (GET / lists the services%s)\n",
 		scheme, addr, strings.Join(flags.nodes, ","), access)

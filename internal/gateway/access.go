@@ -17,7 +17,7 @@ type callInfo struct {
 	token   string // the token's name, never the token
 	service string // full name, once resolved
 	method  string // the RPC method, or the first segment of a handler path
-	rpc     bool   // method is one of the service's RPC methods
+	rpc     bool   // method is an RPC method of service
 }
 
 // authenticate returns the grant of the request's bearer token, or answers

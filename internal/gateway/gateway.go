@@ -73,9 +73,14 @@ type Config struct {
 	// Logger, when not nil, gets one line per request: token name (never
 	// the token), service, method, path, status and duration.
 	Logger *slog.Logger
-	// Metrics, when not nil, counts and times every request for
-	// Prometheus (NewMetrics).
-	Metrics *Metrics
+	// Telemetry, when true, traces and measures every request with
+	// OpenTelemetry (telemetry.go): a span of kind server per request,
+	// child of the trace context of its headers (the global propagator's),
+	// from the global TracerProvider, and the HTTP server metrics from the
+	// global MeterProvider as it is when New is called. The mesh call's
+	// client span comes from the node's client interceptors
+	// (runtime/otelmesh's ClientInterceptor).
+	Telemetry bool
 }
 
 // New returns a handler that serves the services node can reach. node is
@@ -83,7 +88,10 @@ type Config struct {
 // the caller keeps closing it. The handler is a gin engine: GET / lists the
 // services, every other request goes to the mesh.
 func New(node *meshrt.Node, cfg Config) http.Handler {
-	h := &handler{node: node, tokens: cfg.Tokens, logger: cfg.Logger, metrics: cfg.Metrics}
+	h := &handler{node: node, tokens: cfg.Tokens, logger: cfg.Logger}
+	if cfg.Telemetry {
+		h.tel = newTelemetry()
+	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,15 +102,17 @@ func New(node *meshrt.Node, cfg Config) http.Handler {
 	}
 	serve := func(c *gin.Context) {
 		start := time.Now()
-		r, span := startSpan(c.Request)
-		c.Request = r
-		h.metrics.begin()
 		var call callInfo
+		r := c.Request
+		var rq *request
+		if h.tel != nil {
+			r, rq = h.tel.begin(r)
+		}
 		h.serve(c.Writer, r, &call)
-		status, took := c.Writer.Status(), time.Since(start)
-		endSpan(span, r, &call, status)
-		h.metrics.end(&call, r, status, took)
-		h.logCall(r, &call, status, took)
+		if rq != nil {
+			h.tel.end(r.Context(), rq, r, &call, c.Writer.Status(), c.Writer.Size())
+		}
+		h.logCall(r, &call, c.Writer.Status(), time.Since(start))
 	}
 	return newEngine(func(e *gin.Engine) {
 		// Paths are service names: no cleaning or trailing-slash redirects.
@@ -134,11 +144,11 @@ func newEngine(setup func(*gin.Engine)) *gin.Engine {
 
 // handler serves the gateway's requests.
 type handler struct {
-	node    *meshrt.Node
-	proxy   *httputil.ReverseProxy
-	tokens  *Tokens // nil: no access control
-	logger  *slog.Logger
-	metrics *Metrics // nil: none
+	node   *meshrt.Node
+	proxy  *httputil.ReverseProxy
+	tokens *Tokens // nil: no access control
+	logger *slog.Logger
+	tel    *telemetry // nil: no telemetry
 }
 
 // targetKey carries the mesh path of a request from serve to rewrite.
@@ -242,6 +252,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, call *callInfo) 
 func (h *handler) rewrite(pr *httputil.ProxyRequest) {
 	if h.tokens != nil {
 		pr.Out.Header.Del("Authorization")
+	}
+	if h.tel != nil {
+		injectTrace(pr.In.Context(), pr.Out.Header)
 	}
 	target, _ := pr.In.Context().Value(targetKey{}).(string)
 	pr.Out.URL.Scheme = "http"
