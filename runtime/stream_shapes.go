@@ -267,6 +267,15 @@ type streamReader struct {
 
 // Read implements io.Reader.
 func (r *streamReader) Read(p []byte) (int, error) {
+	n, err := r.read(p)
+	if err != nil && r.s != nil {
+		r.s.Close()
+	}
+	return n, err
+}
+
+// read is Read without closing the stream at its end.
+func (r *streamReader) read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for len(r.rest) == 0 {
@@ -279,7 +288,6 @@ func (r *streamReader) Read(p []byte) (int, error) {
 		if err != nil {
 			r.s.ended.Store(true)
 			r.err = err
-			r.s.Close()
 			continue
 		}
 		switch f.kind {
@@ -296,7 +304,6 @@ func (r *streamReader) Read(p []byte) (int, error) {
 			r.err = r.s.fail(fmt.Errorf("%w: frame kind %d in a streamed reader", ErrMalformed, f.kind))
 		}
 		putBuf(f.buf)
-		r.s.Close()
 	}
 	n := copy(p, r.rest)
 	r.rest = r.rest[n:]
