@@ -85,6 +85,7 @@ type streamWriter struct {
 	buf  []byte
 	err  error // set once writing failed or the stream was aborted
 	done bool  // no more frames; the goroutine exits once buf is written
+	busy bool  // the goroutine is writing
 	quit chan struct{}
 }
 
@@ -109,13 +110,39 @@ func (w *streamWriter) loop() {
 			return
 		}
 		out, w.buf = w.buf, out[:0]
+		w.busy = true
 		w.cond.Broadcast()
 		w.mu.Unlock()
-		if _, err := w.st.Write(out); err != nil {
+		_, err := w.st.Write(out)
+		w.mu.Lock()
+		w.busy = false
+		w.cond.Broadcast()
+		w.mu.Unlock()
+		if err != nil {
 			w.fail(err)
 			return
 		}
 	}
+}
+
+// direct writes b, one or more whole frames, to the stream itself, once
+// every queued frame was written: bulk bytes skip the queue's copy. The
+// caller queues nothing meanwhile.
+func (w *streamWriter) direct(b []byte) error {
+	w.mu.Lock()
+	for (len(w.buf) > 0 || w.busy) && w.err == nil {
+		w.cond.Wait()
+	}
+	err := w.err
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if _, err := w.st.Write(b); err != nil {
+		w.fail(err)
+		return err
+	}
+	return nil
 }
 
 // fail stops the writer with err (the first error wins) and wakes every

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -170,17 +171,44 @@ func (s *Stream) next() (frame, error) {
 	if err == nil {
 		return f, nil
 	}
+	return frame{}, s.readErr(err)
+}
+
+// readErr is the error of a failed read of the server's frames: why the
+// caller gave up, when it did, else the failure.
+func (s *Stream) readErr(err error) error {
 	s.mu.Lock()
 	aerr := s.abortE
 	s.mu.Unlock()
 	if aerr != nil {
-		return frame{}, aerr
+		return aerr
 	}
 	var big *errFrameTooLarge
 	if errors.As(err, &big) {
-		return frame{}, s.fail(fmt.Errorf("%w: a frame of %d bytes over the %d-byte limit", ErrTooLarge, big.size, s.c.n.cfg.MaxBody))
+		return s.fail(fmt.Errorf("%w: a frame of %d bytes over the %d-byte limit", ErrTooLarge, big.size, s.c.n.cfg.MaxBody))
 	}
-	return frame{}, s.fail(fmt.Errorf("%w: %v", ErrConnLost, err))
+	if errors.Is(err, ErrMalformed) {
+		return s.fail(err)
+	}
+	return s.fail(fmt.Errorf("%w: %v", ErrConnLost, err))
+}
+
+// header reads the header of the server's next frame, and nothing of its
+// payload: a data frame of bytes is then read straight into the caller's
+// buffer.
+func (s *Stream) header() (kind byte, size int, err error) {
+	hdr := s.fr.hdr[:]
+	if _, err := io.ReadFull(s.fr.r, hdr); err != nil {
+		return 0, 0, s.readErr(err)
+	}
+	n := int64(binary.BigEndian.Uint32(hdr[:4]))
+	if n < 9 {
+		return 0, 0, s.readErr(fmt.Errorf("%w: frame length %d shorter than its header (at least 9: kind and call id)", ErrMalformed, n))
+	}
+	if n-9 > int64(s.max) {
+		return 0, 0, s.readErr(&errFrameTooLarge{kind: hdr[4], size: n - 9})
+	}
+	return hdr[4], int(n - 9), nil
 }
 
 // upload sends in's bytes as data frames, then an end frame (carrying

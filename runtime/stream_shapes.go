@@ -107,11 +107,14 @@ func (p readerProducer) produce(ctx context.Context, w *streamWriter) error {
 		return &streamProtoErr{codeInternal, "the method returned a nil io.Reader and no error"}
 	}
 	defer p.discard()
-	buf := make([]byte, min(streamChunk, w.max))
+	// Each chunk is read behind room for its frame header and written
+	// as is: the bytes are copied once, by Read.
+	buf := make([]byte, frameHeaderLen+min(streamChunk, w.max))
 	for {
-		n, err := p.r.Read(buf)
+		n, err := p.r.Read(buf[frameHeaderLen:])
 		if n > 0 {
-			if werr := w.frame(frameData, buf[:n]); werr != nil {
+			appendFrameHeader(buf[:0], frameData, 0, n)
+			if werr := w.direct(buf[:frameHeaderLen+n]); werr != nil {
 				return nil
 			}
 		}
@@ -256,13 +259,13 @@ func ConsumeReader(s *Stream, err error) io.ReadCloser {
 	return &streamReader{s: s, err: err}
 }
 
-// streamReader is the io.ReadCloser of ConsumeReader.
+// streamReader is the io.ReadCloser of ConsumeReader. The bytes of a data
+// frame go from the stream straight into the caller's buffer.
 type streamReader struct {
 	mu   sync.Mutex
 	s    *Stream
 	err  error
-	cur  *[]byte
-	rest []byte
+	left int // bytes of the current data frame not read yet
 }
 
 // Read implements io.Reader.
@@ -278,35 +281,49 @@ func (r *streamReader) Read(p []byte) (int, error) {
 func (r *streamReader) read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for len(r.rest) == 0 {
-		putBuf(r.cur)
-		r.cur = nil
+	if len(p) == 0 && r.err == nil {
+		return 0, nil
+	}
+	for r.left == 0 {
 		if r.err != nil {
 			return 0, r.err
 		}
-		f, err := r.s.next()
+		kind, size, err := r.s.header()
 		if err != nil {
 			r.s.ended.Store(true)
 			r.err = err
 			continue
 		}
-		switch f.kind {
-		case frameData:
-			r.cur, r.rest = f.buf, f.payload
+		if kind == frameData {
+			r.left = size
 			continue
-		case frameEnd:
-			r.s.ended.Store(true)
-			if r.err = r.s.endErr(f.payload); r.err == nil {
-				r.err = io.EOF
-			}
-		default:
-			r.s.ended.Store(true)
-			r.err = r.s.fail(fmt.Errorf("%w: frame kind %d in a streamed reader", ErrMalformed, f.kind))
 		}
-		putBuf(f.buf)
+		body := make([]byte, size)
+		if _, err := io.ReadFull(r.s.fr.r, body); err != nil {
+			r.s.ended.Store(true)
+			r.err = r.s.readErr(err)
+			continue
+		}
+		r.s.ended.Store(true)
+		if kind != frameEnd {
+			r.err = r.s.fail(fmt.Errorf("%w: frame kind %d in a streamed reader", ErrMalformed, kind))
+		} else if r.err = r.s.endErr(body); r.err == nil {
+			r.err = io.EOF
+		}
 	}
-	n := copy(p, r.rest)
-	r.rest = r.rest[n:]
+	n, err := r.s.fr.r.Read(p[:min(len(p), r.left)])
+	r.left -= n
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		r.s.ended.Store(true)
+		r.err = r.s.readErr(err)
+		r.left = 0
+		if n == 0 {
+			return 0, r.err
+		}
+	}
 	return n, nil
 }
 
@@ -318,8 +335,7 @@ func (r *streamReader) Close() error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	putBuf(r.cur)
-	r.cur, r.rest = nil, nil
+	r.left = 0
 	if r.err == nil {
 		r.err = fmt.Errorf("meshrpc: read from a closed stream: %w", io.ErrClosedPipe)
 	}
