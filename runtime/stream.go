@@ -181,23 +181,22 @@ func (w *streamWriter) frame(kind byte, payload ...[]byte) error {
 	return nil
 }
 
-// item encodes one item with enc and queues it as a data frame (an
+// writeItem encodes one item with enc and queues it as a data frame (an
 // error-item frame carrying err's envelope first when err is not nil).
-func (w *streamWriter) item(err error, enc func(e *Encoder)) error {
-	errs, max := w.errs, w.max
+func writeItem[T any](w *streamWriter, err error, enc func(*Encoder, *T), v *T) error {
 	e := &w.enc
 	e.Reset()
 	kind := frameData
 	if err != nil {
 		kind = frameErrItem
-		e.buf = appendBytes(e.buf, errs.encodeError(nil, err))
+		e.buf = appendBytes(e.buf, w.errs.encodeError(nil, err))
 	}
-	enc(e)
+	enc(e, v)
 	if e.err != nil {
 		return &streamProtoErr{codeInternal, "encoding an item: " + e.err.Error()}
 	}
-	if len(e.buf) > max {
-		return &streamProtoErr{codeTooLarge, fmt.Sprintf("an item of %d bytes over the node's limit of %d bytes (MESHRPC_MAX_BODY)", len(e.buf), max)}
+	if len(e.buf) > w.max {
+		return &streamProtoErr{codeTooLarge, fmt.Sprintf("an item of %d bytes over the node's limit of %d bytes (MESHRPC_MAX_BODY)", len(e.buf), w.max)}
 	}
 	return w.frame(kind, e.buf)
 }

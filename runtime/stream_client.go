@@ -305,10 +305,10 @@ func (s *Stream) Close() error {
 // claim reports whether the caller is the first to consume the stream.
 func (s *Stream) claim() bool { return s.claimed.CompareAndSwap(false, true) }
 
-// nextItem reads the next item of the stream into a T with dec. It returns
+// nextItem reads the next item of the stream with dec, through slot. It returns
 // the item and its error (an error item of an iter.Seq2), or done with the
 // error the stream ended with (nil: the producer ended).
-func nextItem[T any](s *Stream, dec func(*Decoder, *T)) (v T, itemErr error, done bool, err error) {
+func nextItem[T any](s *Stream, dec func(*Decoder, *T), slot *T) (v T, itemErr error, done bool, err error) {
 	f, err := s.next()
 	if err != nil {
 		s.ended.Store(true)
@@ -332,11 +332,15 @@ func nextItem[T any](s *Stream, dec func(*Decoder, *T)) (v T, itemErr error, don
 		s.ended.Store(true)
 		return v, nil, true, s.fail(fmt.Errorf("%w: frame kind %d in a streamed result", ErrMalformed, f.kind))
 	}
-	if derr := decodeItem(body, func(d *Decoder) { dec(d, &v) }); derr != nil {
+	// slot is the caller's, reused for every item: decoding into a local
+	// would allocate one per item.
+	var zero T
+	*slot = zero
+	if derr := decodeItem(body, dec, slot); derr != nil {
 		s.ended.Store(true)
 		return v, nil, true, s.fail(fmt.Errorf("%w: an item: %v", ErrMalformed, derr))
 	}
-	return v, itemErr, false, nil
+	return *slot, itemErr, false, nil
 }
 
 // endErr decodes an end frame: the application's error as it returned it
@@ -352,24 +356,31 @@ func (s *Stream) endErr(p []byte) error {
 	return s.fail(err)
 }
 
-// decodeItem decodes one item's bytes with a pooled decoder; bytes left
-// over are an error, as in a message.
-func decodeItem(b []byte, dec func(d *Decoder)) (err error) {
+// decodeItem decodes one item's bytes into v with a pooled decoder; bytes
+// left over are an error, as in a message. A panic in generated decoding
+// code is a decoding error, not a crash.
+func decodeItem[T any](b []byte, dec func(*Decoder, *T), v *T) (err error) {
 	d := decoderPool.Get().(*Decoder)
+	d.Reset(b)
+	if !decodeSafely(d, dec, v) {
+		err = fmt.Errorf("decoder panicked")
+	} else if err = d.Err(); err == nil {
+		if left := len(d.buf) - d.off; left > 0 {
+			err = fmt.Errorf("%d trailing bytes after the item", left)
+		}
+	}
+	d.Reset(nil)
+	decoderPool.Put(d)
+	return err
+}
+
+// decodeSafely runs dec, reporting false when it panicked.
+func decodeSafely[T any](d *Decoder, dec func(*Decoder, *T), v *T) (ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("decoder panicked: %v", r)
+			ok = false
 		}
-		d.Reset(nil)
-		decoderPool.Put(d)
 	}()
-	d.Reset(b)
-	dec(d)
-	if err := d.Err(); err != nil {
-		return err
-	}
-	if left := len(d.buf) - d.off; left > 0 {
-		return fmt.Errorf("%d trailing bytes after the item", left)
-	}
-	return nil
+	dec(d, v)
+	return true
 }

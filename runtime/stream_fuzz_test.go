@@ -72,8 +72,9 @@ func FuzzStreamFrames(f *testing.F) {
 		// The caller's side: items, then bytes.
 		md := &feederDesc.Methods[feederTail]
 		s := &Stream{c: c, p: p, md: md, fr: newFrameReader(bytes.NewReader(data)), max: max}
+		slot := new(Blob)
 		for range len(data) + 1 {
-			_, _, done, _ := nextItem(s, decBlob)
+			_, _, done, _ := nextItem(s, decBlob, slot)
 			if done {
 				break
 			}

@@ -30,8 +30,10 @@ func (p seqProducer[T]) produce(ctx context.Context, w *streamWriter) error {
 		return &streamProtoErr{codeInternal, "the method returned a nil iter.Seq and no error"}
 	}
 	var werr error
+	slot := new(T) // one item's encoding home for the whole stream
 	p.seq(func(v T) bool {
-		if werr = w.item(nil, func(e *Encoder) { p.enc(e, &v) }); werr != nil {
+		*slot = v
+		if werr = writeItem(w, nil, p.enc, slot); werr != nil {
 			return false
 		}
 		return ctx.Err() == nil
@@ -55,8 +57,10 @@ func (p seq2Producer[T]) produce(ctx context.Context, w *streamWriter) error {
 		return &streamProtoErr{codeInternal, "the method returned a nil iter.Seq2 and no error"}
 	}
 	var werr error
+	slot := new(T)
 	p.seq(func(v T, err error) bool {
-		if werr = w.item(err, func(e *Encoder) { p.enc(e, &v) }); werr != nil {
+		*slot = v
+		if werr = writeItem(w, err, p.enc, slot); werr != nil {
 			return false
 		}
 		return ctx.Err() == nil
@@ -79,13 +83,15 @@ type chanProducer[T any] struct {
 }
 
 func (p chanProducer[T]) produce(ctx context.Context, w *streamWriter) error {
+	slot := new(T)
 	for {
 		select {
 		case v, ok := <-p.ch:
 			if !ok {
 				return nil
 			}
-			if err := w.item(nil, func(e *Encoder) { p.enc(e, &v) }); err != nil {
+			*slot = v
+			if err := writeItem(w, nil, p.enc, slot); err != nil {
 				return producerErr(err)
 			}
 		case <-ctx.Done():
@@ -158,8 +164,9 @@ func ConsumeSeq[T any](s *Stream, err error, dec func(*Decoder, *T)) iter.Seq[T]
 			return
 		}
 		defer s.Close()
+		slot := new(T)
 		for {
-			v, _, done, err := nextItem(s, dec)
+			v, _, done, err := nextItem(s, dec, slot)
 			if done {
 				if err != nil {
 					s.c.n.log.Debug("streamed result ended by an error", "service", s.c.desc.Name, "method", s.md.Name, "err", err)
@@ -195,8 +202,9 @@ func ConsumeSeq2[T any](s *Stream, err error, dec func(*Decoder, *T)) iter.Seq2[
 			return
 		}
 		defer s.Close()
+		slot := new(T)
 		for {
-			v, itemErr, done, err := nextItem(s, dec)
+			v, itemErr, done, err := nextItem(s, dec, slot)
 			if done {
 				if err != nil {
 					yield(zero, err)
@@ -225,8 +233,9 @@ func ConsumeChan[T any](ctx context.Context, s *Stream, err error, dec func(*Dec
 	go func() {
 		defer close(ch)
 		defer s.Close()
+		slot := new(T)
 		for {
-			v, _, done, err := nextItem(s, dec)
+			v, _, done, err := nextItem(s, dec, slot)
 			if done {
 				if err != nil {
 					s.c.n.log.Debug("streamed channel closed by an error", "service", s.c.desc.Name, "method", s.md.Name, "err", err)
