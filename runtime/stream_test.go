@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -322,4 +323,11 @@ func TestStreamingMethodRefusedOnTheFastPath(t *testing.T) {
 	if !errors.Is(err, ErrMalformed) {
 		t.Fatalf("Call of a streaming method: %v, want ErrMalformed", err)
 	}
+}
+
+func TestStreamingMethodRefusedOnTheHTTPPath(t *testing.T) {
+	_, _, caller := serveFeeder(t, testConfig())
+	mesh := &http.Client{Transport: caller.Transport()}
+	httpCase(t, mesh, http.MethodPost, "/"+feederName+"/Count", `{"n":1}`, nil, http.StatusNotImplemented,
+		[]string{"Count streams", "generated client"})
 }
