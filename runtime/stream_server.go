@@ -70,6 +70,16 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 		ctx, cancel = context.WithCancel(n.base)
 	}
 	defer cancel()
+	// A node that closes ends its streaming calls at once: unlike a unary
+	// call, a stream (a live feed) may never end by itself, and Close
+	// would wait for it until its deadline.
+	go func() {
+		select {
+		case <-n.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	// A cancelled call stops writing at once, even when yamux holds its
 	// write for window.
 	stop := context.AfterFunc(ctx, func() { w.fail(ctx.Err()) })

@@ -331,3 +331,36 @@ func TestStreamingMethodRefusedOnTheHTTPPath(t *testing.T) {
 	httpCase(t, mesh, http.MethodPost, "/"+feederName+"/Count", `{"n":1}`, nil, http.StatusNotImplemented,
 		[]string{"Count streams", "generated client"})
 }
+
+func TestStreamNodeCloseEndsItsStreams(t *testing.T) {
+	srv := startNode(t, testConfig())
+	impl := newFeederImpl()
+	if err := srv.Publish(&feederDesc, impl); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Listen = ""
+	caller := startNode(t, cfg)
+	ctx := within(t, 20*time.Second)
+	if err := caller.Join(ctx, srv.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	if err := caller.Wait(ctx, feederName); err != nil {
+		t.Fatal(err)
+	}
+	c := &feederClient{caller.Client(&feederDesc)}
+	ch, err := c.Feed(ctx, 1<<30) // a feed that would run for hours
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ch
+	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := srv.Close(closeCtx); err != nil {
+		t.Fatalf("Close with a live stream: %v", err)
+	}
+	for range ch {
+		// drained until the caller's channel closes
+	}
+	waitFor(t, 5*time.Second, "the producer to see its context end", func() bool { return slices.Contains(impl.stops(), "ctx") })
+}
