@@ -27,6 +27,7 @@ type Stream struct {
 	md  *MethodDesc
 	st  *yamux.Stream
 	fr  *frameReader
+	raw io.Reader // st, read past fr's buffer by a streamed reader (nil: use fr)
 	max int
 
 	wmu     sync.Mutex  // serializes the caller's frames (upload, cancel)
@@ -120,7 +121,7 @@ func (c *Client) streamPeer(ctx context.Context, p *peer, method int, md *Method
 		p.pending.done()
 		return nil, &errNotSent{fmt.Errorf("%w: opening a stream to %s: %v", ErrUnavailable, p.name(), err)}
 	}
-	s := &Stream{c: c, p: p, md: md, st: st, fr: newFrameReader(st), max: c.n.cfg.MaxBody + 64<<10}
+	s := &Stream{c: c, p: p, md: md, st: st, fr: newFrameReader(st), raw: st, max: c.n.cfg.MaxBody + 64<<10}
 	reqHdr := appendRequest(make([]byte, 0, 128), c.target, method, md.Fingerprint, int64(timeout))
 	msg := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(reqHdr)+len(body)), frameRequest, 0, len(reqHdr)+len(body))
 	msg = append(append(msg, reqHdr...), body...)
@@ -198,7 +199,7 @@ func (s *Stream) readErr(err error) error {
 // buffer.
 func (s *Stream) header() (kind byte, size int, err error) {
 	hdr := s.fr.hdr[:]
-	if _, err := io.ReadFull(s.fr.r, hdr); err != nil {
+	if _, err := io.ReadFull((*rawReader)(s), hdr); err != nil {
 		return 0, 0, s.readErr(err)
 	}
 	n := int64(binary.BigEndian.Uint32(hdr[:4]))
@@ -301,6 +302,25 @@ func (s *Stream) Close() error {
 	s.p.pending.done()
 	return nil
 }
+
+// rawRead reads what fr has buffered, then the stream itself, without
+// filling fr's buffer: the bytes of a streamed reader are copied once, from
+// yamux into the caller's buffer.
+func (s *Stream) rawRead(p []byte) (int, error) {
+	if n := s.fr.r.Buffered(); n > 0 || s.raw == nil {
+		if n > 0 {
+			p = p[:min(len(p), n)]
+		}
+		return s.fr.r.Read(p)
+	}
+	return s.raw.Read(p)
+}
+
+// rawReader is a Stream read through rawRead, as an io.Reader (a
+// conversion, where a method value would allocate on every frame).
+type rawReader Stream
+
+func (r *rawReader) Read(p []byte) (int, error) { return (*Stream)(r).rawRead(p) }
 
 // claim reports whether the caller is the first to consume the stream.
 func (s *Stream) claim() bool { return s.claimed.CompareAndSwap(false, true) }

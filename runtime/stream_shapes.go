@@ -308,7 +308,7 @@ func (r *streamReader) read(p []byte) (int, error) {
 			continue
 		}
 		body := make([]byte, size)
-		if _, err := io.ReadFull(r.s.fr.r, body); err != nil {
+		if _, err := io.ReadFull((*rawReader)(r.s), body); err != nil {
 			r.s.ended.Store(true)
 			r.err = r.s.readErr(err)
 			continue
@@ -320,7 +320,7 @@ func (r *streamReader) read(p []byte) (int, error) {
 			r.err = io.EOF
 		}
 	}
-	n, err := r.s.fr.r.Read(p[:min(len(p), r.left)])
+	n, err := r.s.rawRead(p[:min(len(p), r.left)])
 	r.left -= n
 	if err != nil {
 		if err == io.EOF {
