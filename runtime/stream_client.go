@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,47 @@ type Stream struct {
 // A call without an upload whose node fails before the request was sent
 // is retried on another node, as Call does.
 func (c *Client) CallStream(ctx context.Context, method int, req, resp Message, in io.Reader) (*Stream, error) {
+	if c.tlog != nil {
+		return c.tlog.callStream(ctx, c, method, req, resp, in)
+	}
+	return c.callStream(ctx, method, req, resp, in)
+}
+
+// callStream performs c.callStream and records it in the traffic log
+// (MESHRPC_TRAFFIC) like a unary call: its outcome is the start's (the
+// method's error, or a failure of the mesh), its time the time to the
+// response, its sizes the request's and the response message's.
+func (t *trafficLog) callStream(ctx context.Context, c *Client, method int, req, resp Message, in io.Reader) (*Stream, error) {
+	start := time.Now()
+	s, err := c.callStream(ctx, method, req, resp, in)
+	rec := trafficRecord{Service: c.desc.Name, Method: "#" + strconv.Itoa(method), Outcome: trafficOK, Nanos: int64(time.Since(start)), Site: t.callSite()}
+	if method >= 0 && method < len(c.desc.Methods) {
+		rec.Method = c.desc.Methods[method].Name
+	}
+	var ce *CallError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce), ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		rec.Outcome = trafficTransport
+	default:
+		rec.Outcome = trafficError
+	}
+	if err != nil {
+		rec.Err = err.Error()
+		if len(rec.Err) > 200 {
+			rec.Err = rec.Err[:200] + "..."
+		}
+	}
+	rec.ReqBytes = encodedSize(req)
+	if rec.Outcome != trafficTransport {
+		rec.RespBytes = encodedSize(resp)
+	}
+	t.write(rec)
+	return s, err
+}
+
+// callStream is CallStream without the traffic record.
+func (c *Client) callStream(ctx context.Context, method int, req, resp Message, in io.Reader) (*Stream, error) {
 	if c.err != nil {
 		return nil, c.err
 	}

@@ -364,3 +364,32 @@ func TestStreamNodeCloseEndsItsStreams(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the producer to see its context end", func() bool { return slices.Contains(impl.stops(), "ctx") })
 }
+
+func TestStreamCallsAreRecordedInTheTrafficLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig()
+	cfg.TrafficDir = dir
+	_, c, caller := serveFeeder(t, cfg)
+	ctx := within(t, 10*time.Second)
+	for range c.Tail(ctx, 3, -1, 0) {
+	}
+	if _, err := c.Feed(ctx, -1); err == nil {
+		t.Fatal("Feed(-1) succeeded")
+	}
+	if _, _, err := c.Import(ctx, "x", bytes.NewReader([]byte("abc"))); err != nil {
+		t.Fatal(err)
+	}
+	closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	caller.Close(closeCtx)
+	var got []string
+	for _, r := range readTraffic(t, dir) {
+		if r.Service != feederName || r.Nanos <= 0 {
+			t.Errorf("record %+v", r)
+		}
+		got = append(got, r.Method+" "+r.Outcome)
+	}
+	if want := []string{"Tail ok", "Feed error", "Import ok"}; !slices.Equal(got, want) {
+		t.Fatalf("records %q, want %q", got, want)
+	}
+}
