@@ -393,3 +393,22 @@ func TestStreamCallsAreRecordedInTheTrafficLog(t *testing.T) {
 		t.Fatalf("records %q, want %q", got, want)
 	}
 }
+
+func TestStreamingMethodsSayHowTheyStream(t *testing.T) {
+	_, _, caller := serveFeeder(t, testConfig())
+	want := map[string]string{"Count": "out", "Export": "out", "Feed": "out", "Import": "in", "Tail": "out"}
+	for _, s := range caller.Services() {
+		if s.Name != feederName {
+			continue
+		}
+		for _, m := range s.Methods {
+			if m.Stream != want[m.Name] {
+				t.Errorf("%s: stream %q, want %q", m.Name, m.Stream, want[m.Name])
+			}
+			delete(want, m.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("methods not listed: %v", want)
+	}
+}
