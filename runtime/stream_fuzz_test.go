@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -88,4 +91,22 @@ func FuzzStreamFrames(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWriteStreamFuzzCorpus regenerates testdata/fuzz/FuzzStreamFrames
+// when MESHRPC_WRITE_CORPUS=1, as TestWriteFuzzCorpus does for requests.
+func TestWriteStreamFuzzCorpus(t *testing.T) {
+	if os.Getenv("MESHRPC_WRITE_CORPUS") != "1" {
+		t.Skip("set MESHRPC_WRITE_CORPUS=1 to rewrite the seed corpus")
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzStreamFrames")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range streamFuzzSeeds() {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
