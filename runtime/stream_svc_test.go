@@ -22,7 +22,8 @@ type feeder interface {
 	// Count yields 0..n-1 (forever when n < 0); n == -2 fails the call.
 	Count(ctx context.Context, n int) (iter.Seq[int64], error)
 	// Tail yields 0..n-1 (forever when n < 0), with errNotFound beside item
-	// failAt when failAt >= 0, and pads each item to pad bytes.
+	// failAt when failAt >= 0, and pads each item to pad bytes; it panics
+	// when pad is -2, and its sequence at item 2 when pad is -1.
 	Tail(ctx context.Context, n, failAt, pad int) iter.Seq2[Blob, error]
 	// Feed sends n strings on a channel it closes; n < 0 fails the call.
 	Feed(ctx context.Context, n int) (<-chan string, error)
@@ -90,14 +91,21 @@ func (f *feederImpl) Count(ctx context.Context, n int) (iter.Seq[int64], error) 
 }
 
 func (f *feederImpl) Tail(ctx context.Context, n, failAt, pad int) iter.Seq2[Blob, error] {
+	if pad == -2 {
+		panic("tail: bad pad")
+	}
 	return func(yield func(Blob, error) bool) {
 		for i := 0; n < 0 || i < n; i++ {
+			if pad == -1 && i == 2 {
+				var m map[string]int
+				m["boom"]++ // a producer that panics mid-stream
+			}
 			var err error
 			if i == failAt {
 				err = fmt.Errorf("item %d: %w", i, errNotFound)
 			}
 			f.produced.Add(1)
-			if !yield(Blob{N: int64(i), Pad: make([]byte, pad)}, err) {
+			if !yield(Blob{N: int64(i), Pad: make([]byte, max(pad, 0))}, err) {
 				f.stop("yield false", ctx)
 				return
 			}

@@ -412,3 +412,31 @@ func TestStreamingMethodsSayHowTheyStream(t *testing.T) {
 		t.Fatalf("methods not listed: %v", want)
 	}
 }
+
+func TestStreamPanicsAreCallErrors(t *testing.T) {
+	_, c, _ := serveFeeder(t, testConfig())
+	ctx := within(t, 10*time.Second)
+	for _, tt := range []struct {
+		pad, items int
+	}{{-2, 0}, {-1, 2}} {
+		n := 0
+		var last error
+		for _, err := range c.Tail(ctx, 10, -1, tt.pad) {
+			if err != nil {
+				last = err
+				continue
+			}
+			n++
+		}
+		var ce *CallError
+		if !errors.As(last, &ce) || !errors.Is(last, ErrHandlerPanic) || n != tt.items {
+			t.Errorf("pad %d: %d items, then %v; want %d and a CallError wrapping ErrHandlerPanic", tt.pad, n, last, tt.items)
+		}
+	}
+	// The node serves on.
+	for _, err := range c.Tail(ctx, 1, -1, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
