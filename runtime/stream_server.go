@@ -27,9 +27,9 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 	}
 	defer p.load.streamCalls.Add(-1)
 	fr := newFrameReader(st)
-	max := n.cfg.MaxBody + 64<<10
+	frameMax := n.cfg.MaxBody + 64<<10 // a payload and its header's slack
 	st.SetReadDeadline(time.Now().Add(n.cfg.LivenessTimeout))
-	f, err := fr.read(max)
+	f, err := fr.read(frameMax)
 	if err != nil {
 		n.log.Debug("streaming call without a readable request; closing its stream", "peer", p.id, "err", err)
 		return
@@ -88,7 +88,7 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 	var up *uploadReader
 	watch := make(chan struct{}) // closed when the caller's frames may be watched
 	if sd.In {
-		up = &uploadReader{fr: fr, max: max, errs: call.svc.errs, cancel: cancel, ended: watch}
+		up = &uploadReader{fr: fr, max: frameMax, errs: call.svc.errs, cancel: cancel, ended: watch}
 	} else {
 		close(watch)
 	}
@@ -109,7 +109,7 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 				return // the reader failed or was cancelled: nothing more to read
 			}
 		}
-		watchCancel(fr, max, cancel)
+		watchCancel(fr, frameMax, cancel)
 	}()
 
 	desc, md := call.svc.desc, call.md
@@ -178,9 +178,9 @@ func (n *Node) respondStream(w *streamWriter, call decodedCall, out Message, err
 // watchCancel reads the caller's frames after its request (and its
 // uploaded bytes) until a cancel, which cancels the call, or the end of
 // the stream. Anything else is a broken caller: the call is cancelled.
-func watchCancel(fr *frameReader, max int, cancel context.CancelFunc) {
+func watchCancel(fr *frameReader, frameMax int, cancel context.CancelFunc) {
 	for {
-		f, err := fr.read(max)
+		f, err := fr.read(frameMax)
 		if err != nil {
 			// EOF: the caller closed its side, which it does once it
 			// has read the end frame or gave up; either way the call is
