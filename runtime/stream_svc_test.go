@@ -32,6 +32,8 @@ type feeder interface {
 	Export(ctx context.Context, size, failAt int) (io.ReadCloser, error)
 	// Import reads r to its end and returns its length and SHA-256.
 	Import(ctx context.Context, label string, r io.Reader) (int64, string, error)
+	// Upper returns r's bytes in upper case, read from r as they are read.
+	Upper(ctx context.Context, r io.Reader) (io.Reader, error)
 }
 
 // Blob is one item of Tail.
@@ -177,6 +179,23 @@ func (f *feederImpl) Import(ctx context.Context, label string, r io.Reader) (int
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// upperReader upper-cases the bytes of r as they are read.
+type upperReader struct{ r io.Reader }
+
+func (u upperReader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	for i := range p[:n] {
+		if 'a' <= p[i] && p[i] <= 'z' {
+			p[i] -= 'a' - 'A'
+		}
+	}
+	return n, err
+}
+
+func (f *feederImpl) Upper(ctx context.Context, r io.Reader) (io.Reader, error) {
+	return upperReader{r}, nil
+}
+
 // Messages.
 
 type feederIntRequest struct{ N int }
@@ -224,6 +243,7 @@ const (
 	feederFeed
 	feederImport
 	feederTail
+	feederUpper
 )
 
 func feederOf(impl any) feeder { return impl.(feeder) }
@@ -289,6 +309,15 @@ var feederDesc = ServiceDesc{
 				return &greeterEmpty{}, ProduceSeq2(feederOf(impl).Tail(ctx, in.N, in.FailAt, in.Pad), encBlob), nil
 			}},
 		},
+		{
+			Name: "Upper", Fingerprint: "upper-1", Params: []string{},
+			NewRequest:  func() Message { return new(greeterEmpty) },
+			NewResponse: func() Message { return new(greeterEmpty) },
+			Stream: &StreamDesc{In: true, Out: true, Invoke: func(ctx context.Context, impl any, req Message, r io.Reader) (Message, Producer, error) {
+				out, err := feederOf(impl).Upper(ctx, r)
+				return &greeterEmpty{}, ProduceReader(out), err
+			}},
+		},
 	},
 	Errors: []ErrorDesc{
 		Sentinel("example.com/test/greet.ErrNotFound", errNotFound),
@@ -325,6 +354,11 @@ func (c *feederClient) Import(ctx context.Context, label string, r io.Reader) (i
 	var resp feederImportResponse
 	_, err := c.c.CallStream(ctx, feederImport, &feederImportRequest{Label: label}, &resp, r)
 	return resp.R0, resp.R1, err
+}
+
+func (c *feederClient) Upper(ctx context.Context, r io.Reader) (io.Reader, error) {
+	s, err := c.c.CallStream(ctx, feederUpper, &greeterEmpty{}, &greeterEmpty{}, r)
+	return ConsumeReader(s, err), err
 }
 
 // serveFeeder starts a node publishing a feederImpl and a caller joined to

@@ -396,7 +396,7 @@ func TestStreamCallsAreRecordedInTheTrafficLog(t *testing.T) {
 
 func TestStreamingMethodsSayHowTheyStream(t *testing.T) {
 	_, _, caller := serveFeeder(t, testConfig())
-	want := map[string]string{"Count": "out", "Export": "out", "Feed": "out", "Import": "in", "Tail": "out"}
+	want := map[string]string{"Count": "out", "Export": "out", "Feed": "out", "Import": "in", "Tail": "out", "Upper": "in,out"}
 	for _, s := range caller.Services() {
 		if s.Name != feederName {
 			continue
@@ -438,5 +438,24 @@ func TestStreamPanicsAreCallErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestStreamUploadAndDownloadAtOnce(t *testing.T) {
+	_, c, _ := serveFeeder(t, bulkConfig())
+	ctx := within(t, 60*time.Second)
+	// 6 MB: several windows each way, so that the upload and the download
+	// must both move for either to finish.
+	in := bytes.Repeat([]byte("stream me "), 600_000)
+	r, err := c.Upper(ctx, bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("reading the upper-cased stream: %v", err)
+	}
+	if !bytes.Equal(out, bytes.ToUpper(in)) {
+		t.Fatalf("got %d bytes, want %d upper-cased", len(out), len(in))
 	}
 }
