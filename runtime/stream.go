@@ -34,7 +34,7 @@ const (
 
 // streamChunk is the largest chunk of bytes one data frame carries for an
 // io.Reader.
-const streamChunk = 32 << 10
+const streamChunk = 128 << 10
 
 // streamQueue bounds the bytes of frames a stream writer holds before its
 // producer waits: the rest of the backpressure is yamux's window.
