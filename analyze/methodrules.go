@@ -53,6 +53,9 @@ var NoErrorRule = &Rule{
 		if res.Len() > 0 && wiretype.IsError(res.At(res.Len()-1).Type()) {
 			return
 		}
+		if _, r, shape, _ := wiretype.Streams(p.Method.Sig); r >= 0 && (shape == wiretype.Seq2 || !shape.Items()) {
+			return // the streamed result carries the failure: an error pair, or Read's error
+		}
 		p.Reportf(p.Method.Func.Pos(), "%s has no error result: a network failure cannot reach the caller (the client logs it and returns zero values); add an error result", p.Method.Name)
 	},
 }

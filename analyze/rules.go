@@ -64,7 +64,7 @@ func Rules() []*Rule {
 		BehindAggregateRule, GenericRule,
 		AnyRule, ChanRule, DefinedTimeRule, FuncRule, InterfaceRule, JSONDashRule, LocalTypeRule, MapKeyRule, NoContextRule, NoErrorRule,
 		OmittedRule, OutParamRule, ParamWriteRule, PointerKeyRule, RecursiveRule, UnexportedFieldRule, UnexportedMethodRule,
-		UnexportedTypeRule, UnsafeRule, ZeroSizeRule,
+		StreamRule, UnexportedTypeRule, UnsafeRule, ZeroSizeRule,
 	}
 }
 

@@ -77,6 +77,29 @@ var OmittedRule = typeRule(wiretype.Omitted,
 		return msg
 	})
 
+// StreamRule notes streamed parameters and results: they are remotable, on
+// a stream of their own, with semantics a local value does not have.
+var StreamRule = typeRule(wiretype.Stream,
+	"io.Reader parameters and iter.Seq, iter.Seq2[T, error], <-chan T, io.Reader and io.ReadCloser results stream on a yamux stream of their own: flow-controlled, cancelled both ways, consumed once",
+	"semantics", Note,
+	func(p *Pass, pr wiretype.Problem, path string) string {
+		if !pr.Result {
+			return fmt.Sprintf("%s is an io.Reader: its bytes stream to the server as the method reads them (a slow reader holds the caller back); once the method returns, the reader is closed", path)
+		}
+		shape, _ := wiretype.StreamOf(pr.Type)
+		common := "a consumer that stops early, or whose context ends, cancels the server's context"
+		switch shape {
+		case wiretype.Seq:
+			return fmt.Sprintf("%s is an %s: its items stream from the server as the caller ranges (breaking out stops the server's yield); it can be ranged once, and has no error to give: a failure ends the range", path, p.typeString(pr.Type))
+		case wiretype.Seq2:
+			return fmt.Sprintf("%s is an %s: its items and their errors stream from the server as the caller ranges (breaking out stops the server's yield); it can be ranged once, and a failure of the call or the stream is the error of a last pair", path, p.typeString(pr.Type))
+		case wiretype.RecvChan:
+			return fmt.Sprintf("%s is a %s: its values stream from the server into an unbuffered channel (the server's capacity does not carry over), closed when the server's channel closes, the call fails or its context ends; %s, and values sent after that are not received (the server should select on its context)", path, p.typeString(pr.Type), common)
+		default:
+			return fmt.Sprintf("%s is an %s: its bytes stream from the server as the caller reads, and Read returns the server's error; %s (an io.ReadCloser's Close does it too)", path, p.typeString(pr.Type), common)
+		}
+	})
+
 // UnsafeRule reports unsafe.Pointer and uintptr values.
 var UnsafeRule = typeRule(wiretype.Unsafe,
 	"unsafe.Pointer and uintptr hold addresses that mean nothing in another process",

@@ -20,5 +20,12 @@
 //
 //	go run ./cmd/benchtable
 //
+// BenchmarkStream/<stack>/<kind> (stack meshsplit, grpc or tcp) races
+// streaming methods (package greeter's Streamer): events ranges 100 000
+// small events through an iter.Seq2 (gRPC server streaming; length-prefixed
+// frames on raw TCP), bytes reads 256 MiB from an io.ReadCloser (gRPC
+// chunks; a raw TCP copy). go run ./cmd/benchtable -bench Stream prints
+// its tables; docs/performance.md has them.
+//
 // This is its own module so that gRPC stays out of meshsplit's go.mod.
 package bench

@@ -35,6 +35,27 @@ type coalescingConn struct {
 	stop    sync.Once
 }
 
+// bigBufs holds buffers over 1 MiB that idle connections gave back (see
+// flush), for the next bulk transfer of any connection.
+var bigBufs sync.Pool
+
+func putBigBuf(b []byte) {
+	b = b[:0]
+	bigBufs.Put(&b)
+}
+
+// grow returns buf with room for n more bytes: a pooled large buffer when
+// one is there and large enough, else a new one twice the size.
+func grow(buf []byte, n int) []byte {
+	if bp, ok := bigBufs.Get().(*[]byte); ok {
+		if cap(*bp) >= len(buf)+n {
+			return append(*bp, buf...)
+		}
+		bigBufs.Put(bp)
+	}
+	return append(make([]byte, 0, max(2*cap(buf), len(buf)+n, 4<<10)), buf...)
+}
+
 // maxPending bounds the bytes queued in a coalescingConn.
 const maxPending = 4 << 20
 
@@ -64,6 +85,9 @@ func (c *coalescingConn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return 0, err
 	}
+	if cap(c.buf)-len(c.buf) < len(p) {
+		c.buf = grow(c.buf, len(p))
+	}
 	c.buf = append(c.buf, p...)
 	c.mu.Unlock()
 	if len(p) == yamuxHeaderSize && p[1] == yamuxTypeData && binary.BigEndian.Uint32(p[8:12]) > 0 {
@@ -90,6 +114,18 @@ func (c *coalescingConn) flush() {
 			c.mu.Lock()
 			out := c.buf
 			if len(out) == 0 || c.err != nil {
+				// Idle: a session that moved bulk data gives back the
+				// large buffers it grew, to a pool the garbage collector
+				// empties; while busy it keeps them, so that a long
+				// transfer does not allocate a new one every write.
+				if cap(c.buf) > 1<<20 {
+					putBigBuf(c.buf)
+					c.buf = nil
+				}
+				if cap(c.spare) > 1<<20 {
+					putBigBuf(c.spare)
+					c.spare = nil
+				}
 				c.mu.Unlock()
 				break
 			}
@@ -98,14 +134,10 @@ func (c *coalescingConn) flush() {
 			c.mu.Unlock()
 			_, err := c.Conn.Write(out)
 			c.mu.Lock()
-			// The buffer being written becomes the next spare, unless it
-			// grew too large to keep. Either way the old spare, now c.buf,
-			// must never be handed out twice.
-			if cap(out) <= 1<<20 {
-				c.spare = out[:0]
-			} else {
-				c.spare = nil
-			}
+			// The buffer being written becomes the next spare (one grown
+			// past 1 MiB is dropped once the connection is idle, above).
+			// The old spare, now c.buf, must never be handed out twice.
+			c.spare = out[:0]
 			if err != nil {
 				c.err = err
 				c.room.Broadcast()

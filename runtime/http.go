@@ -217,6 +217,10 @@ func (h *httpSide) call(w http.ResponseWriter, r *http.Request, svc *localServic
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	if md.Stream != nil {
+		writeJSON(w, http.StatusNotImplemented, httpError{Error: svc.desc.Name + "." + md.Name + " streams (an io.Reader, iter.Seq or channel): the HTTP path does not carry it; call it through a generated client", Code: "malformed"})
+		return
+	}
 	in := md.NewRequest()
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(n.cfg.MaxBody)))
 	dec.DisallowUnknownFields()

@@ -43,6 +43,11 @@ type MethodInfo struct {
 	Results []string `json:"results"`
 	// ResultTypes are the Go types of Results, spelled as ParamTypes.
 	ResultTypes []string `json:"result_types"`
+	// Stream is empty for a unary method; for a streaming one (called on an
+	// 'S' stream of its own, not served on the HTTP path) it is "in" (an
+	// io.Reader parameter, left out of Params), "out" (a streamed result,
+	// left out of Results) or "in,out".
+	Stream string `json:"stream,omitempty"`
 }
 
 // serviceInfoOf describes desc published under name.
@@ -54,6 +59,9 @@ func serviceInfoOf(name string, desc *ServiceDesc) ServiceInfo {
 		mi := MethodInfo{Name: m.Name, Fingerprint: m.Fingerprint, Params: append([]string{}, m.Params...)}
 		_, mi.ParamTypes = messageFields(m.NewRequest)
 		mi.Results, mi.ResultTypes = messageFields(m.NewResponse)
+		if sd := m.Stream; sd != nil {
+			mi.Stream = map[[2]bool]string{{true, false}: "in", {false, true}: "out", {true, true}: "in,out"}[[2]bool{sd.In, sd.Out}]
+		}
 		s.Methods = append(s.Methods, mi)
 	}
 	return s

@@ -34,10 +34,11 @@ func (l *load) over(maxCalls, maxQueued int) bool {
 // where the readers of its streams wait for room.
 type peerLoad struct {
 	load
-	rpcStreams atomic.Int32 // fast-path streams the peer has open here
-	waiting    atomic.Int32 // readers waiting for room
-	mu         sync.Mutex
-	wake       chan struct{} // closed when room may have been made; nil when nobody waits
+	rpcStreams  atomic.Int32 // fast-path streams the peer has open here
+	streamCalls atomic.Int32 // streaming calls ('S' streams) the peer has open here
+	waiting     atomic.Int32 // readers waiting for room
+	mu          sync.Mutex
+	wake        chan struct{} // closed when room may have been made; nil when nobody waits
 }
 
 // released wakes the readers waiting for room, if any. It runs whenever a

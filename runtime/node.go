@@ -271,7 +271,7 @@ func checkDesc(desc *ServiceDesc) error {
 		return fmt.Errorf("meshrpc: service description without a name")
 	}
 	for i, m := range desc.Methods {
-		if m.NewRequest == nil || m.NewResponse == nil || m.Invoke == nil {
+		if m.NewRequest == nil || m.NewResponse == nil || (m.Invoke == nil && (m.Stream == nil || m.Stream.Invoke == nil)) {
 			return fmt.Errorf("meshrpc: service %s: method %d (%s) lacks NewRequest, NewResponse or Invoke", desc.Name, i, m.Name)
 		}
 	}

@@ -114,6 +114,8 @@ func (p *peer) serveStream(st *yamux.Stream) {
 		p.n.http.serveConn(st)
 	case streamGossip:
 		p.n.receiveGossip(p, st)
+	case streamCall:
+		p.n.serveStreamCall(p, st)
 	default:
 		p.n.log.Debug("unknown stream kind; closing", "peer", p.id, "kind", kind[0])
 		st.Close()

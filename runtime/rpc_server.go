@@ -94,6 +94,10 @@ func (s *rpcStream) start(f frame) {
 		s.protoError(f.id, perr.code, perr.text)
 		return
 	}
+	if call.md.Stream != nil {
+		s.protoError(f.id, codeMalformed, streamOnlyText(call))
+		return
+	}
 	if !s.n.beginServe() {
 		s.protoError(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
 		return

@@ -53,4 +53,8 @@ type MethodDesc struct {
 	// including the final values of pointer parameters the method may write
 	// through) and the method's error result; both cross the wire.
 	Invoke func(ctx context.Context, impl any, req Message) (Message, error)
+	// Stream, for a method that takes an io.Reader or has a streamed
+	// result, says how it streams; such a method is called on a stream of
+	// its own and Invoke is unused (nil).
+	Stream *StreamDesc
 }

@@ -16,23 +16,28 @@ import (
 
 var update = flag.Bool("update", false, "rewrite service_mesh.go with meshsplit's generator")
 
-// TestMeshCodeIsGenerated checks that the code of service_mesh.go is what
-// meshsplit's generator (rewrite/gen, the code behind meshsplit extract)
-// writes for Service today, so that the meshsplit benchmarks measure the
-// code path of generated clients. Run with -update after changing Service
-// or the generator.
+// TestMeshCodeIsGenerated checks that the code of service_mesh.go and
+// streamer_mesh.go is what meshsplit's generator (rewrite/gen, the code
+// behind meshsplit extract) writes for Service and Streamer today, so that
+// the meshsplit benchmarks measure the code path of generated clients. Run
+// with -update after changing an interface or the generator.
 func TestMeshCodeIsGenerated(t *testing.T) {
-	generated, err := filepath.Abs("service_mesh.go")
-	if err != nil {
-		t.Fatal(err)
+	files := map[string]string{"Service": "service_mesh.go", "Streamer": "streamer_mesh.go"}
+	overlay := map[string][]byte{}
+	for _, name := range files {
+		generated, err := filepath.Abs(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The package as extract first sees it, without its generated
+		// files, so that a stale one cannot get in the way.
+		overlay[generated] = []byte("package greeter\n")
 	}
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
 			packages.NeedTypesInfo | packages.NeedImports | packages.NeedDeps,
-		Dir: ".",
-		// The package as extract first sees it, without its generated
-		// file, so that a stale one cannot get in the way.
-		Overlay: map[string][]byte{generated: []byte("package greeter\n")},
+		Dir:     ".",
+		Overlay: overlay,
 	}
 	pkgs, err := packages.Load(cfg, ".")
 	if err != nil {
@@ -42,39 +47,42 @@ func TestMeshCodeIsGenerated(t *testing.T) {
 		t.Fatalf("loading the greeter package: %v", pkgs[0].Errors)
 	}
 	pkg := pkgs[0]
-	iface, ok := pkg.Types.Scope().Lookup("Service").(*types.TypeName)
-	if !ok {
-		t.Fatal("greeter has no type Service")
-	}
-	f, err := gen.Generate(gen.Input{
-		Fset:   pkg.Fset,
-		Pkg:    pkg.Types,
-		Iface:  iface,
-		Errors: gen.FindErrors(pkg.Types, true),
-	})
-	if err != nil {
-		t.Fatalf("generating the mesh code of greeter.Service: %v", err)
-	}
-	if filepath.Base(f.Path) != "service_mesh.go" {
-		t.Fatalf("the generator writes %s, want service_mesh.go", f.Path)
-	}
-	if *update {
-		if err := os.WriteFile("service_mesh.go", f.Source, 0o644); err != nil {
-			t.Fatal(err)
+	for ifaceName, file := range files {
+		iface, ok := pkg.Types.Scope().Lookup(ifaceName).(*types.TypeName)
+		if !ok {
+			t.Fatalf("greeter has no type %s", ifaceName)
 		}
-		return
-	}
-	have, err := os.ReadFile("service_mesh.go")
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestMeshCodeIsGenerated -update ./greeter)", err)
-	}
-	// The code must be the generator's, line for line; comments may lag
-	// behind its wording without changing what the benchmark measures.
-	switch {
-	case !bytes.Equal(codeLines(have), codeLines(f.Source)):
-		t.Errorf("service_mesh.go differs from the generator's output; run go test ./greeter -run TestMeshCodeIsGenerated -update")
-	case !bytes.Equal(have, f.Source):
-		t.Logf("the comments of service_mesh.go differ from the generator's; go test ./greeter -run TestMeshCodeIsGenerated -update refreshes them")
+		f, err := gen.Generate(gen.Input{
+			Fset:   pkg.Fset,
+			Pkg:    pkg.Types,
+			Iface:  iface,
+			Errors: gen.FindErrors(pkg.Types, true),
+		})
+		if err != nil {
+			t.Fatalf("generating the mesh code of greeter.%s: %v", ifaceName, err)
+		}
+		if filepath.Base(f.Path) != file {
+			t.Fatalf("the generator writes %s, want %s", f.Path, file)
+		}
+		if *update {
+			if err := os.WriteFile(file, f.Source, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		have, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestMeshCodeIsGenerated -update ./greeter)", err)
+		}
+		// The code must be the generator's, line for line; comments may
+		// lag behind its wording without changing what the benchmark
+		// measures.
+		switch {
+		case !bytes.Equal(codeLines(have), codeLines(f.Source)):
+			t.Errorf("%s differs from the generator's output; run go test ./greeter -run TestMeshCodeIsGenerated -update", file)
+		case !bytes.Equal(have, f.Source):
+			t.Logf("the comments of %s differ from the generator's; go test ./greeter -run TestMeshCodeIsGenerated -update refreshes them", file)
+		}
 	}
 }
 

@@ -414,6 +414,9 @@ type MethodListing struct {
 	Call string `json:"call"`
 	// Params are the keys of the JSON body.
 	Params []string `json:"params"`
+	// Stream, for a streaming method, says how it streams ("in", "out",
+	// "in,out"): the gateway cannot call it (the node answers 501).
+	Stream string `json:"stream,omitempty"`
 }
 
 // listing builds the answer of GET / from the mesh's services: those grant
@@ -430,7 +433,7 @@ func listing(services []meshrt.ServiceInfo, grant *Grant) Listing {
 			if params == nil {
 				params = []string{}
 			}
-			sl.Methods = append(sl.Methods, MethodListing{Name: m.Name, Call: "POST " + sl.Path + "/" + m.Name, Params: params})
+			sl.Methods = append(sl.Methods, MethodListing{Name: m.Name, Call: "POST " + sl.Path + "/" + m.Name, Params: params, Stream: m.Stream})
 		}
 		l.Services = append(l.Services, sl)
 	}

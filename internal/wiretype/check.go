@@ -43,7 +43,9 @@ func (p Problem) Path(root string) string { return root + p.Sub }
 //
 // A context.Context parameter is not carried (the call's context travels
 // beside the message) and the error as last result travels as the call's
-// error: neither is walked. Every other interface value is a problem: an
+// error: neither is walked. A streamed parameter or result (see Streams)
+// is a Stream caveat; a streamed result's item type is walked under
+// "{item}". Every other interface value is a problem: an
 // empty interface (any) a caveat, AnyValue, a non-empty one a blocking
 // Interface. A field tagged `meshsplit:"-"` is an Omitted caveat and is
 // not entered: the codec leaves it off the wire.
@@ -73,6 +75,7 @@ func Carried(sig *types.Signature, home *types.Package) []*types.Named {
 // walkSig walks the types carried by a method with signature sig.
 func walkSig(sig *types.Signature, home *types.Package) *walker {
 	w := &walker{home: home, done: map[namedKey]bool{}, onStack: map[namedKey]bool{}, unnameable: map[namedKey]bool{}}
+	streamParam, streamResult, _, elem := Streams(sig)
 	params := sig.Params()
 	for i := range params.Len() {
 		v := params.At(i)
@@ -80,6 +83,10 @@ func walkSig(sig *types.Signature, home *types.Package) *walker {
 			continue
 		}
 		w.root = Problem{Var: v, Index: i}
+		if i == streamParam {
+			w.add(Stream, site{t: v.Type()}, "")
+			continue
+		}
 		w.walk(site{t: v.Type()})
 	}
 	results := sig.Results()
@@ -89,6 +96,13 @@ func walkSig(sig *types.Signature, home *types.Package) *walker {
 			continue
 		}
 		w.root = Problem{Var: v, Index: i, Result: true}
+		if i == streamResult {
+			w.add(Stream, site{t: v.Type()}, "")
+			if elem != nil {
+				w.walk(site{t: elem, sub: "{item}"})
+			}
+			continue
+		}
 		w.walk(site{t: v.Type()})
 	}
 	return w

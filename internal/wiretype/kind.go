@@ -65,6 +65,12 @@ const (
 	// leaves it off the wire (the far side sees its zero value) and the
 	// walk does not enter it.
 	Omitted
+	// Stream is a streamed parameter (io.Reader) or result (iter.Seq,
+	// iter.Seq2[T, error], <-chan T, io.Reader, io.ReadCloser; see
+	// StreamOf): it travels on a stream of its own, with flow control and
+	// cancellation, and with semantics a local value does not have (once
+	// only, unbuffered, cancelled when the caller stops).
+	Stream
 
 	endKinds
 )
@@ -78,7 +84,7 @@ var kindNames = map[Kind]string{
 	UnexportedField: "unexported-field", UnexportedType: "unexported-type", LocalType: "local-type",
 	ZeroSize: "zero-size", PointerKey: "pointer-key",
 	Recursive: "recursive", MapKey: "map-key", JSONDash: "json-dash", DefinedTime: "defined-time",
-	AnyValue: "any", Omitted: "omitted",
+	AnyValue: "any", Omitted: "omitted", Stream: "stream",
 }
 
 // String returns the kind's name, which is also the name of the analyze

@@ -124,7 +124,19 @@ type method struct {
 	fp      string
 
 	req, resp, invoke string // generated identifiers
+
+	// A streaming method's io.Reader parameter and streamed result (nil
+	// when it has none), the result's shape and item type, and the
+	// functions that encode and decode its items.
+	streamIn         *param
+	streamOut        *result
+	shape            wiretype.Shape
+	elem             types.Type
+	itemEnc, itemDec string
 }
+
+// streams reports whether m is called on a stream of its own.
+func (m *method) streams() bool { return m.streamIn != nil || m.streamOut != nil }
 
 // param is one parameter of a method.
 type param struct {
@@ -136,13 +148,16 @@ type param struct {
 	out   bool // a pointer: its pointee comes back in the response
 	// outField is the response's field of an out-parameter.
 	outField string
+	// stream: the io.Reader of a streaming method, sent on its stream.
+	stream bool
 }
 
 // result is one non-error result of a method.
 type result struct {
-	v     *types.Var
-	field string
-	json  string
+	v      *types.Var
+	field  string
+	json   string
+	stream bool // the streamed result, not in the response message
 }
 
 // newGenerator checks in and builds the model of every method.
@@ -257,6 +272,11 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		return nil, refuse(errors.New(refusal(where, pr)))
 	}
 
+	streamParam, streamResult, shape, elem := wiretype.Streams(sig)
+	m.shape, m.elem = shape, elem
+	if shape.Items() {
+		m.itemEnc, m.itemDec = g.codec.names.unique(base+"EncodeItem"), g.codec.names.unique(base+"DecodeItem")
+	}
 	reqFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}
 	respFields := nameSet{"MarshalMesh": true, "UnmarshalMesh": true}
 	jsonNames := nameSet{}
@@ -268,6 +288,12 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		}
 		if wiretype.IsContext(v.Type()) {
 			p.isCtx = true
+			m.params = append(m.params, p)
+			continue
+		}
+		if i == streamParam {
+			p.stream = true
+			m.streamIn = p
 			m.params = append(m.params, p)
 			continue
 		}
@@ -286,6 +312,12 @@ func (g *generator) method(fn *types.Func, index int) (*method, error) {
 		name := v.Name()
 		if name == "" || name == "_" {
 			name = "r" + strconv.Itoa(i)
+		}
+		if i == streamResult {
+			r := &result{v: v, stream: true}
+			m.streamOut = r
+			m.results = append(m.results, r)
+			continue
 		}
 		r := &result{v: v, json: jsonNames.unique(name)}
 		r.field = respFields.unique(FieldName(r.json))
@@ -317,7 +349,7 @@ func (m *method) outParams() []*param {
 // has parameters besides context.Context ones.
 func (m *method) sendsArgs() bool {
 	for _, p := range m.params {
-		if !p.isCtx {
+		if !p.isCtx && !p.stream {
 			return true
 		}
 	}
@@ -332,7 +364,12 @@ func (g *generator) file() ([]byte, error) {
 	g.writeImplFn(&msgs)
 	for _, m := range g.methods {
 		g.writeMessages(&msgs, m)
-		g.writeInvoke(&msgs, m)
+		if m.streams() {
+			g.writeStreamInvoke(&msgs, m)
+			g.writeItemCodec(&msgs, m)
+		} else {
+			g.writeInvoke(&msgs, m)
+		}
 	}
 	var helpers strings.Builder
 	sigs := make([]*types.Signature, len(g.methods))
@@ -380,6 +417,9 @@ func (g *generator) checkTopLevel() error {
 	names := []string{g.desc, g.client, g.newClient, g.switchFn, g.implFn}
 	for _, m := range g.methods {
 		names = append(names, m.req, m.resp, m.invoke)
+		if m.itemEnc != "" {
+			names = append(names, m.itemEnc, m.itemDec)
+		}
 	}
 	for _, h := range g.codec.all {
 		names = append(names, h.enc, h.dec)
@@ -427,7 +467,7 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 	for _, m := range g.methods {
 		var params []string
 		for _, p := range m.params {
-			if !p.isCtx {
+			if !p.isCtx && !p.stream {
 				params = append(params, strconv.Quote(p.json))
 			}
 		}
@@ -437,7 +477,11 @@ func (g *generator) writeDesc(w *strings.Builder) error {
 		}
 		fmt.Fprintf(w, "NewRequest: func() %s.Message { return new(%s) },\n", g.rt, m.req)
 		fmt.Fprintf(w, "NewResponse: func() %s.Message { return new(%s) },\n", g.rt, m.resp)
-		fmt.Fprintf(w, "Invoke: %s,\n},\n", m.invoke)
+		if m.streams() {
+			fmt.Fprintf(w, "Stream: &%s.StreamDesc{In: %t, Out: %t, Invoke: %s},\n},\n", g.rt, m.streamIn != nil, m.streamOut != nil, m.invoke)
+		} else {
+			fmt.Fprintf(w, "Invoke: %s,\n},\n", m.invoke)
+		}
 	}
 	w.WriteString("},\n")
 	if len(regs) > 0 {
@@ -474,7 +518,10 @@ func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 	// The body declares c, req, resp and err and refers to the imports and
 	// to the generated names; a parameter spelled like one of them is renamed.
 	l := g.l
-	taken := nameSet{l.c: true, l.req: true, l.resp: true, l.err: true, m.req: true, m.resp: true, g.desc: true}
+	taken := nameSet{l.c: true, l.req: true, l.resp: true, l.err: true, l.stream: true, m.req: true, m.resp: true, g.desc: true}
+	if m.itemDec != "" {
+		taken[m.itemDec] = true
+	}
 	for _, n := range g.imports.Names() {
 		taken[n] = true
 	}
@@ -511,11 +558,15 @@ func (g *generator) writeClientMethod(w *strings.Builder, m *method) {
 	fmt.Fprintf(w, "func (%s *%s) %s(%s) %s {\n", l.c, g.client, m.fn.Name(), strings.Join(params, ", "), res)
 	var fields []string
 	for _, p := range m.params {
-		if !p.isCtx {
+		if !p.isCtx && !p.stream {
 			fields = append(fields, p.field+": "+p.name)
 		}
 	}
 	fmt.Fprintf(w, "%s := %s{%s}\nvar %s %s\n", l.req, m.req, strings.Join(fields, ", "), l.resp, m.resp)
+	if m.streams() {
+		g.writeStreamCall(w, m, ctxArg)
+		return
+	}
 	call := fmt.Sprintf("%s.%s.Call(%s, %d, &%s, &%s)", l.c, g.conn, ctxArg, m.index, l.req, l.resp)
 	if m.hasErr {
 		fmt.Fprintf(w, "%s := %s\n", l.err, call)
@@ -548,12 +599,16 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 	}
 	var req, resp []field
 	for _, p := range m.params {
-		if !p.isCtx {
+		if !p.isCtx && !p.stream {
 			req = append(req, field{p.field, p.json, p.v.Type()})
 		}
 	}
+	results := 0
 	for _, r := range m.results {
-		resp = append(resp, field{r.field, r.json, r.v.Type()})
+		if !r.stream {
+			resp = append(resp, field{r.field, r.json, r.v.Type()})
+			results++
+		}
 	}
 	for _, p := range m.params {
 		if p.out {
@@ -564,7 +619,7 @@ func (g *generator) writeMessages(w *strings.Builder, m *method) {
 		m.req:  "carries the arguments of",
 		m.resp: "carries the results of",
 	}
-	if len(resp) > len(m.results) {
+	if len(resp) > results {
 		what[m.resp] = "carries the results, and the final values of the pointer parameters, of"
 	}
 	for _, msg := range []struct {

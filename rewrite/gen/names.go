@@ -112,6 +112,9 @@ func (s nameSet) unique(name string) string {
 // generated code steps aside.
 type locals struct {
 	c, ctx, d, e, err, impl, in, local, m, ok, out, req, resp, svc, v, before, after string
+	// stream is the streamed result (handler) or the call's *Stream
+	// (client); upload the io.Reader the handler passes on.
+	stream, upload string
 	// loopI, loopK, loopV and loopN prefix the loop variables of nesting
 	// depth n: i0, k1, v2, n3.
 	loopI, loopK, loopV, loopN string
@@ -134,6 +137,7 @@ func newLocals(scope nameSet) *locals {
 		{&l.after, "after"}, {&l.before, "before"}, {&l.c, "c"}, {&l.ctx, "ctx"}, {&l.d, "d"}, {&l.e, "e"},
 		{&l.err, "err"}, {&l.impl, "impl"}, {&l.in, "in"}, {&l.local, "local"}, {&l.m, "m"}, {&l.ok, "ok"},
 		{&l.out, "out"}, {&l.req, "req"}, {&l.resp, "resp"}, {&l.svc, "svc"}, {&l.v, "v"},
+		{&l.stream, "stream"}, {&l.upload, "upload"},
 	} {
 		*f.dst = taken.unique(f.base)
 		l.names[*f.dst] = true

@@ -112,6 +112,11 @@ func (c *canon) typ(t types.Type) string {
 		return "[" + strconv.FormatInt(u.Len(), 10) + "]" + c.typ(u.Elem())
 	case *types.Map:
 		return "map[" + c.typ(u.Key()) + "]" + c.typ(u.Elem())
+	case *types.Chan:
+		// Only a streamed <-chan T result gets here; its element's
+		// definition counts, as a slice's does.
+		dir := map[types.ChanDir]string{types.SendRecv: "chan ", types.SendOnly: "chan<- ", types.RecvOnly: "<-chan "}[u.Dir()]
+		return dir + c.typ(u.Elem())
 	case *types.Struct:
 		var b strings.Builder
 		b.WriteString("struct{")

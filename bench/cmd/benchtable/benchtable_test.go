@@ -15,17 +15,22 @@ func TestParseLine(t *testing.T) {
 	}{
 		{
 			line: "BenchmarkCall/grpc/small/seq-2         	    2000	     83539 ns/op	    9089 B/op	     151 allocs/op",
-			want: Result{Cell: "grpc/small/seq", Procs: 2, NsPerOp: 83539, BytesPerOp: 9089, AllocsPerOp: 151, CPUNsPerOp: -1},
+			want: Result{Bench: "Call", Cell: "grpc/small/seq", Procs: 2, NsPerOp: 83539, BytesPerOp: 9089, AllocsPerOp: 151, CPUNsPerOp: -1},
 		},
 		{
 			line: "BenchmarkCall/direct/4k/par-16 	1000000	        56.65 ns/op	        60.10 cpu-ns/op	       0 B/op	       0 allocs/op",
-			want: Result{Cell: "direct/4k/par", Procs: 16, NsPerOp: 56.65, CPUNsPerOp: 60.1},
+			want: Result{Bench: "Call", Cell: "direct/4k/par", Procs: 16, NsPerOp: 56.65, CPUNsPerOp: 60.1},
 		},
 		{ // GOMAXPROCS=1: go test prints no suffix; no -benchmem: no B/op.
 			line: "BenchmarkCall/meshsplit/small/seq 	 100	 21000 ns/op",
-			want: Result{Cell: "meshsplit/small/seq", Procs: 1, NsPerOp: 21000, BytesPerOp: -1, AllocsPerOp: -1, CPUNsPerOp: -1},
+			want: Result{Bench: "Call", Cell: "meshsplit/small/seq", Procs: 1, NsPerOp: 21000, BytesPerOp: -1, AllocsPerOp: -1, CPUNsPerOp: -1},
+		},
+		{
+			line: "BenchmarkStream/meshsplit/bytes-2 3 345700000 ns/op 776.5 MB/s 282400000 cpu-ns/op 9030000 B/op 18564 allocs/op",
+			want: Result{Bench: "Stream", Cell: "meshsplit/bytes", Procs: 2, NsPerOp: 345700000, BytesPerOp: 9030000, AllocsPerOp: 18564, CPUNsPerOp: 282400000},
 		},
 		{line: "BenchmarkCall/grpc/small-2 10 5 ns/op", wantErr: "want BenchmarkCall/<stack>/<payload>/<mode>"},
+		{line: "BenchmarkStream/grpc/bytes/x-2 10 5 ns/op", wantErr: "BenchmarkStream/<stack>/<kind>"},
 		{line: "BenchmarkCall/grpc/small/seq-2 10 fast ns/op", wantErr: `value "fast"`},
 		{line: "BenchmarkCall/grpc/small/seq-2 10 5 B/op", wantErr: "no ns/op"},
 		{line: "BenchmarkCall/grpc/small/seq-2 --- FAIL", wantErr: "value-unit pairs"},
@@ -168,6 +173,38 @@ func TestCellPattern(t *testing.T) {
 	if got, want := cellPattern("grpc/4k/seq"), "^BenchmarkCall$/^grpc$/^4k$/^seq$"; got != want {
 		t.Errorf("cellPattern = %q, want %q", got, want)
 	}
+	if got, want := benchPattern("Stream", "tcp/bytes"), "^BenchmarkStream$/^tcp$/^bytes$"; got != want {
+		t.Errorf("benchPattern = %q, want %q", got, want)
+	}
+}
+
+func TestRenderStreams(t *testing.T) {
+	var rs []Result
+	for _, line := range []string{
+		"BenchmarkStream/meshsplit/events-2 10 100000000 ns/op 60000000 cpu-ns/op 7000000 B/op 200000 allocs/op",
+		"BenchmarkStream/grpc/events-2 3 400000000 ns/op 300000000 cpu-ns/op 29000000 B/op 1100000 allocs/op",
+		"BenchmarkStream/tcp/events-2 30 33000000 ns/op 24000000 cpu-ns/op 1700000 B/op 200000 allocs/op",
+	} {
+		r, err := parseLine(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	var buf bytes.Buffer
+	if err := render(&buf, Summarize(rs), "grpc", "tcp", "op"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| time per op | grpc | meshsplit | tcp |",
+		"| events | 400 ms ±0% | 100 ms ±0% (**0.25×**) | 33 ms ±0% (**0.08×**) |",
+		"| CPU per op | grpc | meshsplit | tcp |",
+		"| events | **12.12×** (12.50×) | **3.03×** (2.50×) |",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the stream tables lack %q:\n%s", want, buf.String())
+		}
+	}
 }
 
 func TestFlags(t *testing.T) {
@@ -178,6 +215,8 @@ func TestFlags(t *testing.T) {
 		{args: nil},
 		{args: []string{"-n", "3", "-benchtime", "5000x", "-cells", "small"}},
 		{args: []string{"-floor", ""}},
+		{args: []string{"-bench", "Stream"}},
+		{args: []string{"-bench", "Calls"}, wantErr: `-bench "Calls": want Call or Stream`},
 		{args: []string{"-n", "0"}, wantErr: "-n 0: need at least one round"},
 		{args: []string{"-benchtime", "soon"}, wantErr: `-benchtime "soon"`},
 		{args: []string{"-benchtime", "0x"}, wantErr: `-benchtime "0x"`},

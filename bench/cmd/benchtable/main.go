@@ -1,14 +1,16 @@
-// Command benchtable runs BenchmarkCall of the bench module several times,
-// interleaving its cells so that drift of a noisy machine hits every stack
-// alike, and prints markdown tables of the medians with ratios against
-// gRPC measured in the same run, and against the floor: the raw TCP stack.
+// Command benchtable runs BenchmarkCall (or, with -bench Stream,
+// BenchmarkStream) of the bench module several times, interleaving its
+// cells so that drift of a noisy machine hits every stack alike, and prints
+// markdown tables of the medians with ratios against gRPC measured in the
+// same run, and against the floor: the raw TCP stack.
 //
 // Usage (inside the bench module):
 //
-//	go run ./cmd/benchtable [-n 8] [-benchtime 1s] [-cells regexp] [-baseline grpc] [-floor tcp]
+//	go run ./cmd/benchtable [-bench Call|Stream] [-n 8] [-benchtime 1s] [-cells regexp] [-baseline grpc] [-floor tcp]
 //
 // It builds the benchmark's test binary once, lists the cells
-// (BenchmarkCall/<stack>/<payload>/<mode>) with one quick run, then runs
+// (BenchmarkCall/<stack>/<payload>/<mode>, BenchmarkStream/<stack>/<kind>)
+// with one quick run, then runs
 // each cell in its own process, n rounds, in an order rotated every round.
 // Progress goes to stderr, the table to stdout. Exit codes: 0 ok, 1 a build
 // or a benchmark failed, 2 usage error.
@@ -36,6 +38,7 @@ func main() {
 
 // options are the command's flags.
 type options struct {
+	bench     string // "Call" or "Stream"
 	rounds    int
 	benchtime string
 	cells     *regexp.Regexp
@@ -62,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("benchtable", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	bench := fs.String("bench", "Call", "the `benchmark`: Call (BenchmarkCall) or Stream (BenchmarkStream)")
 	rounds := fs.Int("n", 8, "number of interleaved `rounds`; the table shows medians over them")
 	benchtime := fs.String("benchtime", "1s", "go test -benchtime for each run (a `duration` such as 1s, or a count such as 5000x)")
 	cells := fs.String("cells", "", "only run the cells whose name (stack/payload/mode) matches this `regexp`")
@@ -73,6 +77,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return options{}, fmt.Errorf("unexpected argument %q: benchtable takes flags only", fs.Arg(0))
 	}
+	if _, ok := benches[*bench]; !ok {
+		return options{}, fmt.Errorf("-bench %q: want Call or Stream", *bench)
+	}
 	if *rounds < 1 {
 		return options{}, fmt.Errorf("-n %d: need at least one round", *rounds)
 	}
@@ -83,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err != nil {
 		return options{}, fmt.Errorf("-cells %q: %w", *cells, err)
 	}
-	return options{rounds: *rounds, benchtime: *benchtime, cells: re, baseline: *baseline, floor: *floor}, nil
+	return options{bench: *bench, rounds: *rounds, benchtime: *benchtime, cells: re, baseline: *baseline, floor: *floor}, nil
 }
 
 // validBenchtime reports whether s is a value go test's -benchtime accepts.
@@ -112,7 +119,7 @@ func measure(opts options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("go test -c %s (run benchtable inside the bench module): %w", benchPkg, err)
 	}
 
-	listing, err := runBench(bin, "^BenchmarkCall$", "1x")
+	listing, err := runBench(bin, "^Benchmark"+opts.bench+"$", "1x")
 	if err != nil {
 		return fmt.Errorf("listing the cells: %w", err)
 	}
@@ -123,13 +130,13 @@ func measure(opts options, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(cells) == 0 {
-		return fmt.Errorf("no BenchmarkCall cell matches -cells %q", opts.cells)
+		return fmt.Errorf("no Benchmark%s cell matches -cells %q", opts.bench, opts.cells)
 	}
 
 	var results []Result
 	for round := range opts.rounds {
 		for _, cell := range rotate(cells, round) {
-			rs, err := runBench(bin, cellPattern(cell), opts.benchtime)
+			rs, err := runBench(bin, benchPattern(opts.bench, cell), opts.benchtime)
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", round+1, cell, err)
 			}
@@ -144,9 +151,13 @@ func measure(opts options, stdout, stderr io.Writer) error {
 	if opts.floor != "" && opts.floor != opts.baseline {
 		against += " and " + opts.floor
 	}
-	fmt.Fprintf(stdout, "BenchmarkCall: medians of %d interleaved runs (-benchtime %s, GOMAXPROCS %d); ratios against %s in the same run.\n\n",
-		opts.rounds, opts.benchtime, results[0].Procs, against)
-	return Render(stdout, Summarize(results), opts.baseline, opts.floor)
+	fmt.Fprintf(stdout, "Benchmark%s: medians of %d interleaved runs (-benchtime %s, GOMAXPROCS %d); ratios against %s in the same run.\n\n",
+		opts.bench, opts.rounds, opts.benchtime, results[0].Procs, against)
+	op := "call"
+	if opts.bench == "Stream" {
+		op = "op"
+	}
+	return render(stdout, Summarize(results), opts.baseline, opts.floor, op)
 }
 
 // rotate returns cells starting at index round (mod len), every round
@@ -165,13 +176,18 @@ func rotate(cells []string, round int) []string {
 	return out
 }
 
-// cellPattern is the -test.bench pattern that selects exactly one cell.
-func cellPattern(cell string) string {
+// cellPattern is the -test.bench pattern that selects exactly one cell of
+// BenchmarkCall.
+func cellPattern(cell string) string { return benchPattern("Call", cell) }
+
+// benchPattern is the -test.bench pattern that selects exactly one cell of
+// Benchmark<bench>.
+func benchPattern(bench, cell string) string {
 	parts := strings.Split(cell, "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
-	return "^BenchmarkCall$/" + strings.Join(parts, "/")
+	return "^Benchmark" + bench + "$/" + strings.Join(parts, "/")
 }
 
 // runBench runs the test binary's benchmarks matching pattern and parses

@@ -76,6 +76,11 @@ func median(vs []float64) float64 {
 // table gives every other stack's time and CPU per call divided by the
 // floor's (floor "" leaves it out).
 func Render(w io.Writer, sums []Summary, baseline, floor string) error {
+	return render(w, sums, baseline, floor, "call")
+}
+
+// render is Render with the word for one op: "call", or "op" for streams.
+func render(w io.Writer, sums []Summary, baseline, floor, op string) error {
 	var stacks, rows []string
 	cell := map[string]Summary{}
 	for _, s := range sums {
@@ -83,7 +88,7 @@ func Render(w io.Writer, sums []Summary, baseline, floor string) error {
 		if !slices.Contains(stacks, r.Stack()) {
 			stacks = append(stacks, r.Stack())
 		}
-		row := r.Payload() + "/" + r.Mode()
+		row := r.Row()
 		if !slices.Contains(rows, row) {
 			rows = append(rows, row)
 		}
@@ -123,10 +128,10 @@ func Render(w io.Writer, sums []Summary, baseline, floor string) error {
 			b.WriteString("\n")
 		}
 	}
-	timeTable("time per call", func(s Summary) float64 { return s.NsPerOp }, true)
+	timeTable("time per "+op, func(s Summary) float64 { return s.NsPerOp }, true)
 	if slices.ContainsFunc(sums, func(s Summary) bool { return s.CPUNsPerOp >= 0 }) {
 		b.WriteString("\n")
-		timeTable("CPU per call", func(s Summary) float64 { return s.CPUNsPerOp }, false)
+		timeTable("CPU per "+op, func(s Summary) float64 { return s.CPUNsPerOp }, false)
 	}
 	b.WriteString("\n")
 	header("allocs/op, B/op")

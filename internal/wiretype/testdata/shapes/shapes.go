@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"iter"
 	"time"
 	"unsafe"
 
@@ -200,9 +201,80 @@ type ChanParam interface {
 	M(ctx context.Context, c chan int) error
 }
 
-// ChanResult returns a channel.
+// ChanResult returns a receive-only channel: it streams.
 type ChanResult interface {
 	M(ctx context.Context) (<-chan string, error)
+}
+
+// SeqResult returns an iter.Seq of a struct: it streams.
+type SeqResult interface {
+	M(ctx context.Context, from int) (iter.Seq[Item], error)
+}
+
+// Seq2Result returns an iter.Seq2 of a recursive type and errors, without
+// an error result of its own: it streams.
+type Seq2Result interface {
+	M(ctx context.Context) iter.Seq2[*Tree, error]
+}
+
+// ReaderResult returns an io.Reader beside another result: it streams.
+type ReaderResult interface {
+	M(ctx context.Context, name string) (size int64, r io.Reader, err error)
+}
+
+// ReadCloserResult returns an io.ReadCloser: it streams.
+type ReadCloserResult interface {
+	M(ctx context.Context) (io.ReadCloser, error)
+}
+
+// ReaderParam takes an io.Reader, and a pointer that comes back: it streams.
+type ReaderParam interface {
+	M(ctx context.Context, name string, r io.Reader, p *Item) (int64, error)
+}
+
+// ReaderInSeqOut takes an io.Reader and returns a channel of points.
+type ReaderInSeqOut interface {
+	M(ctx context.Context, r io.Reader) <-chan Point
+}
+
+// SendChanResult returns a send-only channel.
+type SendChanResult interface {
+	M(ctx context.Context) (chan<- int, error)
+}
+
+// BidiChanResult returns a bidirectional channel.
+type BidiChanResult interface {
+	M(ctx context.Context) (chan int, error)
+}
+
+// RecvChanParam takes a receive-only channel.
+type RecvChanParam interface {
+	M(ctx context.Context, c <-chan int) error
+}
+
+// Seq2NotError returns an iter.Seq2 whose second type is not error.
+type Seq2NotError interface {
+	M(ctx context.Context) (iter.Seq2[string, int], error)
+}
+
+// TwoStreams returns two readers: only the first streams.
+type TwoStreams interface {
+	M(ctx context.Context) (io.Reader, io.Reader, error)
+}
+
+// ReaderField carries an io.Reader inside a struct.
+type ReaderField interface {
+	M(ctx context.Context, x struct{ R io.Reader }) error
+}
+
+// SeqOfFuncs streams items that are functions.
+type SeqOfFuncs interface {
+	M(ctx context.Context) (iter.Seq[func()], error)
+}
+
+// ReadWriterParam takes an io.ReadWriter, which is not an io.Reader.
+type ReadWriterParam interface {
+	M(ctx context.Context, rw io.ReadWriter) error
 }
 
 // Events is a named channel type.

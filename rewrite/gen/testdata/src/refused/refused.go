@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// Watcher returns a channel.
+// Watcher returns a send-only channel: a receive-only one streams.
 type Watcher interface {
-	Watch(ctx context.Context) (<-chan string, error)
+	Watch(ctx context.Context) (chan<- string, error)
 }
 
 // Hooks takes a callback.
