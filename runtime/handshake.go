@@ -20,7 +20,7 @@ import (
 var handshakeMagic = [4]byte{'M', 'S', 'H', 'R'}
 
 // protocolVersion is the version of the handshake and of everything after it.
-const protocolVersion byte = 2
+const protocolVersion byte = 3
 
 // maxIDLen and maxAddrLen bound the hello's fields.
 const maxIDLen, maxAddrLen = 256, 1024

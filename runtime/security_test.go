@@ -410,7 +410,7 @@ func TestVersion1NodeRefused(t *testing.T) {
 	if _, err := io.ReadFull(c, pre[:]); err != nil || pre != [6]byte{'M', 'S', 'H', 'R', protocolVersion, modeKey} {
 		t.Fatalf("preamble %q, %v", pre, err)
 	}
-	logs.waitLine(t, 10*time.Second, "inbound connection refused", "level=WARN", "protocol version 1, this node speaks 2")
+	logs.waitLine(t, 10*time.Second, "inbound connection refused", "level=WARN", "protocol version 1, this node speaks 3")
 }
 
 // TestRefusedSeedLoggedAtWarn: a seed with another key is a misconfiguration

@@ -296,7 +296,7 @@ def decode_envelope(r):
 #    for the other.
 # ---------------------------------------------------------------------------
 
-MAGIC, VERSION, MODE_PLAIN, MODE_KEY = b"MSHR", 2, 0, 1
+MAGIC, VERSION, MODE_PLAIN, MODE_KEY = b"MSHR", 3, 0, 1
 
 
 class HandshakeError(Exception):
