@@ -73,7 +73,7 @@ func (t *trafficLog) callStream(ctx context.Context, c *Client, method int, req,
 	var ce *CallError
 	switch {
 	case err == nil:
-	case errors.As(err, &ce), ctx.Err() != nil && errors.Is(err, ctx.Err()):
+	case errors.As(err, &ce), ctxEnded(ctx, err):
 		rec.Outcome = trafficTransport
 	default:
 		rec.Outcome = trafficError

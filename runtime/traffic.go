@@ -87,7 +87,7 @@ func (t *trafficLog) call(ctx context.Context, c *Client, method int, req, resp 
 	var ce *CallError
 	switch {
 	case err == nil:
-	case errors.As(err, &ce), ctx.Err() != nil && errors.Is(err, ctx.Err()):
+	case errors.As(err, &ce), ctxEnded(ctx, err):
 		rec.Outcome = trafficTransport
 	default:
 		rec.Outcome = trafficError
@@ -104,6 +104,20 @@ func (t *trafficLog) call(ctx context.Context, c *Client, method int, req, resp 
 	}
 	t.write(rec)
 	return err
+}
+
+// ctxEnded reports whether err is the end of the call's context: its
+// error, or the server's context.DeadlineExceeded once the caller's
+// deadline passed too. The server's context ends a little after the
+// caller's, but on a busy machine its answer can arrive before the caller's
+// own timer has fired; either way it is the deadline that ended the call,
+// and the record says so the same way every time.
+func ctxEnded(ctx context.Context, err error) bool {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl) && errors.Is(err, context.DeadlineExceeded)
 }
 
 // encodedSize returns the size of m as the codec encodes it: the request

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	stdruntime "runtime"
@@ -198,6 +200,34 @@ func TestTrafficTestName(t *testing.T) {
 	} {
 		if got := testName(tt.fn); got != tt.want {
 			t.Errorf("testName(%q) = %q, want %q", tt.fn, got, tt.want)
+		}
+	}
+}
+
+// lateTimer is a context whose deadline passed while its timer has not
+// fired yet (Err is nil), as on a busy machine.
+type lateTimer struct{ context.Context }
+
+func (lateTimer) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+func TestCtxEnded(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	remoteDeadline := fmt.Errorf("restock: %w", context.DeadlineExceeded) // the server's answer
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		err  error
+		want bool
+	}{
+		{"cancelled caller", cancelled, context.Canceled, true},
+		{"server's deadline after the caller's passed, timer not fired", lateTimer{context.Background()}, remoteDeadline, true},
+		{"server's deadline, caller without one", context.Background(), remoteDeadline, false},
+		{"another error after the deadline", lateTimer{context.Background()}, errors.New("out of stock"), false},
+		{"cancelled caller, the method's own error", cancelled, errors.New("out of stock"), false},
+	} {
+		if got := ctxEnded(tc.ctx, tc.err); got != tc.want {
+			t.Errorf("%s: ctxEnded = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
