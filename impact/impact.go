@@ -215,7 +215,7 @@ func Summarize(rep *analyze.Report, seam *analyze.Seam, kept *verify.KeptTraffic
 		if a.Calls != b.Calls {
 			return a.Calls > b.Calls
 		}
-		return siteLess(a.Site, b.Site)
+		return verify.SiteLess(a.Site, b.Site)
 	})
 	for name, t := range tests {
 		t.Sites = len(testSites[name])
@@ -259,29 +259,6 @@ func loopSites(rep *analyze.Report, seam *analyze.Seam) map[string]bool {
 		}
 	}
 	return out
-}
-
-// siteLess orders "file:line" sites by file, then line number.
-func siteLess(a, b string) bool {
-	fa, la := splitSite(a)
-	fb, lb := splitSite(b)
-	if fa != fb {
-		return fa < fb
-	}
-	return la < lb
-}
-
-// splitSite splits "file:line"; a site without a line has line 0.
-func splitSite(s string) (string, int) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return s, 0
-	}
-	n, err := strconv.Atoi(s[i+1:])
-	if err != nil {
-		return s, 0
-	}
-	return s[:i], n
 }
 
 // fileLine cuts the column off "file:line:col".

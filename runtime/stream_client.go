@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,30 +64,7 @@ func (c *Client) CallStream(ctx context.Context, method int, req, resp Message, 
 func (t *trafficLog) callStream(ctx context.Context, c *Client, method int, req, resp Message, in io.Reader) (*Stream, error) {
 	start := time.Now()
 	s, err := c.callStream(ctx, method, req, resp, in)
-	rec := trafficRecord{Service: c.desc.Name, Method: "#" + strconv.Itoa(method), Outcome: trafficOK, Nanos: int64(time.Since(start))}
-	rec.Site, rec.Test = t.callSite()
-	if method >= 0 && method < len(c.desc.Methods) {
-		rec.Method = c.desc.Methods[method].Name
-	}
-	var ce *CallError
-	switch {
-	case err == nil:
-	case errors.As(err, &ce), ctxEnded(ctx, err):
-		rec.Outcome = trafficTransport
-	default:
-		rec.Outcome = trafficError
-	}
-	if err != nil {
-		rec.Err = err.Error()
-		if len(rec.Err) > 200 {
-			rec.Err = rec.Err[:200] + "..."
-		}
-	}
-	rec.ReqBytes = encodedSize(req)
-	if rec.Outcome != trafficTransport {
-		rec.RespBytes = encodedSize(resp)
-	}
-	t.write(rec)
+	t.record(ctx, c, method, req, resp, start, err)
 	return s, err
 }
 

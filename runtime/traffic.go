@@ -78,8 +78,14 @@ func sourceDir() string {
 func (t *trafficLog) call(ctx context.Context, c *Client, method int, req, resp Message) error {
 	start := time.Now()
 	err := c.call(ctx, method, req, resp)
-	dur := time.Since(start)
-	rec := trafficRecord{Service: c.desc.Name, Method: "#" + strconv.Itoa(method), Outcome: trafficOK, Nanos: int64(dur)}
+	t.record(ctx, c, method, req, resp, start, err)
+	return err
+}
+
+// record writes the record of one call of c's method, started at start
+// and ended with err, with its call site and test.
+func (t *trafficLog) record(ctx context.Context, c *Client, method int, req, resp Message, start time.Time, err error) {
+	rec := trafficRecord{Service: c.desc.Name, Method: "#" + strconv.Itoa(method), Outcome: trafficOK, Nanos: int64(time.Since(start))}
 	rec.Site, rec.Test = t.callSite()
 	if method >= 0 && method < len(c.desc.Methods) {
 		rec.Method = c.desc.Methods[method].Name
@@ -103,7 +109,6 @@ func (t *trafficLog) call(ctx context.Context, c *Client, method int, req, resp 
 		rec.RespBytes = encodedSize(resp)
 	}
 	t.write(rec)
-	return err
 }
 
 // ctxEnded reports whether err is the end of the call's context: its

@@ -107,7 +107,7 @@ func groupTraffic(dir, root string, seam *analyze.Seam) ([]CallGroup, error) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Site != b.Site {
-			return siteLess(a.Site, b.Site)
+			return SiteLess(a.Site, b.Site)
 		}
 		if a.Test != b.Test {
 			return a.Test < b.Test

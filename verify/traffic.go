@@ -108,7 +108,7 @@ func readTraffic(dir, root string, seam *analyze.Seam) ([]MethodTraffic, error) 
 		for s := range sites[name] {
 			m.Sites = append(m.Sites, s)
 		}
-		sort.Slice(m.Sites, func(i, j int) bool { return siteLess(m.Sites[i], m.Sites[j]) })
+		sort.Slice(m.Sites, func(i, j int) bool { return SiteLess(m.Sites[i], m.Sites[j]) })
 		out = append(out, *m)
 	}
 	return out, nil
@@ -151,8 +151,9 @@ func relSite(root, site string) string {
 	return site
 }
 
-// siteLess orders "file:line" sites by file, then line number.
-func siteLess(a, b string) bool {
+// SiteLess orders "file:line" call sites by file, then line number (so
+// that orders/service.go:9 comes before orders/service.go:88).
+func SiteLess(a, b string) bool {
 	fa, la := splitSite(a)
 	fb, lb := splitSite(b)
 	if fa != fb {
