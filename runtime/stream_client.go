@@ -68,8 +68,31 @@ func (t *trafficLog) callStream(ctx context.Context, c *Client, method int, req,
 	return s, err
 }
 
-// callStream is CallStream without the traffic record.
+// callStream is CallStream without the traffic record: through the node's
+// client interceptors when it has any. They see the call's start, up to the
+// server's response: not the items or bytes that follow.
 func (c *Client) callStream(ctx context.Context, method int, req, resp Message, in io.Reader) (*Stream, error) {
+	if c.n != nil && c.n.clientIcpt != nil && c.err == nil && method >= 0 && method < len(c.desc.Methods) {
+		info := &CallInfo{Service: c.desc.Name, Method: c.desc.Methods[method].Name, Metadata: &Metadata{}, RequestBytes: -1, ResponseBytes: -1}
+		var s *Stream
+		err := c.n.clientIcpt(ctx, info, func(ctx context.Context) error {
+			var err error
+			s, err = c.startStream(ctx, method, req, resp, in, info)
+			return err
+		})
+		if err != nil && s != nil { // an interceptor failed the call after it started
+			s.Close()
+			s = nil
+		}
+		return s, err
+	}
+	return c.startStream(ctx, method, req, resp, in, nil)
+}
+
+// startStream starts a streaming call; info, when not nil, is the
+// interceptors' record of it: its metadata is sent, and the request's size
+// and the peer are filled in.
+func (c *Client) startStream(ctx context.Context, method int, req, resp Message, in io.Reader, info *CallInfo) (*Stream, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -101,8 +124,12 @@ func (c *Client) callStream(ctx context.Context, method int, req, resp Message, 
 	// The registered context values cross as on a unary call; the node's
 	// interceptors do not see streaming calls (runtime.md).
 	var meta *Metadata
+	if info != nil {
+		meta = info.Metadata
+		info.RequestBytes = len(e.buf)
+	}
 	if cvs := contextValues.Load(); cvs != nil {
-		meta = encodeContextValues(ctx, *cvs, nil)
+		meta = encodeContextValues(ctx, *cvs, meta)
 	}
 	if err := meta.check(); err != nil {
 		return nil, &CallError{Service: c.desc.Name, Method: md.Name, Op: "send", Err: fmt.Errorf("%w: %v", ErrMalformed, err)}
@@ -117,6 +144,9 @@ func (c *Client) callStream(ctx context.Context, method int, req, resp Message, 
 		p, err := c.pick(ctx, tried, lastErr)
 		if err != nil {
 			return nil, err
+		}
+		if info != nil {
+			info.Peer = p.name()
 		}
 		s, err := c.streamPeer(ctx, p, method, md, e.buf, meta, resp, in)
 		if ns, ok := err.(*errNotSent); ok {

@@ -120,7 +120,39 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 	}()
 
 	desc, md := call.svc.desc, call.md
-	out, prod, err, panicked := invokeStream(ctx, sd, call.svc.impl, call.in, up)
+	var (
+		out      Message
+		prod     Producer
+		panicked string
+	)
+	if n.serverIcpt == nil {
+		out, prod, err, panicked = invokeStream(ctx, sd, call.svc.impl, call.in, up)
+	} else {
+		// The interceptors see the method's call, up to its response: the
+		// producer runs after, in the context they gave the method.
+		info := &CallInfo{Service: desc.Name, Method: md.Name, Peer: p.sess.RemoteAddr().String(), Metadata: call.meta, ResponseMetadata: &Metadata{}, RequestBytes: call.size, ResponseBytes: -1}
+		if info.Metadata == nil {
+			info.Metadata = &Metadata{}
+		}
+		called := false
+		err = n.serverIcpt(ctx, info, func(ctx context.Context) error {
+			called = true
+			var merr error
+			out, prod, merr, panicked = invokeStream(ctx, sd, call.svc.impl, call.in, up)
+			if panicked != "" {
+				return fmt.Errorf("%w: %s.%s panicked", ErrHandlerPanic, desc.Name, md.Name)
+			}
+			return merr
+		})
+		if !called && err == nil {
+			refuse(codeInternal, fmt.Sprintf("%s.%s: a server interceptor returned without running the method or returning an error", desc.Name, md.Name))
+			return
+		}
+		if err != nil {
+			closeProducer(prod)
+			prod = nil
+		}
+	}
 	if panicked != "" {
 		n.log.Error("handler panicked", "service", desc.Name, "method", md.Name, "panic", panicked)
 		refuse(codePanic, fmt.Sprintf("%s.%s panicked: %s", desc.Name, md.Name, firstLine(panicked)))

@@ -11,6 +11,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -476,5 +477,50 @@ func TestStreamCarriesContextValues(t *testing.T) {
 	}
 	if got, _ := impl.tenant.Load().(string); got != "acme" {
 		t.Fatalf("the streaming method's context holds tenant %q, want acme", got)
+	}
+}
+
+// TestStreamInterceptors checks that the node's interceptors see a
+// streaming call on both sides, up to its response, and that what the
+// client's adds to the metadata reaches the server's; one that refuses the
+// call without running the method fails it with its error.
+func TestStreamInterceptors(t *testing.T) {
+	rec := &recorder{}
+	cfg := testConfig()
+	cfg.ClientInterceptors = []ClientInterceptor{rec.clientICPT}
+	cfg.ServerInterceptors = []ServerInterceptor{rec.serverICPT}
+	impl, c, _ := serveFeeder(t, cfg)
+	ctx := within(t, 10*time.Second)
+	ch, err := c.Feed(ctx, 3)
+	if err != nil {
+		t.Fatalf("Feed: %v", err)
+	}
+	n := 0
+	for range ch {
+		n++
+	}
+	if n != 3 || impl.produced.Load() != 3 {
+		t.Fatalf("got %d events of 3 produced (%d), want 3", n, impl.produced.Load())
+	}
+	client, server, cerr := rec.last(t)
+	if cerr != nil || client.Method != "Feed" || server.Method != "Feed" || client.Peer == "" || server.Peer == "" {
+		t.Fatalf("interceptors saw client %+v (err %v) and server %+v, want Feed on both sides with their peers", client, cerr, server)
+	}
+	if got := server.Metadata.Get("x-client"); got != "c1" {
+		t.Errorf("the server interceptor saw x-client %q, want the client interceptor's c1", got)
+	}
+	if client.RequestBytes <= 0 {
+		t.Errorf("the client interceptor saw a request of %d bytes", client.RequestBytes)
+	}
+
+	rec.mu.Lock()
+	rec.skipRun = true
+	rec.mu.Unlock()
+	before := impl.produced.Load()
+	if _, err := c.Feed(ctx, 3); err == nil || !strings.Contains(err.Error(), "refused by the interceptor") {
+		t.Fatalf("Feed refused by the server interceptor: err %v, want its error", err)
+	}
+	if impl.produced.Load() != before {
+		t.Error("the method ran although the server interceptor refused the call")
 	}
 }
