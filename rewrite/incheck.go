@@ -538,34 +538,6 @@ type exportFile struct {
 	path, file string
 }
 
-// exportFiles asks the go command for the export data of the packages
-// patterns name and of everything they import, dependencies first.
-func exportFiles(ctx context.Context, root string, env []string, patterns []string) ([]exportFile, error) {
-	pkgs, err := packages.Load(&packages.Config{
-		Context: ctx,
-		Mode:    packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedExportFile,
-		Dir:     root,
-		Env:     env,
-	}, patterns...)
-	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", strings.Join(patterns, ", "), err)
-	}
-	var files []exportFile
-	var loadErr error
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		switch {
-		case loadErr != nil || p.PkgPath == "unsafe":
-		case len(p.Errors) > 0:
-			loadErr = fmt.Errorf("loading %s: %v", p.PkgPath, p.Errors[0])
-		case p.ExportFile == "":
-			loadErr = fmt.Errorf("no export data for %s", p.PkgPath)
-		default:
-			files = append(files, exportFile{p.PkgPath, p.ExportFile})
-		}
-	})
-	return files, loadErr
-}
-
 // readExportData reads the export data of the packages in missing into
 // universe, dependencies first, and into the package objects universe
 // already has (completing them), so that every package the plan's files
@@ -583,7 +555,7 @@ func readExportData(ctx context.Context, root string, fset *token.FileSet, env [
 		}
 		sort.Strings(patterns)
 		var err error
-		if files, err = exportFiles(ctx, root, env, patterns); err != nil {
+		if files, err = exportFiles(ctx, root, env, patterns, false); err != nil {
 			return err
 		}
 	}
@@ -656,7 +628,7 @@ func fetchExportAhead(ctx context.Context, root string, gomod []byte, env []stri
 			return
 		}
 		defer cleanup()
-		a.list, a.err = exportFiles(ctx, root, env, aheadPackages)
+		a.list, a.err = exportFiles(ctx, root, env, aheadPackages, true)
 	}()
 	return a
 }
