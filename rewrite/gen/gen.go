@@ -661,6 +661,27 @@ func (g *generator) writeImplFn(w *strings.Builder) {
 	fmt.Fprintf(w, "return nil, %s.Errorf(\"meshsplit: %%T does not implement %s\", %s)\n}\nreturn %s, nil\n}\n", fmtPkg, g.serviceName(), l.impl, l.svc)
 }
 
+// invokeArgs returns the arguments a handler passes to the method m: the
+// context, the decoded request's fields, and a streamed parameter's
+// upload.
+func (g *generator) invokeArgs(m *method) []string {
+	l := g.l
+	var args []string
+	for i, p := range m.params {
+		switch {
+		case p.isCtx:
+			args = append(args, l.ctx)
+		case p.stream:
+			args = append(args, l.upload)
+		case m.sig.Variadic() && i == len(m.params)-1:
+			args = append(args, l.in+"."+p.field+"...")
+		default:
+			args = append(args, l.in+"."+p.field)
+		}
+	}
+	return args
+}
+
 // writeInvoke writes the handler of m: MethodDesc.Invoke.
 func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	name := g.in.Iface.Name()
@@ -668,17 +689,7 @@ func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	fmt.Fprintf(w, "\n// %s serves %s.%s: it calls impl with the decoded request.\n", m.invoke, name, m.fn.Name())
 	fmt.Fprintf(w, "func %s(%s %s.Context, %s any, %s %s.Message) (%s.Message, error) {\n", m.invoke, l.ctx, g.ctx, l.impl, l.req, g.rt, g.rt)
 	fmt.Fprintf(w, "%s, %s := %s(%s)\nif %s != nil {\nreturn nil, %s\n}\n", l.svc, l.err, g.implFn, l.impl, l.err, l.err)
-	var args []string
-	for i, p := range m.params {
-		switch {
-		case p.isCtx:
-			args = append(args, l.ctx)
-		case m.sig.Variadic() && i == len(m.params)-1:
-			args = append(args, l.in+"."+p.field+"...")
-		default:
-			args = append(args, l.in+"."+p.field)
-		}
-	}
+	args := g.invokeArgs(m)
 	if m.sendsArgs() {
 		fmt.Fprintf(w, "%s := %s.(*%s)\n", l.in, l.req, m.req)
 	}

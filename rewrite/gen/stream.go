@@ -82,19 +82,7 @@ func (g *generator) writeStreamInvoke(w *strings.Builder, m *method) {
 	w.WriteString(".\n")
 	fmt.Fprintf(w, "func %s(%s %s.Context, %s any, %s %s.Message, %s %s.Reader) (%s.Message, %s.Producer, error) {\n", m.invoke, l.ctx, g.ctx, l.impl, l.req, g.rt, upload, ioPkg, g.rt, g.rt)
 	fmt.Fprintf(w, "%s, %s := %s(%s)\nif %s != nil {\nreturn nil, nil, %s\n}\n", l.svc, l.err, g.implFn, l.impl, l.err, l.err)
-	var args []string
-	for i, p := range m.params {
-		switch {
-		case p.isCtx:
-			args = append(args, l.ctx)
-		case p.stream:
-			args = append(args, l.upload)
-		case m.sig.Variadic() && i == len(m.params)-1:
-			args = append(args, l.in+"."+p.field+"...")
-		default:
-			args = append(args, l.in+"."+p.field)
-		}
-	}
+	args := g.invokeArgs(m)
 	if m.sendsArgs() {
 		fmt.Fprintf(w, "%s := %s.(*%s)\n", l.in, l.req, m.req)
 	}
