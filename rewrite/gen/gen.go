@@ -682,6 +682,32 @@ func (g *generator) invokeArgs(m *method) []string {
 	return args
 }
 
+// writeCall writes a handler's call of m with args, assigning its results
+// to lhs, and around it what sends pointer parameters back: only when the
+// call changed them, so that a caller sharing a value the method only
+// reads is not written to (in process, it would not be).
+func (g *generator) writeCall(w *strings.Builder, m *method, args, lhs []string) {
+	l := g.l
+	outs := m.outParams()
+	if len(outs) > 0 {
+		fmt.Fprintf(w, "var %s, %s %s.Encoder\n%s.MarshalMesh(&%s)\n", l.before, l.after, g.rt, l.in, l.before)
+	}
+	call := fmt.Sprintf("%s.%s(%s)", l.svc, m.fn.Name(), strings.Join(args, ", "))
+	if len(lhs) > 0 {
+		fmt.Fprintf(w, "%s = %s\n", strings.Join(lhs, ", "), call)
+	} else {
+		w.WriteString(call + "\n")
+	}
+	if len(outs) > 0 {
+		bytesPkg := g.imports.Use("bytes", "bytes")
+		fmt.Fprintf(w, "%s.MarshalMesh(&%s)\nif %s.Err() != nil || !%s.Equal(%s.Bytes(), %s.Bytes()) {\n", l.in, l.after, l.after, bytesPkg, l.before, l.after)
+		for _, p := range outs {
+			fmt.Fprintf(w, "%s.%s = %s.%s\n", l.out, p.outField, l.in, p.field)
+		}
+		w.WriteString("}\n")
+	}
+}
+
 // writeInvoke writes the handler of m: MethodDesc.Invoke.
 func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	name := g.in.Iface.Name()
@@ -701,27 +727,7 @@ func (g *generator) writeInvoke(w *strings.Builder, m *method) {
 	if m.hasErr {
 		lhs = append(lhs, l.err)
 	}
-	outs := m.outParams()
-	if len(outs) > 0 {
-		// Pointer parameters go back only when the call changed them, so
-		// that a caller sharing a value the method only reads is not
-		// written to (in process, it would not be).
-		fmt.Fprintf(w, "var %s, %s %s.Encoder\n%s.MarshalMesh(&%s)\n", l.before, l.after, g.rt, l.in, l.before)
-	}
-	call := fmt.Sprintf("%s.%s(%s)", l.svc, m.fn.Name(), strings.Join(args, ", "))
-	if len(lhs) > 0 {
-		fmt.Fprintf(w, "%s = %s\n", strings.Join(lhs, ", "), call)
-	} else {
-		w.WriteString(call + "\n")
-	}
-	if len(outs) > 0 {
-		bytesPkg := g.imports.Use("bytes", "bytes")
-		fmt.Fprintf(w, "%s.MarshalMesh(&%s)\nif %s.Err() != nil || !%s.Equal(%s.Bytes(), %s.Bytes()) {\n", l.in, l.after, l.after, bytesPkg, l.before, l.after)
-		for _, p := range outs {
-			fmt.Fprintf(w, "%s.%s = %s.%s\n", l.out, p.outField, l.in, p.field)
-		}
-		w.WriteString("}\n")
-	}
+	g.writeCall(w, m, args, lhs)
 	if m.hasErr {
 		fmt.Fprintf(w, "return %s, %s\n}\n", l.out, l.err)
 	} else {

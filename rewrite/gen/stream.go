@@ -103,24 +103,7 @@ func (g *generator) writeStreamInvoke(w *strings.Builder, m *method) {
 		lhs = append(lhs, l.err)
 		errVar = l.err
 	}
-	outs := m.outParams()
-	if len(outs) > 0 {
-		fmt.Fprintf(w, "var %s, %s %s.Encoder\n%s.MarshalMesh(&%s)\n", l.before, l.after, g.rt, l.in, l.before)
-	}
-	call := fmt.Sprintf("%s.%s(%s)", l.svc, m.fn.Name(), strings.Join(args, ", "))
-	if len(lhs) > 0 {
-		fmt.Fprintf(w, "%s = %s\n", strings.Join(lhs, ", "), call)
-	} else {
-		w.WriteString(call + "\n")
-	}
-	if len(outs) > 0 {
-		bytesPkg := g.imports.Use("bytes", "bytes")
-		fmt.Fprintf(w, "%s.MarshalMesh(&%s)\nif %s.Err() != nil || !%s.Equal(%s.Bytes(), %s.Bytes()) {\n", l.in, l.after, l.after, bytesPkg, l.before, l.after)
-		for _, p := range outs {
-			fmt.Fprintf(w, "%s.%s = %s.%s\n", l.out, p.outField, l.in, p.field)
-		}
-		w.WriteString("}\n")
-	}
+	g.writeCall(w, m, args, lhs)
 	prod := "nil"
 	switch m.shape {
 	case wiretype.Seq:
