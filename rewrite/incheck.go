@@ -460,8 +460,7 @@ func sameAPI(old, new *types.Package, dotImported, existed bool) bool {
 	olds, news := old.Scope(), new.Scope()
 	for _, name := range olds.Names() {
 		o, n := olds.Lookup(name), news.Lookup(name)
-		ot, isType := o.(*types.TypeName)
-		if !isType && !token.IsExported(name) {
+		if _, isType := o.(*types.TypeName); !isType && !token.IsExported(name) {
 			continue
 		}
 		if n == nil || reflect.TypeOf(o) != reflect.TypeOf(n) || str(o.Type()) != str(n.Type()) {
@@ -473,8 +472,7 @@ func sameAPI(old, new *types.Package, dotImported, existed bool) bool {
 				return false
 			}
 		case *types.TypeName:
-			nt := n.(*types.TypeName)
-			if ot.IsAlias() != nt.IsAlias() || str(o.Type().Underlying()) != str(n.Type().Underlying()) {
+			if o.IsAlias() != n.(*types.TypeName).IsAlias() || str(o.Type().Underlying()) != str(n.Type().Underlying()) {
 				return false
 			}
 			if methods(o.Type()) != methods(n.Type()) || methods(types.NewPointer(o.Type())) != methods(types.NewPointer(n.Type())) {
@@ -596,11 +594,10 @@ func readExport(ef exportFile, fset *token.FileSet, universe map[string]*types.P
 // answer even from its cache, which Apply's check would otherwise wait for
 // after the load instead of during it.
 type exportAhead struct {
-	gomod  []byte // the go.mod it was fetched for: the plan's, if nothing else changes it
-	done   chan struct{}
-	list   []exportFile
-	err    error
-	served bool // files served a check (for tests)
+	gomod []byte // the go.mod it was fetched for: the plan's, if nothing else changes it
+	done  chan struct{}
+	list  []exportFile
+	err   error
 }
 
 // aheadPackages are the packages fetched ahead: the runtime, and the
@@ -652,7 +649,6 @@ func (a *exportAhead) files(gomod []byte, missing map[string]bool) ([]exportFile
 			return nil, false
 		}
 	}
-	a.served = true
 	return a.list, true
 }
 

@@ -148,10 +148,6 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 			refuse(codeInternal, fmt.Sprintf("%s.%s: a server interceptor returned without running the method or returning an error", desc.Name, md.Name))
 			return
 		}
-		if err != nil {
-			closeProducer(prod)
-			prod = nil
-		}
 	}
 	if panicked != "" {
 		n.log.Error("handler panicked", "service", desc.Name, "method", md.Name, "panic", panicked)

@@ -300,17 +300,21 @@ func renderSecret(m *Module, opt Options) []byte {
 	fmt.Fprintln(&b, "# not apply it as it is: make the Secret from the key instead, e.g.")
 	fmt.Fprintf(&b, "#   kubectl create secret generic %s --from-env-file=%s\n", secretName(m), path.Join(opt.OutRel, keyFile))
 	fmt.Fprintln(&b, "# (a key of at least 16 random bytes: openssl rand -hex 32).")
-	fmt.Fprintln(&b, "apiVersion: v1")
-	fmt.Fprintln(&b, "kind: Secret")
-	fmt.Fprintln(&b, "metadata:")
-	fmt.Fprintf(&b, "  name: %s\n", secretName(m))
-	writeLabels(&b, "  ", m, Piece{Name: secretName(m)})
+	writeObject(&b, "v1", "Secret", m, Piece{Name: secretName(m)})
 	fmt.Fprintln(&b, "type: Opaque")
 	fmt.Fprintln(&b, "stringData:")
 	fmt.Fprintf(&b, "  %s: \"\"\n", keyVar)
 	return []byte(b.String())
 }
 
+// writeObject writes the head of a Kubernetes object: its apiVersion, its
+// kind, and its metadata naming p with the labels of writeLabels.
+func writeObject(b *strings.Builder, apiVersion, kind string, m *Module, p Piece) {
+	fmt.Fprintf(b, "apiVersion: %s\nkind: %s\nmetadata:\n  name: %s\n", apiVersion, kind, p.Name)
+	writeLabels(b, "  ", m, p)
+}
+
+// writeLabels writes the labels of p at indent.
 func writeLabels(b *strings.Builder, indent string, m *Module, p Piece) {
 	fmt.Fprintf(b, "%slabels:\n", indent)
 	fmt.Fprintf(b, "%s  app.kubernetes.io/name: %s\n", indent, quote(p.Name))
@@ -332,11 +336,7 @@ func renderK8s(m *Module, p Piece) []byte {
 	fmt.Fprintln(&b, "# replica, and the nodes re-resolve their seed names to find new ones.")
 	fmt.Fprintf(&b, "# The image (%s) is built from ../Dockerfile, target %s,\n", image(m, p), p.Name)
 	fmt.Fprintln(&b, "# and loaded into the cluster's nodes or pushed to your registry.")
-	fmt.Fprintln(&b, "apiVersion: v1")
-	fmt.Fprintln(&b, "kind: Service")
-	fmt.Fprintln(&b, "metadata:")
-	fmt.Fprintf(&b, "  name: %s\n", p.Name)
-	writeLabels(&b, "  ", m, p)
+	writeObject(&b, "v1", "Service", m, p)
 	fmt.Fprintln(&b, "spec:")
 	fmt.Fprintln(&b, "  clusterIP: None")
 	fmt.Fprintln(&b, "  publishNotReadyAddresses: true")
@@ -347,11 +347,7 @@ func renderK8s(m *Module, p Piece) []byte {
 	fmt.Fprintf(&b, "      port: %d\n", meshPort)
 	fmt.Fprintln(&b, "      targetPort: mesh")
 	fmt.Fprintln(&b, "---")
-	fmt.Fprintln(&b, "apiVersion: apps/v1")
-	fmt.Fprintln(&b, "kind: Deployment")
-	fmt.Fprintln(&b, "metadata:")
-	fmt.Fprintf(&b, "  name: %s\n", p.Name)
-	writeLabels(&b, "  ", m, p)
+	writeObject(&b, "apps/v1", "Deployment", m, p)
 	fmt.Fprintln(&b, "spec:")
 	fmt.Fprintln(&b, "  replicas: 1")
 	fmt.Fprintln(&b, "  selector:")
