@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -144,8 +145,31 @@ var meters = sync.OnceValue(func() *instruments {
 	return in
 })
 
-// tracer returns the tracer of the global TracerProvider.
-func tracer() trace.Tracer { return otel.GetTracerProvider().Tracer(instrumentName) }
+// tracer returns the tracer of the global TracerProvider: the one made
+// for the provider last seen, while the global provider stays the same.
+func tracer() trace.Tracer {
+	p := otel.GetTracerProvider()
+	if c := lastTracer.Load(); c != nil && c.provider == p {
+		return c.tracer
+	}
+	t := p.Tracer(instrumentName)
+	if reflect.TypeOf(p).Comparable() {
+		lastTracer.Store(&tracerOf{p, t})
+	}
+	return t
+}
+
+// tracerOf is a TracerProvider and the tracer it made.
+type tracerOf struct {
+	provider trace.TracerProvider
+	tracer   trace.Tracer
+}
+
+// lastTracer caches the tracer of the global TracerProvider, so that a
+// call does not look it up in the provider (a lock and a map lookup in
+// the SDK's). Only a provider of a comparable type is cached: comparing
+// it with the global one cannot panic.
+var lastTracer atomic.Pointer[tracerOf]
 
 // w3c is the propagator used when the application set none.
 var w3c = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
@@ -174,14 +198,19 @@ func extract(ctx context.Context, md *meshrt.Metadata) context.Context {
 }
 
 // kind is what every call of one method on one path shares, computed once:
-// the span name, the span start options and the metric attribute set.
+// the span name, the span start options and the metric options of each
+// outcome.
 type kind struct {
-	name          string
-	attrs         []attribute.KeyValue
-	client        []trace.SpanStartOption
-	server        []trace.SpanStartOption
-	metricsOption metric.MeasurementOption
+	name   string
+	attrs  []attribute.KeyValue
+	client []trace.SpanStartOption
+	server []trace.SpanStartOption
+	// ok is the option of the metrics of a call that succeeded, as the
+	// slice Record takes (passing a shared slice allocates nothing).
+	ok            []metric.RecordOption
 	observeOption metric.ObserveOption
+	// failed holds the metric options of failed calls by error.type.
+	failed sync.Map // string -> []metric.RecordOption
 	// clientActive and serverActive count the calls in flight.
 	clientActive, serverActive atomic.Int64
 }
@@ -218,16 +247,100 @@ func kindOf(call *meshrt.CallInfo) *kind {
 	if name == "" {
 		name = "meshsplit unrouted"
 	}
+	set := attribute.NewSet(attrs...)
 	k := &kind{
 		name:          name,
 		attrs:         attrs,
 		client:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...)},
 		server:        []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...)},
-		metricsOption: metric.WithAttributeSet(attribute.NewSet(attrs...)),
-		observeOption: metric.WithAttributeSet(attribute.NewSet(attrs...)),
+		ok:            []metric.RecordOption{metric.WithAttributeSet(set)},
+		observeOption: metric.WithAttributeSet(set),
 	}
 	actual, _ := kinds.LoadOrStore(key, k)
 	return actual.(*kind)
+}
+
+// outcome returns the metric options of a call of kind k that failed with
+// errType, or succeeded when errType is empty: made once per kind and
+// error type (the error types are a bounded set: the mesh's failures, the
+// methods' error types, HTTP status codes).
+func (k *kind) outcome(errType string) []metric.RecordOption {
+	if errType == "" {
+		return k.ok
+	}
+	if o, ok := k.failed.Load(errType); ok {
+		return o.([]metric.RecordOption)
+	}
+	attrs := append(k.attrs[:len(k.attrs):len(k.attrs)], keyErrorType.String(errType))
+	o, _ := k.failed.LoadOrStore(errType, []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))})
+	return o.([]metric.RecordOption)
+}
+
+// serverStart holds the start options of a server span with the caller's
+// address among its attributes: the options refer to attrs, which each
+// call overwrites, so that no call allocates options (the tracer copies
+// the attributes when the span starts). Pooled.
+type serverStart struct {
+	attrs [6]attribute.KeyValue // the kind's 4, network.peer.address and .port
+	opts  [2]trace.SpanStartOption
+}
+
+// serverStarts pools serverStart.
+var serverStarts = sync.Pool{New: func() any {
+	s := &serverStart{}
+	s.opts[0] = trace.WithSpanKind(trace.SpanKindServer)
+	s.opts[1] = trace.WithAttributes(s.attrs[:]...)
+	return s
+}}
+
+// startServer starts the server span of a call of kind k, with the
+// caller's address when call.Peer is one.
+func startServer(ctx context.Context, k *kind, call *meshrt.CallInfo) (context.Context, trace.Span) {
+	host, port, ok := splitHostPort(call.Peer)
+	if !ok || len(k.attrs) != 4 {
+		return tracer().Start(ctx, k.name, k.server...)
+	}
+	s := serverStarts.Get().(*serverStart)
+	copy(s.attrs[:4], k.attrs)
+	s.attrs[4], s.attrs[5] = keyPeerAddr.String(host), keyPeerPort.Int(port)
+	ctx, span := tracer().Start(ctx, k.name, s.opts[:]...)
+	s.attrs = [6]attribute.KeyValue{} // drop the references to the strings
+	serverStarts.Put(s)
+	return ctx, span
+}
+
+// spanTimes is what the SDK's spans (sdktrace.ReadOnlySpan) tell of their
+// times: a call's duration is its span's, not measured twice.
+type spanTimes interface {
+	StartTime() time.Time
+	EndTime() time.Time
+}
+
+// clock measures a call's duration: from its span's start to its end when
+// the span tells them, else from the time the clock was made.
+type clock struct {
+	times spanTimes
+	start time.Time
+}
+
+// startClock returns the clock of a call whose span just started.
+func startClock(span trace.Span) clock {
+	if t, ok := span.(spanTimes); ok {
+		return clock{times: t}
+	}
+	return clock{start: time.Now()}
+}
+
+// seconds returns the duration of the call in seconds, once its span ended.
+func (c clock) seconds() float64 {
+	if c.times != nil {
+		start := c.times.StartTime()
+		if end := c.times.EndTime(); !end.IsZero() {
+			return end.Sub(start).Seconds()
+		}
+		return time.Since(start).Seconds() // a span that did not record its end
+	}
+	return time.Since(c.start).Seconds()
 }
 
 // ClientInterceptor returns the client side: a span of kind client per call,
@@ -236,27 +349,32 @@ func kindOf(call *meshrt.CallInfo) *kind {
 func ClientInterceptor() meshrt.ClientInterceptor {
 	return func(ctx context.Context, call *meshrt.CallInfo, next func(context.Context) error) error {
 		in := meters()
-		start := time.Now()
 		k := kindOf(call)
 		ctx, span := tracer().Start(ctx, k.name, k.client...)
+		clk := startClock(span)
 		inject(ctx, call.Metadata)
 		k.clientActive.Add(1)
 		err := next(ctx)
 		k.clientActive.Add(-1)
-		if host, port, ok := splitHostPort(call.Peer); ok {
-			span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port))
-		}
 		var errType string
 		if call.HTTPStatus != 0 {
-			span.SetAttributes(keyHTTPStatus.Int(call.HTTPStatus))
 			if call.HTTPStatus >= 500 && err == nil {
 				errType = strconv.Itoa(call.HTTPStatus)
+			}
+			if host, port, ok := splitHostPort(call.Peer); ok {
+				span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port), keyHTTPStatus.Int(call.HTTPStatus))
+			} else {
+				span.SetAttributes(keyHTTPStatus.Int(call.HTTPStatus))
+			}
+			if errType != "" {
 				span.SetStatus(codes.Error, "HTTP status "+errType)
 				span.SetAttributes(keyErrorType.String(errType))
 			}
+		} else if host, port, ok := splitHostPort(call.Peer); ok {
+			span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port))
 		}
-		opt := endSpan(span, err, k, errType)
-		record(ctx, in.clientDur, in.clientReq, in.clientResp, start, call, opt)
+		opts := endSpan(span, err, k, errType)
+		record(ctx, in.clientDur, in.clientReq, in.clientResp, clk, call, opts)
 		return err
 	}
 }
@@ -268,46 +386,39 @@ func ClientInterceptor() meshrt.ClientInterceptor {
 func ServerInterceptor() meshrt.ServerInterceptor {
 	return func(ctx context.Context, call *meshrt.CallInfo, next func(context.Context) error) error {
 		in := meters()
-		start := time.Now()
 		k := kindOf(call)
-		ctx = extract(ctx, call.Metadata)
-		ctx, span := tracer().Start(ctx, k.name, k.server...)
-		if host, port, ok := splitHostPort(call.Peer); ok && span.IsRecording() {
-			span.SetAttributes(keyPeerAddr.String(host), keyPeerPort.Int(port))
-		}
+		ctx, span := startServer(extract(ctx, call.Metadata), k, call)
+		clk := startClock(span)
 		k.serverActive.Add(1)
 		err := next(ctx)
 		k.serverActive.Add(-1)
-		opt := endSpan(span, err, k, "")
-		record(ctx, in.serverDur, in.serverReq, in.serverResp, start, call, opt)
+		opts := endSpan(span, err, k, "")
+		record(ctx, in.serverDur, in.serverReq, in.serverResp, clk, call, opts)
 		return err
 	}
 }
 
 // endSpan sets the span's error status and error.type (errType, or the
-// class of err), ends it, and returns the metric option of the call: the
+// class of err), ends it, and returns the metric options of the call: the
 // kind's attributes, with error.type when the call failed.
-func endSpan(span trace.Span, err error, k *kind, errType string) metric.MeasurementOption {
+func endSpan(span trace.Span, err error, k *kind, errType string) []metric.RecordOption {
 	if err != nil {
 		errType = errorType(err)
 		span.SetStatus(codes.Error, err.Error())
 		span.SetAttributes(keyErrorType.String(errType))
 	}
 	span.End()
-	if errType == "" {
-		return k.metricsOption
-	}
-	return metric.WithAttributeSet(attribute.NewSet(append(k.attrs[:len(k.attrs):len(k.attrs)], keyErrorType.String(errType))...))
+	return k.outcome(errType)
 }
 
 // record records the duration and the sizes of a call.
-func record(ctx context.Context, dur metric.Float64Histogram, req, resp metric.Int64Histogram, start time.Time, call *meshrt.CallInfo, opt metric.MeasurementOption) {
-	dur.Record(ctx, time.Since(start).Seconds(), opt)
+func record(ctx context.Context, dur metric.Float64Histogram, req, resp metric.Int64Histogram, clk clock, call *meshrt.CallInfo, opts []metric.RecordOption) {
+	dur.Record(ctx, clk.seconds(), opts...)
 	if call.RequestBytes >= 0 {
-		req.Record(ctx, int64(call.RequestBytes), opt)
+		req.Record(ctx, int64(call.RequestBytes), opts...)
 	}
 	if call.ResponseBytes >= 0 {
-		resp.Record(ctx, int64(call.ResponseBytes), opt)
+		resp.Record(ctx, int64(call.ResponseBytes), opts...)
 	}
 }
 
