@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -362,5 +364,32 @@ func TestMetadataWireRoundTrip(t *testing.T) {
 	q, err = parseRequest(appendRequest(nil, "svc", 3, "fp", 42, nil))
 	if err != nil || q.md != nil {
 		t.Fatalf("no metadata: %v %v", q.md, err)
+	}
+}
+
+// TestMetadataDecodeSizes checks decoded metadata of every size up to past
+// the two pairs decoded in one allocation: the pairs in order, the keys of
+// the W3C propagators and others alike, and room to set more afterwards.
+func TestMetadataDecodeSizes(t *testing.T) {
+	keys := []string{"traceparent", "baggage", "tracestate", "meshrpc-ctx-user", "x"}
+	for n := 1; n <= len(keys); n++ {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			var m Metadata
+			for i, k := range keys[:n] {
+				m.Set(k, "v"+strconv.Itoa(i))
+			}
+			q, err := parseRequest(appendRequest(nil, "svc", 0, "fp", 0, &m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(q.md.kv, m.kv) {
+				t.Fatalf("decoded %q, want %q", q.md.kv, m.kv)
+			}
+			q.md.Set("added", "a")
+			q.md.Set(keys[0], "changed")
+			if q.md.Len() != n+1 || q.md.Get("added") != "a" || q.md.Get(keys[0]) != "changed" || m.Get(keys[0]) != "v0" {
+				t.Fatalf("after Set: %q (sent: %q)", q.md.kv, m.kv)
+			}
+		})
 	}
 }

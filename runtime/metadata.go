@@ -191,7 +191,10 @@ func appendMetadata(b []byte, m *Metadata) []byte {
 }
 
 // readMetadata reads what appendMetadata wrote and checks it against the
-// bounds. It returns nil for no keys, allocating nothing.
+// bounds. It returns nil for no keys, allocating nothing; metadata of up
+// to two keys (a traceparent, and baggage or a tracestate) takes one
+// allocation with its pairs, and the keys OpenTelemetry propagates are
+// not copied (internKey).
 func (r *wireReader) metadata() (*Metadata, error) {
 	n := r.uvarint()
 	if r.err != nil {
@@ -203,14 +206,14 @@ func (r *wireReader) metadata() (*Metadata, error) {
 	if n > MaxMetadataPairs {
 		return nil, fmt.Errorf("%d metadata keys, over the limit of %d", n, MaxMetadataPairs)
 	}
-	m := &Metadata{kv: make([]string, 0, 2*n)}
+	m := newMetadata(int(n))
 	size := 0
 	for range n {
 		k, v := r.bytes(), r.bytes()
 		if r.err != nil {
 			return nil, r.err
 		}
-		ks, vs := string(k), string(v)
+		ks, vs := internKey(k), string(v)
 		if err := checkMetadataPair(ks, vs); err != nil {
 			return nil, err
 		}
@@ -224,4 +227,34 @@ func (r *wireReader) metadata() (*Metadata, error) {
 		m.kv = append(m.kv, ks, vs)
 	}
 	return m, nil
+}
+
+// smallMetadata is a Metadata with room for two pairs, allocated at once.
+type smallMetadata struct {
+	m  Metadata
+	kv [4]string
+}
+
+// newMetadata returns empty metadata with room for n pairs.
+func newMetadata(n int) *Metadata {
+	if n <= 2 {
+		s := &smallMetadata{}
+		s.m.kv = s.kv[:0:len(s.kv)]
+		return &s.m
+	}
+	return &Metadata{kv: make([]string, 0, 2*n)}
+}
+
+// internKey returns k as a string, without copying it for the keys of
+// OpenTelemetry's W3C propagators, which every instrumented call carries.
+func internKey(k []byte) string {
+	switch string(k) { // compared in place: no allocation
+	case "traceparent":
+		return "traceparent"
+	case "tracestate":
+		return "tracestate"
+	case "baggage":
+		return "baggage"
+	}
+	return string(k)
 }

@@ -79,6 +79,22 @@ func StartMeshsplitOtel() (*Conn, error) {
 	return startMeshsplit(scfg, ccfg)
 }
 
+// StartMeshsplitIntercepted is StartMeshsplit with interceptors that only
+// call next on both nodes: the runtime's intercepted path (the CallInfo,
+// the metadata, the response built inside the server interceptor) without
+// OpenTelemetry, to tell the runtime's share of meshsplit-otel's cost from
+// the instrumentation's.
+func StartMeshsplitIntercepted() (*Conn, error) {
+	scfg, ccfg := meshrt.DefaultConfig(), meshrt.DefaultConfig()
+	scfg.ServerInterceptors = []meshrt.ServerInterceptor{func(ctx context.Context, _ *meshrt.CallInfo, next func(context.Context) error) error {
+		return next(ctx)
+	}}
+	ccfg.ClientInterceptors = []meshrt.ClientInterceptor{func(ctx context.Context, _ *meshrt.CallInfo, next func(context.Context) error) error {
+		return next(ctx)
+	}}
+	return startMeshsplit(scfg, ccfg)
+}
+
 // StartGRPCOtel is StartGRPC with otelgrpc's stats handlers on the server
 // and the client, reporting to OtelSDK: what a gRPC-go service instrumented
 // the recommended way does.

@@ -15,7 +15,8 @@ import (
 type Stack struct {
 	// Name is the stack's element of a benchmark name: "grpc",
 	// "meshsplit", "tcp", "direct", or "grpc-otel" and "meshsplit-otel"
-	// for the first two instrumented with OpenTelemetry.
+	// for the first two instrumented with OpenTelemetry, and
+	// "meshsplit-icpt" for meshsplit with pass-through interceptors.
 	Name string
 	// Start serves greeter.New and returns a client of it. The caller
 	// closes the Conn when done.
@@ -47,6 +48,7 @@ func All() []Stack {
 		{Name: "meshsplit", Start: StartMeshsplit},
 		{Name: "grpc-otel", Start: StartGRPCOtel},
 		{Name: "meshsplit-otel", Start: StartMeshsplitOtel},
+		{Name: "meshsplit-icpt", Start: StartMeshsplitIntercepted},
 		{Name: "tcp", Start: StartTCP},
 		{Name: "direct", Start: StartDirect},
 	}
