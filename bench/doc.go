@@ -6,7 +6,9 @@
 // Benchmarks are named BenchmarkCall/<stack>/<payload>/<mode>: stack
 // grpc, meshsplit, tcp or direct, or grpc-otel and meshsplit-otel (the
 // first two instrumented with OpenTelemetry: otelgrpc, runtime/otelmesh,
-// the SDK always sampling into a discarding exporter); payload small (a ~20-byte string in and out)
+// the SDK always sampling into a discarding exporter), or meshsplit-icpt
+// (meshsplit with pass-through interceptors: the runtime's share of
+// meshsplit-otel); payload small (a ~20-byte string in and out)
 // or 4k (a ~4 KB document echoed back); mode seq (one caller) or par
 // (b.RunParallel with 8 goroutines per GOMAXPROCS). Besides ns/op and the
 // allocations, each reports cpu-ns/op: the CPU time of the whole process
