@@ -319,14 +319,16 @@ type spanTimes interface {
 // clock measures a call's duration: from its span's start to its end when
 // the span tells them, else from the time the clock was made.
 type clock struct {
-	times spanTimes
+	times spanTimes // nil: the span does not tell
 	start time.Time
 }
 
 // startClock returns the clock of a call whose span just started.
 func startClock(span trace.Span) clock {
 	if t, ok := span.(spanTimes); ok {
-		return clock{times: t}
+		if start := t.StartTime(); !start.IsZero() {
+			return clock{times: t, start: start}
+		}
 	}
 	return clock{start: time.Now()}
 }
@@ -334,13 +336,11 @@ func startClock(span trace.Span) clock {
 // seconds returns the duration of the call in seconds, once its span ended.
 func (c clock) seconds() float64 {
 	if c.times != nil {
-		start := c.times.StartTime()
 		if end := c.times.EndTime(); !end.IsZero() {
-			return end.Sub(start).Seconds()
+			return end.Sub(c.start).Seconds()
 		}
-		return time.Since(start).Seconds() // a span that did not record its end
 	}
-	return time.Since(c.start).Seconds()
+	return time.Since(c.start).Seconds() // also a span that did not record its end
 }
 
 // ClientInterceptor returns the client side: a span of kind client per call,

@@ -386,6 +386,14 @@ func TestMetrics(t *testing.T) {
 		for _, dp := range h.DataPoints {
 			if dp.Attributes.Equals(&okCall) {
 				okCount += dp.Count
+				// A call over loopback TCP takes more than nothing and less
+				// than the test's deadline.
+				if lo, _ := dp.Min.Value(); lo <= 0 {
+					t.Errorf("%s: a call took %gs", name, lo)
+				}
+				if hi, _ := dp.Max.Value(); hi >= 5 {
+					t.Errorf("%s: a call took %gs", name, hi)
+				}
 			}
 			if v, _ := dp.Attributes.Value("error.type"); v.AsString() == "*errors.errorString" {
 				errCount += dp.Count
