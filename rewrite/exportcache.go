@@ -34,7 +34,8 @@ import (
 // directory of theirs the same names (no file added or removed), and
 // every export file must still be in the build cache with its size (the
 // build cache names a file by the hash of its content). Otherwise the go
-// command is asked, as without the cache, and the entry is replaced.
+// command is asked, as without the cache, and the entry is replaced. The
+// cache keeps the maxExportEntries entries used last.
 
 // exportCacheVersion changes when the entry format or key does.
 const exportCacheVersion = "meshsplit export data 1"
@@ -181,8 +182,14 @@ func loadExportCache(key string) ([]exportFile, bool) {
 		}
 		files = append(files, exportFile{f.Path, f.File})
 	}
+	now := time.Now()
+	_ = os.Chtimes(name, now, now) // used: the last to be trimmed
 	return files, true
 }
+
+// maxExportEntries is how many entries the cache keeps: storing one more
+// removes the least recently used.
+const maxExportEntries = 32
 
 // storeExportCache keeps under key the export files in list and the
 // sources they were built from, unless a source changed
@@ -225,5 +232,37 @@ func storeExportCache(key string, list []exportFile, sources []sourceStat, since
 	if cerr := tmp.Close(); werr != nil || cerr != nil {
 		return
 	}
-	_ = os.Rename(tmp.Name(), name)
+	if os.Rename(tmp.Name(), name) != nil {
+		return
+	}
+	trimExportCache(filepath.Dir(name))
+}
+
+// trimExportCache removes the least recently used entries of the cache
+// directory dir beyond maxExportEntries.
+func trimExportCache(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type entry struct {
+		name string
+		used time.Time
+	}
+	var list []entry
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			list = append(list, entry{e.Name(), fi.ModTime()})
+		}
+	}
+	if len(list) <= maxExportEntries {
+		return
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].used.After(list[j].used) })
+	for _, e := range list[maxExportEntries:] {
+		_ = os.Remove(filepath.Join(dir, e.name))
+	}
 }

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,4 +181,31 @@ func TestExportCache(t *testing.T) {
 		t.Fatal("a cache entry naming an export file that is gone was used")
 	}
 	extract(false)
+}
+
+// TestTrimExportCache checks that the cache keeps the entries used last,
+// maxExportEntries of them, and leaves other files alone.
+func TestTrimExportCache(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Now().Add(-time.Hour)
+	n := maxExportEntries + 5
+	for i := range n {
+		name := filepath.Join(dir, fmt.Sprintf("%02d.json", i))
+		writeFiles(t, map[string]string{name: "{}"})
+		at := base.Add(time.Duration(i) * time.Second)
+		if err := os.Chtimes(name, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFiles(t, map[string]string{filepath.Join(dir, ".entry-tmp"): ""})
+	trimExportCache(dir)
+	for i := range n {
+		_, err := os.Stat(filepath.Join(dir, fmt.Sprintf("%02d.json", i)))
+		if kept := err == nil; kept != (i >= n-maxExportEntries) {
+			t.Errorf("entry %d (used %ds after the first) kept: %v", i, i, kept)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".entry-tmp")); err != nil {
+		t.Errorf("a file that is not an entry was removed: %v", err)
+	}
 }
