@@ -43,7 +43,7 @@ const exportCacheVersion = "meshsplit export data 1"
 // goEnvKeys are the variables of 'go env' that select what the go command
 // builds and where it keeps it.
 var goEnvKeys = []string{
-	"GOVERSION", "GOROOT", "GOOS", "GOARCH", "GOFLAGS", "GOEXPERIMENT", "GOCACHE", "GOMODCACHE", "GOTOOLCHAIN",
+	"GOVERSION", "GOROOT", "GOHOSTOS", "GOHOSTARCH", "GOOS", "GOARCH", "GOFLAGS", "GOEXPERIMENT", "GOCACHE", "GOMODCACHE", "GOTOOLCHAIN",
 	"CGO_ENABLED", "CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_LDFLAGS", "PKG_CONFIG",
 	"GOAMD64", "GO386", "GOARM", "GOARM64", "GOMIPS", "GOMIPS64", "GOPPC64", "GORISCV64", "GOWASM",
 }
@@ -144,7 +144,10 @@ func exportKey(ctx context.Context, root string, planned []byte, env []string) (
 	for _, k := range goEnvKeys {
 		fmt.Fprintf(h, "%s=%q\n", k, vars[k])
 	}
-	compiler := filepath.Join(vars["GOROOT"], "pkg", "tool", vars["GOOS"]+"_"+vars["GOARCH"], "compile")
+	compiler := filepath.Join(vars["GOROOT"], "pkg", "tool", vars["GOHOSTOS"]+"_"+vars["GOHOSTARCH"], "compile")
+	if vars["GOHOSTOS"] == "windows" {
+		compiler += ".exe"
+	}
 	st, ok := statOf(compiler)
 	if !ok {
 		return "", fmt.Errorf("no compiler at %s", compiler)
