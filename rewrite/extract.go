@@ -85,6 +85,11 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 	if opts.Write && !opts.Revert {
 		ahead = fetchExportAhead(ctx, root, gomod, opts.Env)
 	}
+	var tidy *tidyAhead
+	if !opts.Revert {
+		tidy = startTidyAhead(ctx, root, gomod, opts.Env)
+		defer tidy.stop()
+	}
 	done := opts.phase("loading the module with its tests (go/packages)")
 	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Generated: true, Env: env}) // the whole module, whatever -C names inside it
 	done()
@@ -104,6 +109,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		prog:      prog,
 		seam:      seam,
 		plan:      &Plan{Seam: seam.Name, Root: prog.Root, Revert: opts.Revert, env: opts.Env, progress: opts.Progress, prog: prog, ahead: ahead},
+		tidyAhead: tidy,
 		files:     map[string]*dstFile{},
 		writes:    map[string][]byte{},
 		removes:   map[string]bool{},
@@ -143,6 +149,9 @@ type planner struct {
 	// asCreated holds the files the plan removes that are still as extract
 	// created them (deps.go): removing them loses nothing of the user's.
 	asCreated map[string]bool
+	// tidyAhead is the 'go mod tidy' preview started during the load, or
+	// nil.
+	tidyAhead *tidyAhead
 	// needWrap is set when a manual step tells code outside the interface's
 	// package to call Mesh<Iface>, so the switch file must declare it.
 	needWrap bool

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/gcexportdata"
@@ -553,7 +554,7 @@ func readExportData(ctx context.Context, root string, fset *token.FileSet, env [
 		}
 		sort.Strings(patterns)
 		var err error
-		if files, err = exportFiles(ctx, root, env, patterns, false); err != nil {
+		if files, _, err = exportFiles(ctx, root, env, patterns, false, false); err != nil {
 			return err
 		}
 	}
@@ -598,6 +599,9 @@ type exportAhead struct {
 	done  chan struct{}
 	list  []exportFile
 	err   error
+	// cached is set when list came from the cache of an earlier run (see
+	// exportcache.go), not from the go command.
+	cached bool
 }
 
 // aheadPackages are the packages fetched ahead: the runtime, and the
@@ -625,7 +629,19 @@ func fetchExportAhead(ctx context.Context, root string, gomod []byte, env []stri
 			return
 		}
 		defer cleanup()
-		a.list, a.err = exportFiles(ctx, root, env, aheadPackages, true)
+		key, err := exportKey(ctx, root, planned, env)
+		if err == nil {
+			if list, ok := loadExportCache(key); ok {
+				a.list, a.cached = list, true
+				return
+			}
+		}
+		start := time.Now()
+		var sources []sourceStat
+		a.list, sources, a.err = exportFiles(ctx, root, env, aheadPackages, true, key != "")
+		if a.err == nil && key != "" {
+			storeExportCache(key, a.list, sources, start)
+		}
 	}()
 	return a
 }

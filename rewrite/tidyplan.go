@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,7 +26,11 @@ import (
 // go command cannot tell (no network for a missing module, say), a manual
 // step says so and why.
 func (p *planner) tidyPreview(ctx context.Context, changes []FileChange) {
-	before, after, err := tidied(ctx, p.prog.Root, changes, p.plan.env)
+	before, after, ok := p.tidyAhead.result(p.prog, changes)
+	var err error
+	if !ok {
+		before, after, err = tidied(ctx, p.prog.Root, changes, p.plan.env)
+	}
 	if err != nil {
 		p.manual("go.mod", "cannot tell what 'go mod tidy' will change: %s; run it after -w and review go.mod", strings.Join(strings.Fields(err.Error()), " "))
 		return
@@ -112,14 +117,22 @@ func tidyChanges(before, after *modfile.File) []tidyLine {
 	return out
 }
 
-// tidied returns the plan's go.mod and the same after 'go mod tidy', run on
-// copies in a temporary directory (-modfile) with the plan's Go files
-// overlaid: the module's own go.mod and go.sum are never written.
+// tidied returns the plan's go.mod and the same after 'go mod tidy' (see
+// tidyRun), with the plan's Go files overlaid.
 func tidied(ctx context.Context, root string, changes []FileChange, env []string) (before, after *modfile.File, err error) {
 	gomod, overlay, err := planned(root, changes)
 	if err != nil {
 		return nil, nil, err
 	}
+	return tidyRun(ctx, root, gomod, overlay, env, false)
+}
+
+// tidyRun returns gomod and the same after 'go mod tidy', run on copies in
+// a temporary directory (-modfile) with overlay (Go files by absolute path)
+// laid over the module: the module's own go.mod and go.sum are never
+// written. With background set, the go command runs at a lower scheduling
+// priority (see lowerPriority).
+func tidyRun(ctx context.Context, root string, gomod []byte, overlay map[string][]byte, env []string, background bool) (before, after *modfile.File, err error) {
 	before, err = modfile.Parse("go.mod", gomod, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the planned go.mod: %w", err)
@@ -149,8 +162,16 @@ func tidied(ctx context.Context, root string, changes []FileChange, env []string
 	cmd := exec.CommandContext(ctx, "go", "mod", "tidy", "-overlay="+ovPath)
 	cmd.Dir = root
 	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, nil, fmt.Errorf("go mod tidy: %v: %s", err, strings.TrimSpace(string(out)))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("go mod tidy: %w", err)
+	}
+	if background {
+		lowerPriority(cmd.Process.Pid)
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, nil, fmt.Errorf("go mod tidy: %v: %s", err, strings.TrimSpace(out.String()))
 	}
 	data, err := os.ReadFile(modPath)
 	if err != nil {
