@@ -155,7 +155,7 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 		return &errNotSent{fmt.Errorf("%w: connection to %s retired", ErrUnavailable, p.name())}
 	}
 	defer p.pending.done()
-	conn, err := p.rpcConn()
+	conn, err := p.caller()
 	if err != nil {
 		return &errNotSent{err}
 	}

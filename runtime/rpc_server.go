@@ -24,7 +24,8 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		return
 	}
 	s := &rpcStream{n: n, p: p, calls: map[uint64]context.CancelFunc{}}
-	s.fw = newFrameWriter(st, s.written)
+	fw := newFrameWriter(st, s.written)
+	s.fw = fw
 	r := newFrameReader(st)
 	for {
 		if s.full() && !p.load.waitRoom(s.full, p.sess.CloseChan()) {
@@ -65,11 +66,13 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 	}()
 }
 
-// rpcStream is the server's side of one fast-path stream.
+// rpcStream is the server's side of one fast-path stream, or of a peer's
+// call lane (lane.go).
 type rpcStream struct {
 	n    *Node
 	p    *peer
-	fw   *frameWriter
+	fw   frameQueue
+	lane bool // the lane: full requests are refused, never left unread
 	load load // this stream's share of p.load
 
 	mu      sync.Mutex
@@ -81,7 +84,32 @@ type rpcStream struct {
 // is then not read until calls end or responses leave.
 func (s *rpcStream) full() bool {
 	c := &s.n.cfg
+	if s.lane {
+		return s.p.load.over(c.MaxCallsPerPeer, c.MaxQueuedPerPeer)
+	}
 	return s.load.over(c.MaxCallsPerStream, c.MaxQueuedPerStream) || s.p.load.over(c.MaxCallsPerPeer, c.MaxQueuedPerPeer)
+}
+
+// newLaneServer returns the server's side of p's call lane on lc.
+func newLaneServer(n *Node, p *peer, lc *laneConn) *rpcStream {
+	s := &rpcStream{n: n, p: p, lane: true, calls: map[uint64]context.CancelFunc{}}
+	s.fw = &laneWriter{c: lc, written: s.written}
+	return s
+}
+
+// startLane starts a request read from the lane. The lane's reader is the
+// connection's and must never wait for a handler: a request past the
+// peer's bounds is refused as not run (a caller of this runtime waits
+// before sending instead, knowing the bound from the gossip).
+func (s *rpcStream) startLane(f frame) {
+	if s.full() {
+		putBuf(f.buf)
+		c := &s.n.cfg
+		s.protoError(f.id, codeRefused, fmt.Sprintf("node %s runs %d calls of this peer (bound %d) or holds %d bytes of its responses (bound %d); the call did not run",
+			s.n.addr, s.p.load.calls.Load(), c.MaxCallsPerPeer, s.p.load.queued.Load(), c.MaxQueuedPerPeer))
+		return
+	}
+	s.start(f)
 }
 
 // start decodes a request frame and runs the call in its own goroutine. A

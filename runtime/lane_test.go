@@ -38,7 +38,7 @@ func yamuxHeader(typ byte, length uint32) []byte {
 	return h
 }
 
-func TestCoalescingConnSendsHeaderAndBodyInOneWrite(t *testing.T) {
+func TestLaneConnSendsHeaderAndBodyInOneWrite(t *testing.T) {
 	tests := []struct {
 		name   string
 		writes [][]byte
@@ -63,7 +63,7 @@ func TestCoalescingConnSendsHeaderAndBodyInOneWrite(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			log := &writeLog{got: make(chan struct{}, 16)}
-			c := newCoalescingConn(log)
+			c := newLaneConn(log, newSockConn(log), nil, time.Second)
 			defer c.Close()
 			for _, w := range tc.writes {
 				if _, err := c.Write(w); err != nil {

@@ -1,0 +1,569 @@
+package runtime
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// This file holds the call lane (docs/protocol.md, "The call lane"): the
+// fast path's frames travel on the peer connection itself, between yamux's
+// frames, instead of inside a yamux stream. A lane frame is the byte 'L'
+// followed by a fast-path frame ([u32 length][u8 kind][u64 call id]
+// [payload]); a yamux frame opens with yamux's version, 0. The lane
+// removes yamux's goroutine hand-offs from a unary call: the caller writes
+// its own request, the connection's reader (yamux's receive loop) starts
+// the handler or hands the response to its caller, the handler writes its
+// own response.
+
+// laneMark opens every lane frame.
+const laneMark byte = 'L'
+
+// yamux header layout (spec.md of hashicorp/yamux): version, type, flags
+// (2 bytes), stream id (4), length (4). Only a data frame has a body, of
+// length bytes.
+const (
+	yamuxHeaderSize = 12
+	yamuxTypeData   = 0
+)
+
+// maxPending bounds the bytes queued in a laneConn, and those its sockConn
+// holds for its flusher.
+const maxPending = 4 << 20
+
+// laneConn is the net.Conn yamux runs on. It reads the peer connection
+// frame by frame: yamux's frames pass through to yamux, lane frames are
+// handled on the spot (p.laneFrame). It writes as a combining writer:
+// whoever writes while nobody else is writing does the write itself, then
+// writes what others queued meanwhile; the others only queue. A lane frame
+// never lands between a yamux data header and its body (yamux writes them
+// with two Writes): it waits aside until the body is queued.
+type laneConn struct {
+	net.Conn // the peer connection: TLS over sock, or sock itself
+	sock     *sockConn
+	p        *peer
+	ready    chan struct{} // closed once p is complete
+	stall    time.Duration // longest wait for room before the connection is given up
+
+	// Read side: yamux's receive loop only.
+	rb      []byte
+	r, w    int
+	rerr    error // a read error met while filling rb, returned once rb is used up
+	pass    int64 // bytes of the current yamux frame not yet passed to yamux
+	isReady bool
+	failed  error
+
+	// Write side.
+	mu        sync.Mutex
+	idle      sync.Cond // signalled when writing turns false
+	buf       []byte
+	spare     []byte
+	aside     []byte // lane frames queued while a yamux body is awaited
+	midFrame  bool   // a yamux data header was queued, its body not yet
+	writing   bool
+	err       error
+	roomCh    chan struct{} // closed when the buffer was taken; nil when nobody waits
+	closeOnce sync.Once
+}
+
+// laneReadBuf is the size of a laneConn's read buffer.
+const laneReadBuf = 32 << 10
+
+func newLaneConn(c net.Conn, sock *sockConn, p *peer, stall time.Duration) *laneConn {
+	lc := &laneConn{Conn: c, sock: sock, p: p, ready: make(chan struct{}), stall: stall, rb: make([]byte, laneReadBuf)}
+	lc.idle.L = &lc.mu
+	return lc
+}
+
+// bigBufs holds buffers over 1 MiB that idle connections gave back, for the
+// next bulk transfer of any connection.
+var bigBufs sync.Pool
+
+func putBigBuf(b []byte) {
+	b = b[:0]
+	bigBufs.Put(&b)
+}
+
+// grow returns buf with room for n more bytes: a pooled large buffer when
+// one is there and large enough, else a new one twice the size.
+func grow(buf []byte, n int) []byte {
+	if bp, ok := bigBufs.Get().(*[]byte); ok {
+		if cap(*bp) >= len(buf)+n {
+			return append(*bp, buf...)
+		}
+		bigBufs.Put(bp)
+	}
+	return append(make([]byte, 0, max(2*cap(buf), len(buf)+n, 4<<10)), buf...)
+}
+
+// errStalled is the error of a connection whose peer took no bytes for the
+// liveness timeout while a writer waited for room.
+var errStalled = errors.New("the peer took no bytes within the liveness timeout")
+
+// waitRoomLocked waits, c.mu held, while more than maxPending bytes are
+// queued: until ctx ends (its error is returned) or, for a nil ctx, for at
+// most c.stall (then the connection is given up). It returns c.err.
+func (c *laneConn) waitRoomLocked(ctx context.Context) error {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for c.err == nil && len(c.buf) > maxPending {
+		if c.roomCh == nil {
+			c.roomCh = make(chan struct{})
+		}
+		ch := c.roomCh
+		c.mu.Unlock()
+		var done, expired <-chan struct{}
+		var fired <-chan time.Time
+		if ctx != nil {
+			done = ctx.Done()
+		} else {
+			if timer == nil {
+				timer = time.NewTimer(c.stall)
+			}
+			fired = timer.C
+		}
+		select {
+		case <-ch:
+		case <-done:
+			c.mu.Lock()
+			return ctx.Err()
+		case <-fired:
+			c.mu.Lock()
+			c.failLocked(errStalled)
+			return c.err
+		case <-expired:
+		}
+		c.mu.Lock()
+	}
+	return c.err
+}
+
+// wakeRoomLocked wakes the writers waiting for room.
+func (c *laneConn) wakeRoomLocked() {
+	if c.roomCh != nil {
+		close(c.roomCh)
+		c.roomCh = nil
+	}
+}
+
+// failLocked records a write failure and closes the connection (its reads
+// fail too, which ends the session).
+func (c *laneConn) failLocked(err error) {
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	c.buf, c.aside = nil, nil
+	c.wakeRoomLocked()
+	go c.Conn.Close()
+}
+
+// isDataHeader reports whether p is a yamux data-frame header with a body.
+func isDataHeader(p []byte) bool {
+	return len(p) == yamuxHeaderSize && p[0] == 0 && p[1] == yamuxTypeData && binary.BigEndian.Uint32(p[8:12]) > 0
+}
+
+// Write is yamux's: it queues p and writes unless another goroutine is
+// writing, except after a data-frame header, whose body is yamux's very
+// next Write. It returns before the bytes reach the socket; a write error
+// is reported by a later Write.
+func (c *laneConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if !c.midFrame {
+		if err := c.waitRoomLocked(nil); err != nil {
+			c.mu.Unlock()
+			return 0, err
+		}
+	} else if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return 0, err
+	}
+	if cap(c.buf)-len(c.buf) < len(p) {
+		c.buf = grow(c.buf, len(p))
+	}
+	c.buf = append(c.buf, p...)
+	switch {
+	case c.midFrame:
+		c.midFrame = false
+		if len(c.aside) > 0 {
+			c.buf = append(c.buf, c.aside...)
+			c.aside = c.aside[:0]
+		}
+	case isDataHeader(p):
+		c.midFrame = true
+		c.mu.Unlock()
+		return len(p), nil
+	}
+	c.startLocked(true)
+	return len(p), nil
+}
+
+// writeLane queues one lane frame (laneMark, then parts) and, when inline
+// and nobody is writing, writes it on the calling goroutine; otherwise a
+// goroutine does. It waits while the queue is full: until ctx ends, or for
+// a nil ctx at most the liveness timeout. On error nothing was queued.
+func (c *laneConn) writeLane(ctx context.Context, inline bool, parts ...[]byte) error {
+	c.mu.Lock()
+	if err := c.waitRoomLocked(ctx); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	dst := &c.buf
+	if c.midFrame {
+		dst = &c.aside
+	}
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	if cap(*dst)-len(*dst) < n {
+		*dst = grow(*dst, n)
+	}
+	*dst = append(*dst, laneMark)
+	for _, p := range parts {
+		*dst = append(*dst, p...)
+	}
+	if c.midFrame {
+		c.mu.Unlock()
+		return nil
+	}
+	c.startLocked(inline)
+	return nil
+}
+
+// startLocked (c.mu held, released on return) makes the caller the writer
+// when nobody is writing: inline it writes itself, else a goroutine does.
+func (c *laneConn) startLocked(inline bool) {
+	if c.writing {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	if inline {
+		c.drain(false)
+	} else {
+		go c.drain(true)
+	}
+}
+
+// drain is the writer, once c.writing is set: it writes the buffer until
+// it is empty or writing failed. A writer that may not wait (a caller)
+// leaves the rest to a goroutine when the socket stopped taking bytes.
+func (c *laneConn) drain(mayWait bool) {
+	c.mu.Lock()
+	for c.err == nil && len(c.buf) > 0 {
+		if !mayWait && c.sock.over() {
+			c.mu.Unlock()
+			go c.drain(true)
+			return
+		}
+		out := c.buf
+		c.buf = c.spare[:0]
+		c.wakeRoomLocked()
+		c.mu.Unlock()
+		_, err := c.Conn.Write(out)
+		c.mu.Lock()
+		// The buffer just written becomes the next spare; the old spare,
+		// now c.buf, must never be handed out twice.
+		if cap(out) <= 1<<20 {
+			c.spare = out[:0]
+		} else {
+			c.spare = nil
+		}
+		if err != nil {
+			c.failLocked(err)
+		}
+	}
+	// Idle: a session that moved bulk data gives back the large buffers
+	// it grew, to a pool the garbage collector empties.
+	if cap(c.buf) > 1<<20 && len(c.buf) == 0 {
+		putBigBuf(c.buf)
+		c.buf = nil
+	}
+	c.writing = false
+	c.idle.Broadcast()
+	c.mu.Unlock()
+}
+
+// Close writes what is still queued (bounded by a one-second deadline) and
+// closes the connection.
+func (c *laneConn) Close() error {
+	c.closeOnce.Do(func() {
+		// A write stuck on a peer that stopped reading fails at the
+		// deadline instead of holding Close.
+		c.sock.SetWriteDeadline(time.Now().Add(time.Second))
+		c.mu.Lock()
+		for c.writing {
+			c.idle.Wait()
+		}
+		rest := c.buf
+		failed := c.err != nil
+		if c.err == nil {
+			c.err = net.ErrClosed
+		}
+		c.buf, c.aside = nil, nil
+		c.wakeRoomLocked()
+		c.mu.Unlock()
+		if !failed && len(rest) > 0 {
+			c.Conn.Write(rest)
+		}
+		c.sock.waitFlushed()
+	})
+	return c.Conn.Close()
+}
+
+// Read is called by yamux's receive loop (through its bufio.Reader). It
+// returns the bytes of yamux frames only; the lane frames between them are
+// read and handled here. In the body of a large data frame with its own
+// buffer empty it reads straight into p: bulk bytes are not copied twice.
+func (c *laneConn) Read(p []byte) (int, error) {
+	if c.failed != nil {
+		return 0, c.failed
+	}
+	for {
+		if c.pass > 0 {
+			want := int(min(int64(len(p)), c.pass))
+			if c.r < c.w {
+				n := copy(p[:want], c.rb[c.r:c.w])
+				c.r += n
+				c.pass -= int64(n)
+				return n, nil
+			}
+			if c.rerr != nil {
+				return 0, c.readFailed(c.rerr)
+			}
+			n, err := c.Conn.Read(p[:want])
+			c.pass -= int64(n)
+			if err != nil {
+				if n > 0 {
+					c.rerr = err
+					return n, nil
+				}
+				return 0, c.readFailed(err)
+			}
+			return n, nil
+		}
+		if err := c.fill(1); err != nil {
+			return 0, c.readFailed(err)
+		}
+		switch c.rb[c.r] {
+		case 0: // yamux's version
+			if err := c.fill(yamuxHeaderSize); err != nil {
+				return 0, c.readFailed(err)
+			}
+			c.pass = yamuxHeaderSize
+			if c.rb[c.r+1] == yamuxTypeData {
+				c.pass += int64(binary.BigEndian.Uint32(c.rb[c.r+8:]))
+			}
+		case laneMark:
+			if err := c.readLane(); err != nil {
+				return 0, c.readFailed(err)
+			}
+		default:
+			return 0, c.readFailed(fmt.Errorf("%w: byte 0x%02x at a frame boundary, neither a yamux frame (0) nor a lane frame (%q)", ErrMalformed, c.rb[c.r], laneMark))
+		}
+	}
+}
+
+// fill reads until at least n bytes are buffered (n ≤ len(c.rb)).
+func (c *laneConn) fill(n int) error {
+	for c.w-c.r < n {
+		if c.rerr != nil {
+			return c.rerr
+		}
+		if c.r == c.w {
+			c.r, c.w = 0, 0
+		} else if len(c.rb)-c.r < n {
+			c.w = copy(c.rb, c.rb[c.r:c.w])
+			c.r = 0
+		}
+		m, err := c.Conn.Read(c.rb[c.w:])
+		c.w += m
+		if err != nil {
+			c.rerr = err
+		}
+	}
+	return nil
+}
+
+// readFull reads len(p) bytes, first from the buffer.
+func (c *laneConn) readFull(p []byte) error {
+	k := copy(p, c.rb[c.r:c.w])
+	c.r += k
+	if k == len(p) {
+		return nil
+	}
+	if c.rerr != nil {
+		return c.rerr
+	}
+	_, err := io.ReadFull(c.Conn, p[k:])
+	return err
+}
+
+// skip discards n bytes, first from the buffer.
+func (c *laneConn) skip(n int64) error {
+	k := min(n, int64(c.w-c.r))
+	c.r += int(k)
+	if k == n {
+		return nil
+	}
+	if c.rerr != nil {
+		return c.rerr
+	}
+	_, err := io.CopyN(io.Discard, c.Conn, n-k)
+	return err
+}
+
+// readLane reads the lane frame at c.rb[c.r] and hands it to the peer.
+func (c *laneConn) readLane() error {
+	const hdrLen = 1 + frameHeaderLen
+	if err := c.fill(1 + 4); err != nil {
+		return err
+	}
+	// The length is checked before the rest of the header is awaited: a
+	// length under 9 is refused at once.
+	n := int64(binary.BigEndian.Uint32(c.rb[c.r+1:]))
+	if n < 9 {
+		return fmt.Errorf("%w: lane frame length %d shorter than its header (at least 9: kind and call id)", ErrMalformed, n)
+	}
+	if err := c.fill(hdrLen); err != nil {
+		return err
+	}
+	f := frame{kind: c.rb[c.r+5], id: binary.BigEndian.Uint64(c.rb[c.r+6:])}
+	c.r += hdrLen
+	if !c.isReady {
+		<-c.ready
+		c.isReady = true
+	}
+	size := n - 9
+	if limit := int64(c.p.n.cfg.MaxBody + 64<<10); size > limit {
+		if err := c.skip(size); err != nil {
+			return err
+		}
+		return c.p.laneTooLarge(f.kind, f.id, size)
+	}
+	// The buffer grows as the bytes arrive, so a header announcing a large
+	// frame costs memory only once the frame is really there.
+	f.buf = getBuf(int(min(size, 64<<10)))
+	b := (*f.buf)[:0]
+	for int64(len(b)) < size {
+		if len(b) == cap(b) {
+			b = append(b, make([]byte, min(cap(b), int(size)-len(b)))...)[:len(b)]
+		}
+		chunk := b[len(b):min(cap(b), int(size))]
+		if err := c.readFull(chunk); err != nil {
+			*f.buf = b
+			putBuf(f.buf)
+			return err
+		}
+		b = b[:len(b)+len(chunk)]
+	}
+	*f.buf = b
+	f.payload = b
+	return c.p.laneFrame(f)
+}
+
+// readFailed ends the lane once the connection's reading failed: the
+// peer's pending lane calls fail, its running ones are cancelled. A
+// malformed frame is logged (the session then ends).
+func (c *laneConn) readFailed(err error) error {
+	if c.failed == nil {
+		c.failed = err
+		if errors.Is(err, ErrMalformed) {
+			c.p.n.log.Warn("closing the connection to a peer that sent a malformed frame", "peer", c.p.id, "err", err)
+		}
+		if !c.isReady {
+			<-c.ready
+			c.isReady = true
+		}
+		c.p.laneLost(err)
+	}
+	return err
+}
+
+// laneWriter is the frame writer of the lane, for rpcConn and rpcStream.
+type laneWriter struct {
+	c       *laneConn
+	written func(frames, bytes int) // as frameWriter's
+}
+
+func (w *laneWriter) queue(parts ...[]byte) error { return w.enqueue(nil, true, parts) }
+
+func (w *laneWriter) queueCtx(ctx context.Context, parts ...[]byte) error {
+	return w.enqueue(ctx, true, parts)
+}
+
+func (w *laneWriter) queueAsync(parts ...[]byte) error { return w.enqueue(nil, false, parts) }
+
+func (w *laneWriter) enqueue(ctx context.Context, inline bool, parts [][]byte) error {
+	if err := w.c.writeLane(ctx, inline, parts...); err != nil {
+		return err
+	}
+	if w.written != nil {
+		n := 0
+		for _, p := range parts {
+			n += len(p)
+		}
+		w.written(1, n)
+	}
+	return nil
+}
+
+// close is a no-op: the lane fails with its connection.
+func (w *laneWriter) close(error) {}
+
+// laneFrame handles one lane frame read from the peer.
+func (p *peer) laneFrame(f frame) error {
+	switch f.kind {
+	case frameResponse:
+		p.laneCli.deliver(f.id, f, nil)
+		p.laneCli.releaseSlot()
+	case frameRequest:
+		p.laneSrv.startLane(f)
+	case frameCancel:
+		putBuf(f.buf)
+		p.laneSrv.cancel(f.id)
+	default:
+		putBuf(f.buf)
+		return fmt.Errorf("%w: lane frame of unknown kind %d", ErrMalformed, f.kind)
+	}
+	return nil
+}
+
+// laneTooLarge answers a lane frame over the body limit, whose payload was
+// skipped: a request is refused, a response fails its call.
+func (p *peer) laneTooLarge(kind byte, id uint64, size int64) error {
+	switch kind {
+	case frameRequest:
+		p.laneSrv.protoError(id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", size, p.n.cfg.MaxBody))
+	case frameResponse:
+		p.laneCli.deliver(id, frame{}, fmt.Errorf("%w: response of %d bytes over the %d-byte limit", ErrTooLarge, size, p.n.cfg.MaxBody))
+		p.laneCli.releaseSlot()
+	case frameCancel:
+	default:
+		return fmt.Errorf("%w: lane frame of unknown kind %d", ErrMalformed, kind)
+	}
+	return nil
+}
+
+// laneLost fails the lane's pending calls and cancels its running ones.
+func (p *peer) laneLost(err error) {
+	p.laneCli.fail(err)
+	s := p.laneSrv
+	s.mu.Lock()
+	for _, cancel := range s.calls {
+		cancel()
+	}
+	s.mu.Unlock()
+}
