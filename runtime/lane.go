@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	stdruntime "runtime"
 	"sync"
 	"time"
 )
@@ -251,6 +252,12 @@ func (c *laneConn) startLocked(inline bool) {
 	c.writing = true
 	c.mu.Unlock()
 	if inline {
+		if c.p != nil && c.p.laneCli.inflight.Load()+c.p.load.calls.Load() > 1 {
+			// Other calls are under way on the lane: their goroutines
+			// may be about to queue frames too. Let them run first and
+			// write all the frames in one system call.
+			stdruntime.Gosched()
+		}
 		c.drain(false)
 	} else {
 		go c.drain(true)
@@ -492,22 +499,43 @@ func (c *laneConn) readFailed(err error) error {
 	return err
 }
 
-// laneWriter is the frame writer of the lane, for rpcConn and rpcStream.
-type laneWriter struct {
-	c       *laneConn
-	written func(frames, bytes int) // as frameWriter's
+// frameSink writes the frames of a fast-path stream (through its
+// frameWriter) or of the call lane (laneConn.writeLane, which adds the
+// lane mark). It is a struct, not an interface, so that the frames' parts
+// stay on the caller's stack.
+type frameSink struct {
+	fw   *frameWriter
+	lane *laneConn
+	// written, for the lane, is told of each frame queued (as frameWriter's).
+	written func(frames, bytes int)
 }
 
-func (w *laneWriter) queue(parts ...[]byte) error { return w.enqueue(nil, true, parts) }
-
-func (w *laneWriter) queueCtx(ctx context.Context, parts ...[]byte) error {
-	return w.enqueue(ctx, true, parts)
+// queue queues one frame; see frameWriter.queue.
+func (w *frameSink) queue(parts ...[]byte) error {
+	if w.fw != nil {
+		return w.fw.queue(parts...)
+	}
+	return w.laneQueue(nil, true, parts)
 }
 
-func (w *laneWriter) queueAsync(parts ...[]byte) error { return w.enqueue(nil, false, parts) }
+// queueCtx queues one frame for a caller that returns when ctx ends.
+func (w *frameSink) queueCtx(ctx context.Context, parts ...[]byte) error {
+	if w.fw != nil {
+		return w.fw.queueCtx(ctx, parts...)
+	}
+	return w.laneQueue(ctx, true, parts)
+}
 
-func (w *laneWriter) enqueue(ctx context.Context, inline bool, parts [][]byte) error {
-	if err := w.c.writeLane(ctx, inline, parts...); err != nil {
+// queueAsync queues one frame that the calling goroutine never writes.
+func (w *frameSink) queueAsync(parts ...[]byte) error {
+	if w.fw != nil {
+		return w.fw.queueAsync(parts...)
+	}
+	return w.laneQueue(nil, false, parts)
+}
+
+func (w *frameSink) laneQueue(ctx context.Context, inline bool, parts [][]byte) error {
+	if err := w.lane.writeLane(ctx, inline, parts...); err != nil {
 		return err
 	}
 	if w.written != nil {
@@ -520,8 +548,13 @@ func (w *laneWriter) enqueue(ctx context.Context, inline bool, parts [][]byte) e
 	return nil
 }
 
-// close is a no-op: the lane fails with its connection.
-func (w *laneWriter) close(error) {}
+// close fails later frames of a stream with err; the lane fails with its
+// connection.
+func (w *frameSink) close(err error) {
+	if w.fw != nil {
+		w.fw.close(err)
+	}
+}
 
 // laneFrame handles one lane frame read from the peer.
 func (p *peer) laneFrame(f frame) error {

@@ -18,7 +18,7 @@ import (
 type rpcConn struct {
 	p  *peer
 	st *yamux.Stream // nil for the lane
-	fw frameQueue
+	fw frameSink
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingCall
@@ -50,22 +50,13 @@ type pendingCall struct {
 
 var pendingPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
 
-// frameQueue writes the frames of a stream (frameWriter) or of the lane
-// (laneWriter).
-type frameQueue interface {
-	queue(parts ...[]byte) error
-	queueCtx(ctx context.Context, parts ...[]byte) error
-	queueAsync(parts ...[]byte) error
-	close(err error)
-}
-
 // newLaneClient returns the caller's side of p's call lane on lc.
 func newLaneClient(p *peer, lc *laneConn) *rpcConn {
-	return &rpcConn{p: p, fw: &laneWriter{c: lc}, pending: map[uint64]*pendingCall{}}
+	return &rpcConn{p: p, fw: frameSink{lane: lc}, pending: map[uint64]*pendingCall{}}
 }
 
 func newRPCConn(p *peer, st *yamux.Stream) *rpcConn {
-	c := &rpcConn{p: p, st: st, fw: newFrameWriter(st, nil), pending: map[uint64]*pendingCall{}}
+	c := &rpcConn{p: p, st: st, fw: frameSink{fw: newFrameWriter(st, nil)}, pending: map[uint64]*pendingCall{}}
 	go c.readLoop()
 	return c
 }

@@ -24,8 +24,7 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		return
 	}
 	s := &rpcStream{n: n, p: p, calls: map[uint64]context.CancelFunc{}}
-	fw := newFrameWriter(st, s.written)
-	s.fw = fw
+	s.fw.fw = newFrameWriter(st, s.written)
 	r := newFrameReader(st)
 	for {
 		if s.full() && !p.load.waitRoom(s.full, p.sess.CloseChan()) {
@@ -71,7 +70,7 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 type rpcStream struct {
 	n    *Node
 	p    *peer
-	fw   frameQueue
+	fw   frameSink
 	lane bool // the lane: full requests are refused, never left unread
 	load load // this stream's share of p.load
 
@@ -93,7 +92,7 @@ func (s *rpcStream) full() bool {
 // newLaneServer returns the server's side of p's call lane on lc.
 func newLaneServer(n *Node, p *peer, lc *laneConn) *rpcStream {
 	s := &rpcStream{n: n, p: p, lane: true, calls: map[uint64]context.CancelFunc{}}
-	s.fw = &laneWriter{c: lc, written: s.written}
+	s.fw = frameSink{lane: lc, written: s.written}
 	return s
 }
 

@@ -25,6 +25,12 @@ type sockConn struct {
 	spare    []byte
 	flushing bool
 	err      error
+
+	// tryWrite's state, under mu (sock_unix.go).
+	rawWriteFn func(fd uintptr) bool
+	wp         []byte
+	wn         int
+	werr       error
 }
 
 func newSockConn(c net.Conn) *sockConn {
@@ -67,7 +73,7 @@ func (s *sockConn) Write(p []byte) (int, error) {
 	n := 0
 	if s.rc != nil {
 		var err error
-		if n, err = tryWrite(s.rc, p); err != nil {
+		if n, err = s.tryWrite(p); err != nil {
 			s.err = err
 			return n, err
 		}
