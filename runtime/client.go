@@ -172,6 +172,9 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 	if err != nil {
 		return err
 	}
+	if conn.st == nil {
+		conn.fw.lane.await(ctx, pc)
+	}
 	select {
 	case <-pc.done:
 	case <-ctx.Done():

@@ -51,13 +51,37 @@ type laneConn struct {
 	ready    chan struct{} // closed once p is complete
 	stall    time.Duration // longest wait for room before the connection is given up
 
-	// Read side: yamux's receive loop only.
-	rb      []byte
-	r, w    int
-	rerr    error // a read error met while filling rb, returned once rb is used up
-	pass    int64 // bytes of the current yamux frame not yet passed to yamux
-	isReady bool
-	failed  error
+	// Read side: whoever holds the read role (below), usually yamux's
+	// receive loop.
+	rb         []byte
+	r, w       int
+	rerr       error // a read error met while filling rb, returned once rb is used up
+	pass       int64 // bytes of the current yamux frame not yet passed to yamux
+	isReady    bool
+	failed     error
+	dispatched bool // the receive loop handled a lane frame since it last returned bytes
+
+	// The read role: one goroutine at a time reads the connection. The
+	// receive loop holds it by default; after it handled a lane frame with
+	// nothing more buffered and no call of this node waiting, it gives the
+	// role up for laneGrace, so that the goroutine about to wait for the
+	// lane's next frame (a caller for its response, a handler goroutine for
+	// the next request) takes it and reads the socket itself, with no
+	// goroutine hand-off. Another holder gives the role back to the receive
+	// loop at once when it meets a yamux frame, a frame too large for the
+	// buffer or an error, and when it leaves with bytes buffered or with
+	// other calls of this node waiting; otherwise it leaves it free for
+	// laneGrace. The receive loop takes it back when laneGrace passed
+	// with nobody holding it.
+	roleMu     sync.Mutex
+	held       bool          // someone holds the role
+	recvHolds  bool          // the receive loop holds it (read by the receive loop only)
+	recvWant   bool          // the receive loop waits for the role
+	recvCh     chan struct{} // the role was given to the receive loop
+	graceArmed bool
+	grace      *time.Timer
+	leadGen    uint64 // counts the leads of callers, for their interruption
+	intr       bool   // a caller's lead was interrupted by a past read deadline
 
 	// Write side.
 	mu        sync.Mutex
@@ -76,10 +100,17 @@ type laneConn struct {
 const laneReadBuf = 32 << 10
 
 func newLaneConn(c net.Conn, sock *sockConn, p *peer, stall time.Duration) *laneConn {
-	lc := &laneConn{Conn: c, sock: sock, p: p, ready: make(chan struct{}), stall: stall, rb: make([]byte, laneReadBuf)}
+	lc := &laneConn{Conn: c, sock: sock, p: p, ready: make(chan struct{}), stall: stall, rb: make([]byte, laneReadBuf),
+		held: true, recvHolds: true, recvCh: make(chan struct{}, 1)}
 	lc.idle.L = &lc.mu
+	lc.grace = time.AfterFunc(time.Hour, lc.graceOver)
+	lc.grace.Stop()
 	return lc
 }
+
+// laneGrace is how long the read role stays free before the receive loop
+// takes it back.
+const laneGrace = 50 * time.Microsecond
 
 // bigBufs holds buffers over 1 MiB that idle connections gave back, for the
 // next bulk transfer of any connection.
@@ -335,10 +366,14 @@ func (c *laneConn) Close() error {
 // read and handled here. In the body of a large data frame with its own
 // buffer empty it reads straight into p: bulk bytes are not copied twice.
 func (c *laneConn) Read(p []byte) (int, error) {
-	if c.failed != nil {
-		return 0, c.failed
-	}
 	for {
+		if !c.recvHolds {
+			<-c.recvCh
+			c.recvHolds = true
+		}
+		if c.failed != nil {
+			return 0, c.failed
+		}
 		if c.pass > 0 {
 			want := int(min(int64(len(p)), c.pass))
 			if c.r < c.w {
@@ -361,6 +396,17 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
+		if c.dispatched && c.r == c.w && c.p.laneCli.inflight.Load() == 0 {
+			// A lane frame was handled and nothing else is buffered: the
+			// role goes to whoever waits for the lane's next frame.
+			c.dispatched = false
+			c.roleMu.Lock()
+			c.held, c.recvWant, c.recvHolds = false, true, false
+			c.graceArmed = true
+			c.grace.Reset(laneGrace)
+			c.roleMu.Unlock()
+			continue
+		}
 		if err := c.fill(1); err != nil {
 			return 0, c.readFailed(err)
 		}
@@ -377,6 +423,7 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			if err := c.readLane(); err != nil {
 				return 0, c.readFailed(err)
 			}
+			c.dispatched = true
 		default:
 			return 0, c.readFailed(fmt.Errorf("%w: byte 0x%02x at a frame boundary, neither a yamux frame (0) nor a lane frame (%q)", ErrMalformed, c.rb[c.r], laneMark))
 		}
@@ -497,6 +544,212 @@ func (c *laneConn) readFailed(err error) error {
 		c.p.laneLost(err)
 	}
 	return err
+}
+
+// graceOver gives the free role back to the receive loop.
+func (c *laneConn) graceOver() {
+	c.roleMu.Lock()
+	if c.graceArmed {
+		c.graceArmed = false
+		if !c.held && c.recvWant {
+			c.held, c.recvWant = true, false
+			c.recvCh <- struct{}{}
+		}
+	}
+	c.roleMu.Unlock()
+}
+
+// take takes the free read role; it reports whether it did.
+func (c *laneConn) take() bool {
+	c.roleMu.Lock()
+	defer c.roleMu.Unlock()
+	if c.held {
+		return false
+	}
+	c.held = true
+	if c.graceArmed {
+		c.graceArmed = false
+		c.grace.Stop()
+	}
+	return true
+}
+
+// handOn gives the role, held by a goroutine other than the receive loop,
+// to the receive loop (which then waits for it: it gave it up).
+func (c *laneConn) handOn() {
+	c.roleMu.Lock()
+	c.recvWant = false
+	c.recvCh <- struct{}{}
+	c.roleMu.Unlock()
+}
+
+// leave ends a lead of a goroutine other than the receive loop: the role
+// goes back to the receive loop at once when bytes are buffered or calls
+// of this node wait for responses, else after laneGrace.
+func (c *laneConn) leave() {
+	if c.r != c.w || c.p.laneCli.inflight.Load() > 0 {
+		c.handOn()
+		return
+	}
+	c.roleMu.Lock()
+	c.held = false
+	c.graceArmed = true
+	c.grace.Reset(laneGrace)
+	c.roleMu.Unlock()
+}
+
+// await is a caller's wait for its response on the lane: when the read
+// role is free, the caller takes it and reads the connection itself until
+// its response came (or ctx ended, or it had to hand the role on). It
+// returns with the role given up; the caller then waits on pc.done.
+func (c *laneConn) await(ctx context.Context, pc *pendingCall) {
+	if len(pc.done) > 0 || !c.take() {
+		return
+	}
+	var stop func() bool
+	if ctx.Done() != nil {
+		c.roleMu.Lock()
+		c.leadGen++
+		gen := c.leadGen
+		c.roleMu.Unlock()
+		stop = context.AfterFunc(ctx, func() {
+			c.roleMu.Lock()
+			if c.leadGen == gen {
+				c.intr = true
+				c.Conn.SetReadDeadline(pastDeadline)
+			}
+			c.roleMu.Unlock()
+		})
+	}
+	c.lead(pc)
+	if stop != nil {
+		stop()
+	}
+}
+
+// endLead ends a caller's lead: a later interruption does nothing, and
+// one that happened is undone, before the role moves on.
+func (c *laneConn) endLead() {
+	c.roleMu.Lock()
+	c.leadGen++
+	if c.intr {
+		c.intr = false
+		c.Conn.SetReadDeadline(time.Time{})
+	}
+	c.roleMu.Unlock()
+}
+
+// lead reads the connection as the holder of the read role, for a caller
+// waiting for pc's response or for a handler goroutine (pc nil). It
+// handles the lane frames it reads, and returns once pc's response came,
+// or (pc nil) with a request to run on the calling goroutine, the role
+// then left; or with the role handed on to the receive loop (ok false)
+// at a yamux frame, a frame too large for the buffer, an error or an
+// interruption.
+func (c *laneConn) lead(pc *pendingCall) (_ readyCall, ok bool) {
+	const hdrLen = 1 + frameHeaderLen
+	for {
+		if pc != nil && len(pc.done) > 0 {
+			c.endLead()
+			c.leave()
+			return readyCall{}, false
+		}
+		if c.failed != nil {
+			c.endLead()
+			c.handOn()
+			return readyCall{}, false
+		}
+		if c.r == c.w || c.rb[c.r] != laneMark {
+			if c.r != c.w {
+				// A yamux frame or garbage: the receive loop's.
+				c.endLead()
+				c.handOn()
+				return readyCall{}, false
+			}
+			if err := c.leadFill(1); err != nil {
+				return readyCall{}, false
+			}
+			continue
+		}
+		if c.w-c.r < 5 {
+			if err := c.leadFill(5); err != nil {
+				return readyCall{}, false
+			}
+			continue
+		}
+		n := int64(binary.BigEndian.Uint32(c.rb[c.r+1:]))
+		if n < 9 || 1+4+n > int64(len(c.rb)) || n-9 > int64(c.p.n.cfg.MaxBody+64<<10) {
+			// Malformed or large: the receive loop's.
+			c.endLead()
+			c.handOn()
+			return readyCall{}, false
+		}
+		total := int(1 + 4 + n)
+		if c.w-c.r < total {
+			if err := c.leadFill(total); err != nil {
+				return readyCall{}, false
+			}
+			continue
+		}
+		f := frame{kind: c.rb[c.r+5], id: binary.BigEndian.Uint64(c.rb[c.r+6:])}
+		size := total - hdrLen
+		f.buf = getBuf(size)
+		f.payload = append((*f.buf)[:0], c.rb[c.r+hdrLen:c.r+total]...)
+		*f.buf = f.payload
+		c.r += total
+		if c.r == c.w {
+			c.r, c.w = 0, 0
+		}
+		if f.kind != frameRequest {
+			if err := c.p.laneFrame(f); err != nil {
+				c.readFailed(err)
+			}
+			continue
+		}
+		rc, ok := c.p.laneSrv.prepareLane(f)
+		if !ok {
+			continue
+		}
+		if pc == nil && c.r == c.w {
+			c.leave()
+			return rc, true
+		}
+		go c.p.laneSrv.runLane(rc)
+	}
+}
+
+// leadFill reads from the socket until n bytes from c.r are buffered. On
+// error the lead is over and the role handed on: an interruption leaves
+// the connection as it was; any other error fails it.
+func (c *laneConn) leadFill(n int) error {
+	if c.r == c.w {
+		c.r, c.w = 0, 0
+	} else if len(c.rb)-c.r < n {
+		c.w = copy(c.rb, c.rb[c.r:c.w])
+		c.r = 0
+	}
+	for c.w-c.r < n {
+		if c.rerr != nil {
+			c.readFailed(c.rerr)
+			c.endLead()
+			c.handOn()
+			return c.rerr
+		}
+		m, err := c.Conn.Read(c.rb[c.w:])
+		c.w += m
+		if err != nil {
+			c.roleMu.Lock()
+			interrupted := c.intr
+			c.roleMu.Unlock()
+			if ne, ok := err.(net.Error); ok && ne.Timeout() && interrupted {
+				c.endLead()
+				c.handOn()
+				return err
+			}
+			c.rerr = err
+		}
+	}
+	return nil
 }
 
 // frameSink writes the frames of a fast-path stream (through its

@@ -148,7 +148,17 @@ func (c *rpcConn) acquireSlot(ctx context.Context) error {
 // releaseSlot ends the count of a call acquireSlot counted: its response
 // came, or its request was never sent.
 func (c *rpcConn) releaseSlot() {
-	if c.inflight.Add(-1) < c.limit.Load() && c.waiting.Load() > 0 {
+	// Never below zero, whatever responses a peer sends.
+	for {
+		n := c.inflight.Load()
+		if n <= 0 {
+			return
+		}
+		if c.inflight.CompareAndSwap(n, n-1) {
+			break
+		}
+	}
+	if c.inflight.Load() < c.limit.Load() && c.waiting.Load() > 0 {
 		c.mu.Lock()
 		if c.room != nil {
 			close(c.room)

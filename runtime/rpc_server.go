@@ -101,33 +101,74 @@ func newLaneServer(n *Node, p *peer, lc *laneConn) *rpcStream {
 // peer's bounds is refused as not run (a caller of this runtime waits
 // before sending instead, knowing the bound from the gossip).
 func (s *rpcStream) startLane(f frame) {
+	if c, ok := s.prepareLane(f); ok {
+		go s.runLane(c)
+	}
+}
+
+// prepareLane is prepare for the lane, which refuses a request past the
+// peer's bounds.
+func (s *rpcStream) prepareLane(f frame) (readyCall, bool) {
 	if s.full() {
 		putBuf(f.buf)
 		c := &s.n.cfg
 		s.protoError(f.id, codeRefused, fmt.Sprintf("node %s runs %d calls of this peer (bound %d) or holds %d bytes of its responses (bound %d); the call did not run",
 			s.n.addr, s.p.load.calls.Load(), c.MaxCallsPerPeer, s.p.load.queued.Load(), c.MaxQueuedPerPeer))
-		return
+		return readyCall{}, false
 	}
-	s.start(f)
+	return s.prepare(f)
+}
+
+// runLane runs a lane call, then, while it can take the lane's read role,
+// reads the next frames itself and runs the next request it finds with
+// nothing more to read behind it: a sequential caller's calls are then
+// served by one goroutine, woken by the socket, as on a plain connection.
+func (s *rpcStream) runLane(c readyCall) {
+	lc := s.fw.lane
+	for {
+		s.run(c.ctx, c.id, c.call)
+		if !lc.take() {
+			return
+		}
+		var ok bool
+		if c, ok = lc.lead(nil); !ok {
+			return
+		}
+	}
 }
 
 // start decodes a request frame and runs the call in its own goroutine. A
 // request whose call id is already in flight on the stream is refused: it
 // must neither replace nor cancel the call that holds the id.
 func (s *rpcStream) start(f frame) {
+	if c, ok := s.prepare(f); ok {
+		go s.run(c.ctx, c.id, c.call)
+	}
+}
+
+// readyCall is a request accepted to run: its context, id and call.
+type readyCall struct {
+	ctx  context.Context
+	id   uint64
+	call decodedCall
+}
+
+// prepare decodes a request frame and registers its call, or refuses it
+// (ok false).
+func (s *rpcStream) prepare(f frame) (_ readyCall, ok bool) {
 	call, perr := s.n.decodeRequest(f.payload)
 	putBuf(f.buf)
 	if perr != nil {
 		s.protoError(f.id, perr.code, perr.text)
-		return
+		return readyCall{}, false
 	}
 	if call.md.Stream != nil {
 		s.protoError(f.id, codeMalformed, streamOnlyText(call))
-		return
+		return readyCall{}, false
 	}
 	if !s.n.beginServe() {
 		s.protoError(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
-		return
+		return readyCall{}, false
 	}
 	var ctx context.Context
 	var cancel context.CancelFunc
@@ -142,14 +183,14 @@ func (s *rpcStream) start(f frame) {
 		cancel()
 		s.n.endServe()
 		s.protoError(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
-		return
+		return readyCall{}, false
 	}
 	s.calls[f.id] = cancel
 	s.mu.Unlock()
 	s.load.calls.Add(1)
 	s.p.load.calls.Add(1)
 	s.running.Add(1)
-	go s.run(ctx, f.id, call)
+	return readyCall{ctx, f.id, call}, true
 }
 
 // decodedCall is a request ready to run.
