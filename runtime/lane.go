@@ -70,9 +70,10 @@ type laneConn struct {
 	// goroutine hand-off. Another holder gives the role back to the receive
 	// loop at once when it meets a yamux frame, a frame too large for the
 	// buffer or an error, and when it leaves with bytes buffered or with
-	// other calls of this node waiting; otherwise it leaves it free for
-	// laneGrace. The receive loop takes it back when laneGrace passed
-	// with nobody holding it.
+	// other calls of this node waiting; otherwise it leaves it free. A
+	// timer armed whenever the role is left free gives it back to the
+	// receive loop if it is free when the timer fires, at most laneGrace
+	// later.
 	roleMu     sync.Mutex
 	held       bool          // someone holds the role
 	recvHolds  bool          // the receive loop holds it (read by the receive loop only)
@@ -110,7 +111,7 @@ func newLaneConn(c net.Conn, sock *sockConn, p *peer, stall time.Duration) *lane
 
 // laneGrace is how long the read role stays free before the receive loop
 // takes it back.
-const laneGrace = 50 * time.Microsecond
+const laneGrace = time.Millisecond
 
 // bigBufs holds buffers over 1 MiB that idle connections gave back, for the
 // next bulk transfer of any connection.
@@ -402,8 +403,7 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			c.dispatched = false
 			c.roleMu.Lock()
 			c.held, c.recvWant, c.recvHolds = false, true, false
-			c.graceArmed = true
-			c.grace.Reset(laneGrace)
+			c.armGraceLocked()
 			c.roleMu.Unlock()
 			continue
 		}
@@ -546,7 +546,18 @@ func (c *laneConn) readFailed(err error) error {
 	return err
 }
 
-// graceOver gives the free role back to the receive loop.
+// armGraceLocked makes sure the grace timer runs while the role is free.
+// A timer still pending from an earlier release is kept (it may give the
+// role back early; that costs one hand-off), so that a busy lane does not
+// reset a timer, and wake the network poller, on every call.
+func (c *laneConn) armGraceLocked() {
+	if !c.graceArmed {
+		c.graceArmed = true
+		c.grace.Reset(laneGrace)
+	}
+}
+
+// graceOver gives the role, if it is free, back to the receive loop.
 func (c *laneConn) graceOver() {
 	c.roleMu.Lock()
 	if c.graceArmed {
@@ -567,10 +578,6 @@ func (c *laneConn) take() bool {
 		return false
 	}
 	c.held = true
-	if c.graceArmed {
-		c.graceArmed = false
-		c.grace.Stop()
-	}
 	return true
 }
 
@@ -593,8 +600,7 @@ func (c *laneConn) leave() {
 	}
 	c.roleMu.Lock()
 	c.held = false
-	c.graceArmed = true
-	c.grace.Reset(laneGrace)
+	c.armGraceLocked()
 	c.roleMu.Unlock()
 }
 
