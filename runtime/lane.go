@@ -838,7 +838,7 @@ func (p *peer) laneFrame(f frame) error {
 func (p *peer) laneTooLarge(kind byte, id uint64, size int64) error {
 	switch kind {
 	case frameRequest:
-		p.laneSrv.protoError(id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", size, p.n.cfg.MaxBody))
+		p.laneSrv.refuse(id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", size, p.n.cfg.MaxBody))
 	case frameResponse:
 		p.laneCli.deliver(id, frame{}, fmt.Errorf("%w: response of %d bytes over the %d-byte limit", ErrTooLarge, size, p.n.cfg.MaxBody))
 		p.laneCli.releaseSlot()
@@ -854,8 +854,8 @@ func (p *peer) laneLost(err error) {
 	p.laneCli.fail(err)
 	s := p.laneSrv
 	s.mu.Lock()
-	for _, cancel := range s.calls {
-		cancel()
+	for _, c := range s.calls {
+		c.cancel()
 	}
 	s.mu.Unlock()
 }

@@ -23,7 +23,7 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		st.Close()
 		return
 	}
-	s := &rpcStream{n: n, p: p, calls: map[uint64]context.CancelFunc{}}
+	s := &rpcStream{n: n, p: p, calls: map[uint64]*callState{}}
 	s.fw.fw = newFrameWriter(st, s.written)
 	r := newFrameReader(st)
 	for {
@@ -34,7 +34,7 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		if err != nil {
 			var big *errFrameTooLarge
 			if errors.As(err, &big) && big.kind == frameRequest {
-				s.protoError(big.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", big.size, n.cfg.MaxBody))
+				s.refuse(big.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", big.size, n.cfg.MaxBody))
 				continue
 			}
 			break
@@ -52,8 +52,8 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		}
 	}
 	s.mu.Lock()
-	for _, cancel := range s.calls {
-		cancel()
+	for _, c := range s.calls {
+		c.cancel()
 	}
 	s.mu.Unlock()
 	st.Close()
@@ -75,7 +75,7 @@ type rpcStream struct {
 	load load // this stream's share of p.load
 
 	mu      sync.Mutex
-	calls   map[uint64]context.CancelFunc
+	calls   map[uint64]*callState
 	running sync.WaitGroup // calls of this stream in progress
 }
 
@@ -91,7 +91,7 @@ func (s *rpcStream) full() bool {
 
 // newLaneServer returns the server's side of p's call lane on lc.
 func newLaneServer(n *Node, p *peer, lc *laneConn) *rpcStream {
-	s := &rpcStream{n: n, p: p, lane: true, calls: map[uint64]context.CancelFunc{}}
+	s := &rpcStream{n: n, p: p, lane: true, calls: map[uint64]*callState{}}
 	s.fw = frameSink{lane: lc, written: s.written}
 	return s
 }
@@ -112,7 +112,7 @@ func (s *rpcStream) prepareLane(f frame) (readyCall, bool) {
 	if s.full() {
 		putBuf(f.buf)
 		c := &s.n.cfg
-		s.protoError(f.id, codeRefused, fmt.Sprintf("node %s runs %d calls of this peer (bound %d) or holds %d bytes of its responses (bound %d); the call did not run",
+		s.refuse(f.id, codeRefused, fmt.Sprintf("node %s runs %d calls of this peer (bound %d) or holds %d bytes of its responses (bound %d); the call did not run",
 			s.n.addr, s.p.load.calls.Load(), c.MaxCallsPerPeer, s.p.load.queued.Load(), c.MaxQueuedPerPeer))
 		return readyCall{}, false
 	}
@@ -159,15 +159,15 @@ func (s *rpcStream) prepare(f frame) (_ readyCall, ok bool) {
 	call, perr := s.n.decodeRequest(f.payload)
 	putBuf(f.buf)
 	if perr != nil {
-		s.protoError(f.id, perr.code, perr.text)
+		s.refuse(f.id, perr.code, perr.text)
 		return readyCall{}, false
 	}
 	if call.md.Stream != nil {
-		s.protoError(f.id, codeMalformed, streamOnlyText(call))
+		s.refuse(f.id, codeMalformed, streamOnlyText(call))
 		return readyCall{}, false
 	}
 	if !s.n.beginServe() {
-		s.protoError(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
+		s.refuse(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
 		return readyCall{}, false
 	}
 	var ctx context.Context
@@ -182,10 +182,10 @@ func (s *rpcStream) prepare(f frame) (_ readyCall, ok bool) {
 		s.mu.Unlock()
 		cancel()
 		s.n.endServe()
-		s.protoError(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
+		s.refuse(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
 		return readyCall{}, false
 	}
-	s.calls[f.id] = cancel
+	s.calls[f.id] = &callState{cancel: cancel}
 	s.mu.Unlock()
 	s.load.calls.Add(1)
 	s.p.load.calls.Add(1)
@@ -376,7 +376,7 @@ func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err
 		return
 	}
 	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
-	s.queue(b)
+	s.queue(id, b)
 }
 
 // end ends call id, which run queued the response of: it frees the id,
@@ -384,17 +384,39 @@ func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err
 // that the node never counts more calls than its bounds allow.
 func (s *rpcStream) end(id uint64) {
 	s.mu.Lock()
-	cancel := s.calls[id]
+	c := s.calls[id]
 	delete(s.calls, id)
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if c != nil {
+		c.cancel()
 	}
 	s.n.endServe()
 	s.running.Done()
-	s.load.calls.Add(-1)
-	s.p.load.calls.Add(-1)
+	if c == nil || !c.answered {
+		s.load.calls.Add(-1)
+		s.p.load.calls.Add(-1)
+	}
 	s.p.load.released()
+}
+
+// callState is a call running on a stream or lane.
+type callState struct {
+	cancel   context.CancelFunc
+	answered bool // a lane call whose response is queued: no longer counted
+}
+
+// answered stops counting lane call id against the peer's bounds before
+// its response is queued: the caller may send its next request as soon as
+// the response reaches it, and counts on finding the room for it.
+func (s *rpcStream) answered(id uint64) {
+	s.mu.Lock()
+	c := s.calls[id]
+	if c != nil && !c.answered {
+		c.answered = true
+		s.load.calls.Add(-1)
+		s.p.load.calls.Add(-1)
+	}
+	s.mu.Unlock()
 }
 
 // invoke calls the method, turning a panic into its text.
@@ -449,23 +471,40 @@ func (s *rpcStream) respond(id uint64, errs *errorRegistry, out Message, err err
 		return
 	}
 	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
-	s.queue(b)
+	s.queue(id, b)
 	e.Reset()
 	encoderPool.Put(e)
 }
 
-// protoError queues a statusProto response: [2][code][text].
+// protoError queues a statusProto response, [2][code][text], of a call
+// that ran (or was to run): it answers call id.
 func (s *rpcStream) protoError(id uint64, code byte, text string) {
 	payload := appendString([]byte{statusProto, code}, text)
 	b := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(payload)), frameResponse, id, len(payload))
-	s.queue(b, payload)
+	s.queue(id, b, payload)
+}
+
+// refuse queues a statusProto response to a request that was not accepted
+// to run (call id may belong to another call, running: a duplicate id).
+func (s *rpcStream) refuse(id uint64, code byte, text string) {
+	payload := appendString([]byte{statusProto, code}, text)
+	b := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(payload)), frameResponse, id, len(payload))
+	s.queueFrame(b, payload)
 }
 
 // queue queues a response frame, counted until the writer hands it to
 // yamux: by the node, so that Close can wait for responses to leave, and in
 // bytes by the stream and the peer, whose reader waits while they are over
 // their bounds.
-func (s *rpcStream) queue(parts ...[]byte) {
+func (s *rpcStream) queue(id uint64, parts ...[]byte) {
+	if s.lane {
+		s.answered(id)
+	}
+	s.queueFrame(parts...)
+}
+
+// queueFrame is queue for any frame.
+func (s *rpcStream) queueFrame(parts ...[]byte) {
 	size := 0
 	for _, p := range parts {
 		size += len(p)
@@ -490,9 +529,9 @@ func (s *rpcStream) written(frames, size int) {
 // cancel cancels call id's context (the caller gave up).
 func (s *rpcStream) cancel(id uint64) {
 	s.mu.Lock()
-	cancel := s.calls[id]
+	c := s.calls[id]
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if c != nil {
+		c.cancel()
 	}
 }
