@@ -154,7 +154,7 @@ func (c *laneConn) waitRoomLocked(ctx context.Context) error {
 		}
 		ch := c.roomCh
 		c.mu.Unlock()
-		var done, expired <-chan struct{}
+		var done <-chan struct{}
 		var fired <-chan time.Time
 		if ctx != nil {
 			done = ctx.Done()
@@ -173,7 +173,6 @@ func (c *laneConn) waitRoomLocked(ctx context.Context) error {
 			c.mu.Lock()
 			c.failLocked(errStalled)
 			return c.err
-		case <-expired:
 		}
 		c.mu.Lock()
 	}
