@@ -60,6 +60,7 @@ type laneConn struct {
 	isReady    bool
 	failed     error
 	dispatched bool // the receive loop handled a lane frame since it last returned bytes
+	bulk       bool // the last yamux frame was a data frame of laneReadBuf bytes or more
 
 	// The read role: one goroutine at a time reads the connection. The
 	// receive loop holds it by default; after it handled a lane frame with
@@ -92,6 +93,7 @@ type laneConn struct {
 	aside     []byte // lane frames queued while a yamux body is awaited
 	midFrame  bool   // a yamux data header was queued, its body not yet
 	writing   bool
+	blocking  bool // the sock's mode, as the writer last set it (the writer's alone)
 	err       error
 	roomCh    chan struct{} // closed when the buffer was taken; nil when nobody waits
 	closeOnce sync.Once
@@ -236,7 +238,7 @@ func (c *laneConn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return len(p), nil
 	}
-	c.startLocked(true)
+	c.startLocked(false)
 	return len(p), nil
 }
 
@@ -274,7 +276,11 @@ func (c *laneConn) writeLane(ctx context.Context, inline bool, parts ...[]byte) 
 }
 
 // startLocked (c.mu held, released on return) makes the caller the writer
-// when nobody is writing: inline it writes itself, else a goroutine does.
+// when nobody is writing: inline it writes itself (never waiting for the
+// socket), else a goroutine does, which may wait for it. yamux's writes
+// take the second way, as the coalescing flusher did before the lane: a
+// bulk transfer then copies its next frame while the goroutine writes the
+// last one, and its bytes go to the socket with no further copy.
 func (c *laneConn) startLocked(inline bool) {
 	if c.writing {
 		c.mu.Unlock()
@@ -282,17 +288,17 @@ func (c *laneConn) startLocked(inline bool) {
 	}
 	c.writing = true
 	c.mu.Unlock()
-	if inline {
-		if c.p != nil && c.p.laneCli.inflight.Load()+c.p.load.calls.Load() > 1 {
-			// Other calls are under way on the lane: their goroutines
-			// may be about to queue frames too. Let them run first and
-			// write all the frames in one system call.
-			stdruntime.Gosched()
-		}
-		c.drain(false)
-	} else {
+	if !inline {
 		go c.drain(true)
+		return
 	}
+	if c.p != nil && c.p.laneCli.inflight.Load()+c.p.load.calls.Load() > 1 {
+		// Other calls are under way on the lane: their goroutines may be
+		// about to queue frames too. Let them run first and write all the
+		// frames in one system call.
+		stdruntime.Gosched()
+	}
+	c.drain(false)
 }
 
 // drain is the writer, once c.writing is set: it writes the buffer until
@@ -310,24 +316,31 @@ func (c *laneConn) drain(mayWait bool) {
 		c.buf = c.spare[:0]
 		c.wakeRoomLocked()
 		c.mu.Unlock()
+		if c.blocking != mayWait {
+			c.blocking = mayWait
+			c.sock.setBlocking(mayWait)
+		}
 		_, err := c.Conn.Write(out)
 		c.mu.Lock()
-		// The buffer just written becomes the next spare; the old spare,
+		// The buffer just written becomes the next spare (a large one is
+		// given back below once the connection is idle); the old spare,
 		// now c.buf, must never be handed out twice.
-		if cap(out) <= 1<<20 {
-			c.spare = out[:0]
-		} else {
-			c.spare = nil
-		}
+		c.spare = out[:0]
 		if err != nil {
 			c.failLocked(err)
 		}
 	}
 	// Idle: a session that moved bulk data gives back the large buffers
-	// it grew, to a pool the garbage collector empties.
+	// it grew, to a pool the garbage collector empties; while busy it
+	// keeps them, so that a long transfer does not allocate a new one
+	// every write.
 	if cap(c.buf) > 1<<20 && len(c.buf) == 0 {
 		putBigBuf(c.buf)
 		c.buf = nil
+	}
+	if cap(c.spare) > 1<<20 {
+		putBigBuf(c.spare)
+		c.spare = nil
 	}
 	c.writing = false
 	c.idle.Broadcast()
@@ -406,6 +419,14 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			c.roleMu.Unlock()
 			continue
 		}
+		if c.r == c.w && c.bulk {
+			// After a large data frame another one is likely: read its
+			// header alone, so that its body goes straight to yamux
+			// instead of through c.rb.
+			if err := c.fillAtMost(yamuxHeaderSize); err != nil {
+				return 0, c.readFailed(err)
+			}
+		}
 		if err := c.fill(1); err != nil {
 			return 0, c.readFailed(err)
 		}
@@ -415,8 +436,11 @@ func (c *laneConn) Read(p []byte) (int, error) {
 				return 0, c.readFailed(err)
 			}
 			c.pass = yamuxHeaderSize
+			c.bulk = false
 			if c.rb[c.r+1] == yamuxTypeData {
-				c.pass += int64(binary.BigEndian.Uint32(c.rb[c.r+8:]))
+				n := int64(binary.BigEndian.Uint32(c.rb[c.r+8:]))
+				c.pass += n
+				c.bulk = n >= laneReadBuf
 			}
 		case laneMark:
 			if err := c.readLane(); err != nil {
@@ -427,6 +451,23 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			return 0, c.readFailed(fmt.Errorf("%w: byte 0x%02x at a frame boundary, neither a yamux frame (0) nor a lane frame (%q)", ErrMalformed, c.rb[c.r], laneMark))
 		}
 	}
+}
+
+// fillAtMost reads once, at most n bytes, into the empty buffer.
+func (c *laneConn) fillAtMost(n int) error {
+	if c.rerr != nil {
+		return c.rerr
+	}
+	c.r, c.w = 0, 0
+	m, err := c.Conn.Read(c.rb[:n])
+	c.w = m
+	if err != nil {
+		c.rerr = err
+		if m == 0 {
+			return err
+		}
+	}
+	return nil
 }
 
 // fill reads until at least n bytes are buffered (n ≤ len(c.rb)).

@@ -21,6 +21,7 @@ type sockConn struct {
 	mu       sync.Mutex
 	cond     sync.Cond // signalled when the flusher took or wrote bytes
 	async    bool
+	blocking bool   // writes wait for the socket (setBlocking)
 	backlog  []byte // bytes the flusher still has to write
 	spare    []byte
 	flushing bool
@@ -53,12 +54,36 @@ func (s *sockConn) setAsync() {
 }
 
 // Write writes p or queues what the socket did not take. It waits only
-// while the flusher holds more than maxPending bytes.
+// while the flusher holds more than maxPending bytes, except in blocking
+// mode (setBlocking), where it writes p itself, waiting for the socket,
+// once the flusher caught up: bulk bytes then skip the flusher's copy.
 func (s *sockConn) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.async {
 		return s.Conn.Write(p)
+	}
+	if s.blocking {
+		for s.flushing && s.err == nil {
+			s.cond.Wait()
+		}
+		if s.err != nil {
+			return 0, s.err
+		}
+		s.flushing = true // the socket is this writer's; others queue
+		s.mu.Unlock()
+		n, err := s.Conn.Write(p)
+		s.mu.Lock()
+		if err != nil && s.err == nil {
+			s.err = err
+		}
+		if len(s.backlog) > 0 && s.err == nil {
+			go s.flush()
+		} else {
+			s.flushing = false
+			s.cond.Broadcast()
+		}
+		return n, err
 	}
 	for s.flushing && s.err == nil && len(s.backlog) > maxPending {
 		s.cond.Wait()
@@ -84,6 +109,14 @@ func (s *sockConn) Write(p []byte) (int, error) {
 		go s.flush()
 	}
 	return len(p), nil
+}
+
+// setBlocking switches Write between never waiting for the socket (a
+// caller's write) and waiting for it (yamux's send loop, bulk data).
+func (s *sockConn) setBlocking(b bool) {
+	s.mu.Lock()
+	s.blocking = b
+	s.mu.Unlock()
 }
 
 // over reports whether the flusher holds more than maxPending bytes: a
