@@ -18,9 +18,10 @@ import (
 // followed by a fast-path frame ([u32 length][u8 kind][u64 call id]
 // [payload]); a yamux frame opens with yamux's version, 0. The lane
 // removes yamux's goroutine hand-offs from a unary call: the caller writes
-// its own request, the connection's reader (yamux's receive loop) starts
-// the handler or hands the response to its caller, the handler writes its
-// own response.
+// its own request and, when the connection is otherwise idle, reads its
+// own response; the goroutine of the previous call reads the next request
+// and runs it; the handler writes its own response (laneConn's read role
+// below). Everything else reaches yamux's receive loop as before.
 
 // laneMark opens every lane frame.
 const laneMark byte = 'L'
@@ -206,10 +207,10 @@ func isDataHeader(p []byte) bool {
 	return len(p) == yamuxHeaderSize && p[0] == 0 && p[1] == yamuxTypeData && binary.BigEndian.Uint32(p[8:12]) > 0
 }
 
-// Write is yamux's: it queues p and writes unless another goroutine is
-// writing, except after a data-frame header, whose body is yamux's very
-// next Write. It returns before the bytes reach the socket; a write error
-// is reported by a later Write.
+// Write is yamux's: it queues p and, unless a writer is at work, starts
+// a writer goroutine, except after a data-frame header, whose body is
+// yamux's very next Write. It returns before the bytes reach the socket; a
+// write error is reported by a later Write.
 func (c *laneConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if !c.midFrame {
