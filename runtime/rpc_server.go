@@ -156,20 +156,23 @@ type readyCall struct {
 // prepare decodes a request frame and registers its call, or refuses it
 // (ok false).
 func (s *rpcStream) prepare(f frame) (_ readyCall, ok bool) {
-	call, perr := s.n.decodeRequest(f.payload)
-	putBuf(f.buf)
+	call, perr := s.n.decodeRequestHeader(f.payload)
 	if perr != nil {
+		putBuf(f.buf)
 		s.refuse(f.id, perr.code, perr.text)
 		return readyCall{}, false
 	}
 	if call.md.Stream != nil {
+		putBuf(f.buf)
 		s.refuse(f.id, codeMalformed, streamOnlyText(call))
 		return readyCall{}, false
 	}
 	if !s.n.beginServe() {
+		putBuf(f.buf)
 		s.refuse(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
 		return readyCall{}, false
 	}
+	call.buf = f.buf
 	var ctx context.Context
 	var cancel context.CancelFunc
 	if call.timeout > 0 {
@@ -180,6 +183,7 @@ func (s *rpcStream) prepare(f frame) (_ readyCall, ok bool) {
 	s.mu.Lock()
 	if _, dup := s.calls[f.id]; dup {
 		s.mu.Unlock()
+		putBuf(f.buf)
 		cancel()
 		s.n.endServe()
 		s.refuse(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
@@ -201,6 +205,24 @@ type decodedCall struct {
 	timeout int64
 	meta    *Metadata // the request's metadata, nil for none
 	size    int       // bytes of the request message
+
+	// Before decodeBody: the message bytes, and the pooled buffer they
+	// alias (nil: not pooled), released by decodeBody.
+	body []byte
+	buf  *[]byte
+}
+
+// decodeBody decodes the request message (call.in), then releases the
+// payload's buffer.
+func (call *decodedCall) decodeBody() *protoErr {
+	in, derr := decodeMessage(call.md.NewRequest(), call.body)
+	putBuf(call.buf)
+	call.body, call.buf = nil, nil
+	if derr != nil {
+		return &protoErr{codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", call.svc.desc.Name, call.md.Name, derr)}
+	}
+	call.in = in
+	return nil
 }
 
 // protoErr is a refusal of a request, sent back as a statusProto response.
@@ -213,6 +235,16 @@ type protoErr struct {
 // and decodes its message. It is the whole request-decoding path, the one
 // FuzzDecodeRequest explores: any input yields a call or a refusal.
 func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) {
+	if call, perr = n.decodeRequestHeader(payload); perr != nil {
+		return call, perr
+	}
+	return call, call.decodeBody()
+}
+
+// decodeRequestHeader is decodeRequest but for the message, left in
+// call.body (it aliases payload) for decodeBody: the fast path's reader
+// checks a request, and the call's own goroutine decodes its message.
+func (n *Node) decodeRequestHeader(payload []byte) (call decodedCall, perr *protoErr) {
 	req, err := parseRequest(payload)
 	if err != nil {
 		return call, &protoErr{codeMalformed, err.Error()}
@@ -228,11 +260,7 @@ func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) 
 		return call, &protoErr{codeVersionSkew, skewText(svc.desc, req)}
 	}
 	md := &svc.desc.Methods[req.method]
-	in, derr := decodeMessage(md.NewRequest(), req.body)
-	if derr != nil {
-		return call, &protoErr{codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", svc.desc.Name, md.Name, derr)}
-	}
-	return decodedCall{svc: svc, md: md, in: in, timeout: req.timeout, meta: req.md, size: len(req.body)}, nil
+	return decodedCall{svc: svc, md: md, timeout: req.timeout, meta: req.md, size: len(req.body), body: req.body}, nil
 }
 
 // decodeMessage decodes body into m with a pooled decoder. Bytes left over
@@ -270,9 +298,16 @@ func skewText(desc *ServiceDesc, req request) string {
 		desc.Name, req.method, len(desc.Methods))
 }
 
-// run invokes the method (recovering a panic) and queues the response.
+// run decodes the request message, invokes the method (recovering a
+// panic) and queues the response.
 func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
 	defer s.end(id)
+	if call.in == nil {
+		if perr := call.decodeBody(); perr != nil {
+			s.protoError(id, perr.code, perr.text)
+			return
+		}
+	}
 	if s.n.serverIcpt != nil {
 		s.runIntercepted(ctx, id, call)
 		return
