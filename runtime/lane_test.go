@@ -218,7 +218,12 @@ func countFrames(b []byte) (int, error) {
 // while an io.Reader result streams 8 MiB on a yamux stream of the same
 // connection (run with -race): every call and every byte arrive intact.
 func TestCallsInParallelWithAStreamTransfer(t *testing.T) {
-	cfg := testConfig()
+	for _, mode := range laneModes() {
+		t.Run(mode.name, func(t *testing.T) { callsBesideAStream(t, mode.cfg()) })
+	}
+}
+
+func callsBesideAStream(t *testing.T, cfg Config) {
 	srv := startNode(t, cfg)
 	if err := srv.Publish(&feederDesc, newFeederImpl()); err != nil {
 		t.Fatal(err)
@@ -436,24 +441,75 @@ func TestLaneCallerWaitsAtThePeersBound(t *testing.T) {
 	}
 }
 
-// TestCallerReadingItsOwnResponseReturnsAtItsDeadline makes calls that
-// outlive their deadline one after another, so that the caller is often
-// the lane's reader when the deadline comes: it must return at once and
-// leave the lane working.
+// TestCallerReadingItsOwnResponseReturnsAtItsDeadline makes calls to a
+// handler that ignores its context, one after another, so that the caller
+// is often the lane's reader, blocked in a read, when its deadline comes
+// (the server's own deadline does not end the call): it must return at
+// once and leave the lane working, in TLS too.
 func TestCallerReadingItsOwnResponseReturnsAtItsDeadline(t *testing.T) {
-	srv, _ := serveGreeter(t, testConfig(), "a")
-	_, g := callerOf(t, testConfig(), srv.Addr())
+	for _, mode := range laneModes() {
+		t.Run(mode.name, func(t *testing.T) {
+			// Keepalive pings and gossip every 10s: no frame comes to
+			// wake a reading caller before the test's bound.
+			cfg := func() Config {
+				c := mode.cfg()
+				c.KeepAlive, c.LivenessTimeout, c.GossipInterval = 10*time.Second, 30*time.Second, 10*time.Second
+				return c
+			}
+			srv, _ := serveGreeter(t, cfg(), "a")
+			release := make(chan struct{}, 16)
+			if err := srv.Publish(&blockerDesc, &blocker{entered: make(chan struct{}, 16), release: release}); err != nil {
+				t.Fatal(err)
+			}
+			caller, g := callerOf(t, cfg(), srv.Addr())
+			if err := caller.Wait(within(t, 10*time.Second), blockerDesc.Name); err != nil {
+				t.Fatal(err)
+			}
+			p := caller.peerByID(srv.ID())[0]
+			// Every blocked call is released once its caller returned, so
+			// that its response comes and the lane is idle again: the role
+			// is then left to the next caller.
+			callsPastTheirDeadline(t, caller.Client(&blockerDesc), g, func() {
+				release <- struct{}{}
+				waitFor(t, 10*time.Second, "the released call's response", func() bool { return p.laneCli.inflight.Load() == 0 })
+			})
+		})
+	}
+}
+
+// laneModes are the security modes the lane's tests run in: the lane is
+// inside TLS in key mode, where a read interrupted by a deadline must
+// leave the TLS connection usable too.
+func laneModes() []struct {
+	name string
+	cfg  func() Config
+} {
+	return []struct {
+		name string
+		cfg  func() Config
+	}{
+		{"plain", testConfig},
+		{"key", func() Config { c, _ := keyed(testKey); return c }},
+	}
+}
+
+// callsPastTheirDeadline makes ten calls to blocker that outlive a 50ms
+// deadline, each preceded by a call to g that must work and followed by
+// after.
+func callsPastTheirDeadline(t *testing.T, blockers *Client, g *greeterClient, after func()) {
+	t.Helper()
 	for i := range 10 {
+		if got, err := g.Greet(within(t, 10*time.Second), "x"); err != nil || got != "hello x" {
+			t.Fatalf("call before %d: %q, %v", i, got, err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		start := time.Now()
-		err := g.Sleep(ctx, time.Minute)
+		err := blockers.Call(ctx, 0, &greeterEmpty{}, &greeterEmpty{})
 		took := time.Since(start)
 		cancel()
 		if !errors.Is(err, context.DeadlineExceeded) || took > 5*time.Second {
 			t.Fatalf("call %d: %v after %v, want DeadlineExceeded at its 50ms deadline", i, err, took)
 		}
-		if got, err := g.Greet(within(t, 10*time.Second), "x"); err != nil || got != "hello x" {
-			t.Fatalf("call after %d: %q, %v", i, got, err)
-		}
+		after()
 	}
 }
