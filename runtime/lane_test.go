@@ -520,3 +520,26 @@ func callsPastTheirDeadline(t *testing.T, blockers *Client, g *greeterClient, af
 		after()
 	}
 }
+
+// TestPeerWithoutTheLaneIsCalledOnStreams calls a peer whose membership
+// message does not announce the lane, as a node of this protocol version
+// built before the lane would: the call goes on an 'R' stream, and no lane
+// frame is sent to that peer.
+func TestPeerWithoutTheLaneIsCalledOnStreams(t *testing.T) {
+	srv, _ := serveGreeter(t, testConfig(), "a")
+	caller, g := callerOf(t, testConfig(), srv.Addr())
+	p := caller.peerByID(srv.ID())[0]
+	info := *p.info.Load()
+	info.Lane = 0
+	p.info.Store(&info)
+	before := p.laneCli.nextID
+	if got, err := g.Greet(within(t, 10*time.Second), "x"); err != nil || got != "hello x" {
+		t.Fatalf("call to a peer without the lane: %q, %v", got, err)
+	}
+	p.mu.Lock()
+	streams := len(p.conns)
+	p.mu.Unlock()
+	if streams == 0 || p.laneCli.nextID != before {
+		t.Fatalf("the call went on the lane (%d fast-path streams, lane ids %d → %d)", streams, before, p.laneCli.nextID)
+	}
+}
