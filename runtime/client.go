@@ -155,7 +155,7 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 		return &errNotSent{fmt.Errorf("%w: connection to %s retired", ErrUnavailable, p.name())}
 	}
 	defer p.pending.done()
-	conn, err := p.rpcConn()
+	conn, err := p.caller()
 	if err != nil {
 		return &errNotSent{err}
 	}
@@ -171,6 +171,9 @@ func (c *Client) callPeer(ctx context.Context, p *peer, method int, md *MethodDe
 	id, pc, err := conn.start(ctx, reqHdr, body)
 	if err != nil {
 		return err
+	}
+	if conn.st == nil {
+		conn.fw.lane.await(ctx, pc)
 	}
 	select {
 	case <-pc.done:

@@ -17,8 +17,11 @@
 //   - client.go: Client.Call, routing, retries, WithAffinity.
 //   - errors.go: CallError, RemoteError, the sentinels, ErrorDesc and the
 //     error envelope.
-//   - node.go, peer.go, handshake.go, coalesce.go: nodes, peer sessions, the
-//     handshake before yamux, the write-coalescing connection under it.
+//   - node.go, peer.go, handshake.go: nodes, peer sessions, the handshake
+//     before yamux.
+//   - lane.go, sock.go: the connection under yamux: the call lane's frames
+//     between yamux's, the combining writer, the read role; the socket
+//     writer that never waits.
 //   - security.go, clusterca.go: the security mode of a connection, TLS 1.3
 //     with certificates derived from the cluster key, the refusals.
 //   - wire.go, rpc_client.go, rpc_server.go: the fast path's frames and

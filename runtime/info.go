@@ -69,7 +69,7 @@ func serviceInfoOf(name string, desc *ServiceDesc) ServiceInfo {
 
 // selfInfo is what this node announces about itself. n.mu must be held.
 func (n *Node) selfInfoLocked() peerInfo {
-	info := peerInfo{Version: n.version}
+	info := peerInfo{Version: n.version, Lane: n.cfg.MaxCallsPerPeer}
 	names := make([]string, 0, len(n.services))
 	for name, s := range n.services {
 		if !s.hidden {

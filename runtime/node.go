@@ -337,11 +337,13 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	// Closing the node aborts a handshake in progress.
 	stop := context.AfterFunc(n.base, func() { c.Close() })
 	defer stop()
-	sc, ph, err := n.sec.handshake(c, dialed, n.id, n.addr)
+	sock := newSockConn(c)
+	sc, ph, err := n.sec.handshake(sock, dialed, n.id, n.addr)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
+	sock.setAsync()
 	c = n.sec.watchSession(sc, n.log, ph.id)
 	ycfg := yamux.DefaultConfig()
 	ycfg.LogOutput = io.Discard
@@ -351,22 +353,27 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	ycfg.StreamCloseTimeout = n.cfg.LivenessTimeout
 	ycfg.MaxStreamWindowSize = 1 << 20
 	ycfg.AcceptBacklog = 1024
-	wc := newCoalescingConn(c)
-	var sess *yamux.Session
-	if dialed {
-		sess, err = yamux.Client(wc, ycfg)
-	} else {
-		sess, err = yamux.Server(wc, ycfg)
-	}
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("yamux: %w", err)
-	}
 	dialer := ph.id
 	if dialed {
 		dialer = n.id
 	}
-	p := newPeer(n, ph.id, ph.addr, dialer, sess)
+	p := newPeer(n, ph.id, ph.addr, dialer, nil)
+	lc := newLaneConn(c, sock, p, n.cfg.LivenessTimeout)
+	p.laneCli = newLaneClient(p, lc)
+	p.laneSrv = newLaneServer(n, p, lc)
+	var sess *yamux.Session
+	if dialed {
+		sess, err = yamux.Client(lc, ycfg)
+	} else {
+		sess, err = yamux.Server(lc, ycfg)
+	}
+	if err != nil {
+		close(lc.ready)
+		lc.Close()
+		return nil, fmt.Errorf("yamux: %w", err)
+	}
+	p.sess = sess
+	close(lc.ready)
 	if winner := n.addPeer(p); winner != p {
 		sess.Close()
 		if winner == nil {

@@ -33,6 +33,9 @@ type peer struct {
 	next    atomic.Uint32
 	pending callCounter // client calls in flight on this peer
 	load    peerLoad    // fast-path work the peer gave this node (server side)
+
+	laneCli *rpcConn   // this node's calls on the call lane (lane.go)
+	laneSrv *rpcStream // the peer's calls on the call lane
 }
 
 // peerInfo is what a peer announces about itself.
@@ -40,6 +43,11 @@ type peerInfo struct {
 	Version  uint64        `json:"version"`
 	Services []ServiceInfo `json:"services"`
 	HTTP     []string      `json:"http,omitempty"`
+	// Lane, when not 0, says that the node reads lane frames (lane.go) and
+	// runs at most that many of one peer's calls at once (its
+	// MaxCallsPerPeer). A node that does not announce it gets its calls on
+	// 'R' streams.
+	Lane int `json:"lane,omitempty"`
 }
 
 func newPeer(n *Node, id, addr, dialer string, sess *yamux.Session) *peer {
@@ -133,6 +141,20 @@ func (p *peer) openStream(kind byte) (*yamux.Stream, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// caller returns what a call to the peer goes through: the call lane when
+// the peer announced it, else a fast-path stream.
+func (p *peer) caller() (*rpcConn, error) {
+	if c := p.laneCli; c != nil {
+		if info := p.info.Load(); info != nil && info.Lane > 0 {
+			if l := int64(info.Lane); c.limit.Load() != l {
+				c.limit.Store(l)
+			}
+			return c, nil
+		}
+	}
+	return p.rpcConn()
 }
 
 // rpcConn returns a fast-path stream to the peer, opening one when fewer

@@ -5,23 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/yamux"
 )
 
-// rpcConn is the caller's side of one fast-path stream: many calls in
-// flight, told apart by call id. The caller's goroutine queues its request
-// and waits for its response; one reader goroutine per stream hands the
-// responses out.
+// rpcConn is the caller's side of one fast-path stream, or of the peer's
+// call lane (lane.go): many calls in flight, told apart by call id. The
+// caller's goroutine queues its request and waits for its response; one
+// reader goroutine per stream hands the responses out (for the lane, the
+// connection's reader).
 type rpcConn struct {
 	p  *peer
-	st *yamux.Stream
-	fw *frameWriter
+	st *yamux.Stream // nil for the lane
+	fw frameSink
 
 	mu      sync.Mutex
 	pending map[uint64]*pendingCall
 	nextID  uint64
 	err     error // set once the stream failed
+
+	// On the lane, limit is the peer's bound on the calls it runs for this
+	// node (MaxCallsPerPeer, from its gossip; 0: none). A call waits before
+	// sending while limit calls have no response yet, so that the peer
+	// never has to refuse one: inflight counts the requests sent whose
+	// response (even one of a cancelled call) has not come.
+	limit    atomic.Int64
+	inflight atomic.Int64
+	waiting  atomic.Int32
+	room     chan struct{} // closed when a response came; nil when nobody waits
 
 	// registered, when set (tests only), runs in start between registering
 	// a call and queueing its request: the moment a failing stream can
@@ -38,8 +50,13 @@ type pendingCall struct {
 
 var pendingPool = sync.Pool{New: func() any { return &pendingCall{done: make(chan struct{}, 1)} }}
 
+// newLaneClient returns the caller's side of p's call lane on lc.
+func newLaneClient(p *peer, lc *laneConn) *rpcConn {
+	return &rpcConn{p: p, fw: frameSink{lane: lc}, pending: map[uint64]*pendingCall{}}
+}
+
 func newRPCConn(p *peer, st *yamux.Stream) *rpcConn {
-	c := &rpcConn{p: p, st: st, fw: newFrameWriter(st, nil), pending: map[uint64]*pendingCall{}}
+	c := &rpcConn{p: p, st: st, fw: frameSink{fw: newFrameWriter(st, nil)}, pending: map[uint64]*pendingCall{}}
 	go c.readLoop()
 	return c
 }
@@ -56,12 +73,21 @@ func (e *errNotSent) Unwrap() error { return e.err }
 // registered and nothing was sent. It returns when ctx ends even if it was
 // writing for a peer that stopped reading.
 func (c *rpcConn) start(ctx context.Context, reqHdr, body []byte) (uint64, *pendingCall, error) {
+	limited := c.limit.Load() > 0
+	if limited {
+		if err := c.acquireSlot(ctx); err != nil {
+			return 0, nil, &errNotSent{err}
+		}
+	}
 	pc := pendingPool.Get().(*pendingCall)
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
 		pendingPool.Put(pc)
+		if limited {
+			c.releaseSlot()
+		}
 		return 0, nil, &errNotSent{err}
 	}
 	c.nextID++
@@ -76,9 +102,70 @@ func (c *rpcConn) start(ctx context.Context, reqHdr, body []byte) (uint64, *pend
 	appendFrameHeader(hdr[:0], frameRequest, id, len(reqHdr)+len(body))
 	if err := c.fw.queueCtx(ctx, hdr[:], reqHdr, body); err != nil {
 		c.release(id, pc)
+		if limited {
+			c.releaseSlot()
+		}
 		return 0, nil, &errNotSent{err}
 	}
 	return id, pc, nil
+}
+
+// acquireSlot waits until fewer than c.limit calls await their response,
+// and counts this one. It returns ctx's error when ctx ends first, and the
+// lane's when it failed.
+//
+// A waiter counts itself in waiting before it checks inflight again, and
+// releaseSlot lowers inflight before it reads waiting (sequentially
+// consistent atomics): either the waiter sees the room, or the releaser
+// sees the waiter and closes the channel it holds.
+func (c *rpcConn) acquireSlot(ctx context.Context) error {
+	for {
+		if c.inflight.Add(1) <= c.limit.Load() {
+			return nil
+		}
+		c.inflight.Add(-1)
+		c.mu.Lock()
+		c.waiting.Add(1)
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		ch, err := c.room, c.err
+		c.mu.Unlock()
+		if err == nil && c.inflight.Load() >= c.limit.Load() {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		}
+		c.waiting.Add(-1)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// releaseSlot ends the count of a call acquireSlot counted: its response
+// came, or its request was never sent.
+func (c *rpcConn) releaseSlot() {
+	// Never below zero, whatever responses a peer sends.
+	for {
+		n := c.inflight.Load()
+		if n <= 0 {
+			return
+		}
+		if c.inflight.CompareAndSwap(n, n-1) {
+			break
+		}
+	}
+	if c.inflight.Load() < c.limit.Load() && c.waiting.Load() > 0 {
+		c.mu.Lock()
+		if c.room != nil {
+			close(c.room)
+			c.room = nil
+		}
+		c.mu.Unlock()
+	}
 }
 
 // release takes call id back from the stream and returns its record to the
@@ -140,14 +227,30 @@ func (c *rpcConn) readLoop() {
 		}
 		c.deliver(f.id, f, nil)
 	}
+	c.fail(err)
+}
+
+// fail ends the stream or lane after its reading failed with err: later
+// calls are not sent, every pending call fails with ErrConnLost.
+func (c *rpcConn) fail(err error) {
+	what := "stream"
+	if c.st == nil {
+		what = "connection"
+	}
 	c.mu.Lock()
-	c.err = fmt.Errorf("stream to %s failed: %v", c.p.name(), err)
+	c.err = fmt.Errorf("%s to %s failed: %v", what, c.p.name(), err)
 	pending := c.pending
 	c.pending = map[uint64]*pendingCall{}
+	if c.room != nil {
+		close(c.room)
+		c.room = nil
+	}
 	c.mu.Unlock()
 	c.fw.close(c.err)
-	c.st.Close()
-	c.p.dropConn(c)
+	if c.st != nil {
+		c.st.Close()
+		c.p.dropConn(c)
+	}
 	for _, pc := range pending {
 		pc.err = fmt.Errorf("%w: %v", ErrConnLost, err)
 		pc.done <- struct{}{}

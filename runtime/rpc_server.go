@@ -23,8 +23,8 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		st.Close()
 		return
 	}
-	s := &rpcStream{n: n, p: p, calls: map[uint64]context.CancelFunc{}}
-	s.fw = newFrameWriter(st, s.written)
+	s := &rpcStream{n: n, p: p, calls: map[uint64]*callState{}}
+	s.fw.fw = newFrameWriter(st, s.written)
 	r := newFrameReader(st)
 	for {
 		if s.full() && !p.load.waitRoom(s.full, p.sess.CloseChan()) {
@@ -34,7 +34,7 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		if err != nil {
 			var big *errFrameTooLarge
 			if errors.As(err, &big) && big.kind == frameRequest {
-				s.protoError(big.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", big.size, n.cfg.MaxBody))
+				s.refuse(big.id, codeTooLarge, fmt.Sprintf("request body of %d bytes over this node's limit of %d bytes (MESHRPC_MAX_BODY)", big.size, n.cfg.MaxBody))
 				continue
 			}
 			break
@@ -52,8 +52,8 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 		}
 	}
 	s.mu.Lock()
-	for _, cancel := range s.calls {
-		cancel()
+	for _, c := range s.calls {
+		c.cancel()
 	}
 	s.mu.Unlock()
 	st.Close()
@@ -65,15 +65,17 @@ func (n *Node) serveRPC(p *peer, st *yamux.Stream) {
 	}()
 }
 
-// rpcStream is the server's side of one fast-path stream.
+// rpcStream is the server's side of one fast-path stream, or of a peer's
+// call lane (lane.go).
 type rpcStream struct {
 	n    *Node
 	p    *peer
-	fw   *frameWriter
+	fw   frameSink
+	lane bool // the lane: full requests are refused, never left unread
 	load load // this stream's share of p.load
 
 	mu      sync.Mutex
-	calls   map[uint64]context.CancelFunc
+	calls   map[uint64]*callState
 	running sync.WaitGroup // calls of this stream in progress
 }
 
@@ -81,27 +83,96 @@ type rpcStream struct {
 // is then not read until calls end or responses leave.
 func (s *rpcStream) full() bool {
 	c := &s.n.cfg
+	if s.lane {
+		return s.p.load.over(c.MaxCallsPerPeer, c.MaxQueuedPerPeer)
+	}
 	return s.load.over(c.MaxCallsPerStream, c.MaxQueuedPerStream) || s.p.load.over(c.MaxCallsPerPeer, c.MaxQueuedPerPeer)
+}
+
+// newLaneServer returns the server's side of p's call lane on lc.
+func newLaneServer(n *Node, p *peer, lc *laneConn) *rpcStream {
+	s := &rpcStream{n: n, p: p, lane: true, calls: map[uint64]*callState{}}
+	s.fw = frameSink{lane: lc, written: s.written}
+	return s
+}
+
+// startLane starts a request read from the lane. The lane's reader is the
+// connection's and must never wait for a handler: a request past the
+// peer's bounds is refused as not run (a caller of this runtime waits
+// before sending instead, knowing the bound from the gossip).
+func (s *rpcStream) startLane(f frame) {
+	if c, ok := s.prepareLane(f); ok {
+		go s.runLane(c)
+	}
+}
+
+// prepareLane is prepare for the lane, which refuses a request past the
+// peer's bounds.
+func (s *rpcStream) prepareLane(f frame) (readyCall, bool) {
+	if s.full() {
+		putBuf(f.buf)
+		c := &s.n.cfg
+		s.refuse(f.id, codeRefused, fmt.Sprintf("node %s runs %d calls of this peer (bound %d) or holds %d bytes of its responses (bound %d); the call did not run",
+			s.n.addr, s.p.load.calls.Load(), c.MaxCallsPerPeer, s.p.load.queued.Load(), c.MaxQueuedPerPeer))
+		return readyCall{}, false
+	}
+	return s.prepare(f)
+}
+
+// runLane runs a lane call, then, while it can take the lane's read role,
+// reads the next frames itself and runs the next request it finds with
+// nothing more to read behind it: a sequential caller's calls are then
+// served by one goroutine, woken by the socket, as on a plain connection.
+func (s *rpcStream) runLane(c readyCall) {
+	lc := s.fw.lane
+	for {
+		s.run(c.ctx, c.id, c.call)
+		if !lc.take() {
+			return
+		}
+		var ok bool
+		if c, ok = lc.lead(nil); !ok {
+			return
+		}
+	}
 }
 
 // start decodes a request frame and runs the call in its own goroutine. A
 // request whose call id is already in flight on the stream is refused: it
 // must neither replace nor cancel the call that holds the id.
 func (s *rpcStream) start(f frame) {
-	call, perr := s.n.decodeRequest(f.payload)
-	putBuf(f.buf)
+	if c, ok := s.prepare(f); ok {
+		go s.run(c.ctx, c.id, c.call)
+	}
+}
+
+// readyCall is a request accepted to run: its context, id and call.
+type readyCall struct {
+	ctx  context.Context
+	id   uint64
+	call decodedCall
+}
+
+// prepare decodes a request frame and registers its call, or refuses it
+// (ok false).
+func (s *rpcStream) prepare(f frame) (_ readyCall, ok bool) {
+	call, perr := s.n.decodeRequestHeader(f.payload)
 	if perr != nil {
-		s.protoError(f.id, perr.code, perr.text)
-		return
+		putBuf(f.buf)
+		s.refuse(f.id, perr.code, perr.text)
+		return readyCall{}, false
 	}
 	if call.md.Stream != nil {
-		s.protoError(f.id, codeMalformed, streamOnlyText(call))
-		return
+		putBuf(f.buf)
+		s.refuse(f.id, codeMalformed, streamOnlyText(call))
+		return readyCall{}, false
 	}
 	if !s.n.beginServe() {
-		s.protoError(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
-		return
+		putBuf(f.buf)
+		s.refuse(f.id, codeRefused, "node "+s.n.addr+" is shutting down; the call did not run")
+		return readyCall{}, false
 	}
+	call.buf = f.buf
 	var ctx context.Context
 	var cancel context.CancelFunc
 	if call.timeout > 0 {
@@ -112,17 +183,18 @@ func (s *rpcStream) start(f frame) {
 	s.mu.Lock()
 	if _, dup := s.calls[f.id]; dup {
 		s.mu.Unlock()
+		putBuf(f.buf)
 		cancel()
 		s.n.endServe()
-		s.protoError(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
-		return
+		s.refuse(f.id, codeMalformed, fmt.Sprintf("call id %d is already in flight on this stream; the request did not run (a caller must not reuse the id of a call it is still waiting for)", f.id))
+		return readyCall{}, false
 	}
-	s.calls[f.id] = cancel
+	s.calls[f.id] = &callState{cancel: cancel}
 	s.mu.Unlock()
 	s.load.calls.Add(1)
 	s.p.load.calls.Add(1)
 	s.running.Add(1)
-	go s.run(ctx, f.id, call)
+	return readyCall{ctx, f.id, call}, true
 }
 
 // decodedCall is a request ready to run.
@@ -133,6 +205,24 @@ type decodedCall struct {
 	timeout int64
 	meta    *Metadata // the request's metadata, nil for none
 	size    int       // bytes of the request message
+
+	// Before decodeBody: the message bytes, and the pooled buffer they
+	// alias (nil: not pooled), released by decodeBody.
+	body []byte
+	buf  *[]byte
+}
+
+// decodeBody decodes the request message (call.in), then releases the
+// payload's buffer.
+func (call *decodedCall) decodeBody() *protoErr {
+	in, derr := decodeMessage(call.md.NewRequest(), call.body)
+	putBuf(call.buf)
+	call.body, call.buf = nil, nil
+	if derr != nil {
+		return &protoErr{codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", call.svc.desc.Name, call.md.Name, derr)}
+	}
+	call.in = in
+	return nil
 }
 
 // protoErr is a refusal of a request, sent back as a statusProto response.
@@ -145,6 +235,16 @@ type protoErr struct {
 // and decodes its message. It is the whole request-decoding path, the one
 // FuzzDecodeRequest explores: any input yields a call or a refusal.
 func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) {
+	if call, perr = n.decodeRequestHeader(payload); perr != nil {
+		return call, perr
+	}
+	return call, call.decodeBody()
+}
+
+// decodeRequestHeader is decodeRequest but for the message, left in
+// call.body (it aliases payload) for decodeBody: the fast path's reader
+// checks a request, and the call's own goroutine decodes its message.
+func (n *Node) decodeRequestHeader(payload []byte) (call decodedCall, perr *protoErr) {
 	req, err := parseRequest(payload)
 	if err != nil {
 		return call, &protoErr{codeMalformed, err.Error()}
@@ -160,11 +260,7 @@ func (n *Node) decodeRequest(payload []byte) (call decodedCall, perr *protoErr) 
 		return call, &protoErr{codeVersionSkew, skewText(svc.desc, req)}
 	}
 	md := &svc.desc.Methods[req.method]
-	in, derr := decodeMessage(md.NewRequest(), req.body)
-	if derr != nil {
-		return call, &protoErr{codeMalformed, fmt.Sprintf("decoding the request of %s.%s: %v", svc.desc.Name, md.Name, derr)}
-	}
-	return decodedCall{svc: svc, md: md, in: in, timeout: req.timeout, meta: req.md, size: len(req.body)}, nil
+	return decodedCall{svc: svc, md: md, timeout: req.timeout, meta: req.md, size: len(req.body), body: req.body}, nil
 }
 
 // decodeMessage decodes body into m with a pooled decoder. Bytes left over
@@ -202,9 +298,16 @@ func skewText(desc *ServiceDesc, req request) string {
 		desc.Name, req.method, len(desc.Methods))
 }
 
-// run invokes the method (recovering a panic) and queues the response.
+// run decodes the request message, invokes the method (recovering a
+// panic) and queues the response.
 func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
 	defer s.end(id)
+	if call.in == nil {
+		if perr := call.decodeBody(); perr != nil {
+			s.protoError(id, perr.code, perr.text)
+			return
+		}
+	}
 	if s.n.serverIcpt != nil {
 		s.runIntercepted(ctx, id, call)
 		return
@@ -308,7 +411,7 @@ func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err
 		return
 	}
 	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
-	s.queue(b)
+	s.queue(id, b)
 }
 
 // end ends call id, which run queued the response of: it frees the id,
@@ -316,17 +419,39 @@ func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err
 // that the node never counts more calls than its bounds allow.
 func (s *rpcStream) end(id uint64) {
 	s.mu.Lock()
-	cancel := s.calls[id]
+	c := s.calls[id]
 	delete(s.calls, id)
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if c != nil {
+		c.cancel()
 	}
 	s.n.endServe()
 	s.running.Done()
-	s.load.calls.Add(-1)
-	s.p.load.calls.Add(-1)
+	if c == nil || !c.answered {
+		s.load.calls.Add(-1)
+		s.p.load.calls.Add(-1)
+	}
 	s.p.load.released()
+}
+
+// callState is a call running on a stream or lane.
+type callState struct {
+	cancel   context.CancelFunc
+	answered bool // a lane call whose response is queued: no longer counted
+}
+
+// answered stops counting lane call id against the peer's bounds before
+// its response is queued: the caller may send its next request as soon as
+// the response reaches it, and counts on finding the room for it.
+func (s *rpcStream) answered(id uint64) {
+	s.mu.Lock()
+	c := s.calls[id]
+	if c != nil && !c.answered {
+		c.answered = true
+		s.load.calls.Add(-1)
+		s.p.load.calls.Add(-1)
+	}
+	s.mu.Unlock()
 }
 
 // invoke calls the method, turning a panic into its text.
@@ -381,23 +506,40 @@ func (s *rpcStream) respond(id uint64, errs *errorRegistry, out Message, err err
 		return
 	}
 	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
-	s.queue(b)
+	s.queue(id, b)
 	e.Reset()
 	encoderPool.Put(e)
 }
 
-// protoError queues a statusProto response: [2][code][text].
+// protoError queues a statusProto response, [2][code][text], of a call
+// that ran (or was to run): it answers call id.
 func (s *rpcStream) protoError(id uint64, code byte, text string) {
 	payload := appendString([]byte{statusProto, code}, text)
 	b := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(payload)), frameResponse, id, len(payload))
-	s.queue(b, payload)
+	s.queue(id, b, payload)
+}
+
+// refuse queues a statusProto response to a request that was not accepted
+// to run (call id may belong to another call, running: a duplicate id).
+func (s *rpcStream) refuse(id uint64, code byte, text string) {
+	payload := appendString([]byte{statusProto, code}, text)
+	b := appendFrameHeader(make([]byte, 0, frameHeaderLen+len(payload)), frameResponse, id, len(payload))
+	s.queueFrame(b, payload)
 }
 
 // queue queues a response frame, counted until the writer hands it to
 // yamux: by the node, so that Close can wait for responses to leave, and in
 // bytes by the stream and the peer, whose reader waits while they are over
 // their bounds.
-func (s *rpcStream) queue(parts ...[]byte) {
+func (s *rpcStream) queue(id uint64, parts ...[]byte) {
+	if s.lane {
+		s.answered(id)
+	}
+	s.queueFrame(parts...)
+}
+
+// queueFrame is queue for any frame.
+func (s *rpcStream) queueFrame(parts ...[]byte) {
 	size := 0
 	for _, p := range parts {
 		size += len(p)
@@ -422,9 +564,9 @@ func (s *rpcStream) written(frames, size int) {
 // cancel cancels call id's context (the caller gave up).
 func (s *rpcStream) cancel(id uint64) {
 	s.mu.Lock()
-	cancel := s.calls[id]
+	c := s.calls[id]
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if c != nil {
+		c.cancel()
 	}
 }

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package runtime
+
+// tryWrite writes nothing where non-blocking socket writes are not wired
+// up: every byte goes to the sockConn's flusher goroutine.
+func (s *sockConn) tryWrite(p []byte) (int, error) { return 0, nil }
