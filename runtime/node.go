@@ -358,6 +358,7 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 		dialer = n.id
 	}
 	p := newPeer(n, ph.id, ph.addr, dialer, nil)
+	p.remote = c.RemoteAddr().String()
 	lc := newLaneConn(c, sock, p, n.cfg.LivenessTimeout)
 	p.laneCli = newLaneClient(p, lc)
 	p.laneSrv = newLaneServer(n, p, lc)

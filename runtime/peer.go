@@ -20,6 +20,7 @@ type peer struct {
 	addr   string
 	dialer string // id of the node that dialed this connection
 	sess   *yamux.Session
+	remote string // the connection's remote address, for CallInfo.Peer
 
 	info    atomic.Pointer[peerInfo] // what the peer serves, from its gossip
 	leaving atomic.Bool              // announced Close: no new calls
@@ -51,7 +52,11 @@ type peerInfo struct {
 }
 
 func newPeer(n *Node, id, addr, dialer string, sess *yamux.Session) *peer {
-	return &peer{n: n, id: id, addr: addr, dialer: dialer, sess: sess, gossipWake: make(chan struct{}, 1)}
+	p := &peer{n: n, id: id, addr: addr, dialer: dialer, sess: sess, gossipWake: make(chan struct{}, 1)}
+	if sess != nil {
+		p.remote = sess.RemoteAddr().String()
+	}
+	return p
 }
 
 // name identifies the peer in errors: its address, or its id when it has none.

@@ -335,7 +335,7 @@ func (s *rpcStream) run(ctx context.Context, id uint64, call decodedCall) {
 // once they returned.
 func (s *rpcStream) runIntercepted(ctx context.Context, id uint64, call decodedCall) {
 	desc, md := call.svc.desc, call.md
-	info := &CallInfo{Service: desc.Name, Method: md.Name, Peer: s.p.sess.RemoteAddr().String(), Metadata: call.meta, ResponseMetadata: &Metadata{}, RequestBytes: call.size, ResponseBytes: -1}
+	info := &CallInfo{Service: desc.Name, Method: md.Name, Peer: s.p.remote, Metadata: call.meta, ResponseMetadata: &Metadata{}, RequestBytes: call.size, ResponseBytes: -1}
 	if info.Metadata == nil {
 		info.Metadata = &Metadata{}
 	}

@@ -130,7 +130,7 @@ func (n *Node) serveStreamCall(p *peer, st *yamux.Stream) {
 	} else {
 		// The interceptors see the method's call, up to its response: the
 		// producer runs after, in the context they gave the method.
-		info := &CallInfo{Service: desc.Name, Method: md.Name, Peer: p.sess.RemoteAddr().String(), Metadata: call.meta, ResponseMetadata: &Metadata{}, RequestBytes: call.size, ResponseBytes: -1}
+		info := &CallInfo{Service: desc.Name, Method: md.Name, Peer: p.remote, Metadata: call.meta, ResponseMetadata: &Metadata{}, RequestBytes: call.size, ResponseBytes: -1}
 		if info.Metadata == nil {
 			info.Metadata = &Metadata{}
 		}
