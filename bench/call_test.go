@@ -68,30 +68,7 @@ func BenchmarkCall(b *testing.B) {
 			}()
 			for _, p := range payloads() {
 				b.Run(p.name, func(b *testing.B) {
-					b.Run("seq", func(b *testing.B) {
-						ctx := context.Background()
-						b.ReportAllocs()
-						defer reportCPU(b)()
-						for b.Loop() {
-							if err := p.call(ctx, conn); err != nil {
-								b.Fatal(err)
-							}
-						}
-					})
-					b.Run("par", func(b *testing.B) {
-						b.ReportAllocs()
-						b.SetParallelism(parallelism)
-						defer reportCPU(b)()
-						b.RunParallel(func(pb *testing.PB) {
-							ctx := context.Background()
-							for pb.Next() {
-								if err := p.call(ctx, conn); err != nil {
-									b.Error(err)
-									return
-								}
-							}
-						})
-					})
+					benchSeqPar(b, func(ctx context.Context) error { return p.call(ctx, conn) })
 				})
 			}
 		})
