@@ -383,9 +383,10 @@ func (s *rpcStream) runIntercepted(ctx context.Context, id uint64, call decodedC
 
 // respondBytes queues a response frame for an encoded message: [status],
 // the metadata when there is any, the error envelope for an application
-// error, then the message bytes.
+// error, then the message bytes. The message is queued as a part of its
+// own (the writer copies it), not copied into the frame first.
 func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err error, meta *Metadata) {
-	b := make([]byte, frameHeaderLen, frameHeaderLen+1+len(msg)+64)
+	b := make([]byte, frameHeaderLen, frameHeaderLen+1+64)
 	status := statusOK
 	if err != nil {
 		status = statusAppError
@@ -405,13 +406,13 @@ func (s *rpcStream) respondBytes(id uint64, errs *errorRegistry, msg []byte, err
 	if err != nil {
 		b = appendBytes(b, errs.encodeError(nil, err))
 	}
-	b = append(b, msg...)
-	if len(b)-frameHeaderLen > s.n.cfg.MaxBody {
-		s.protoError(id, codeTooLarge, fmt.Sprintf("response body of %d bytes over the node's limit of %d bytes (MESHRPC_MAX_BODY)", len(b)-frameHeaderLen, s.n.cfg.MaxBody))
+	size := len(b) - frameHeaderLen + len(msg)
+	if size > s.n.cfg.MaxBody {
+		s.protoError(id, codeTooLarge, fmt.Sprintf("response body of %d bytes over the node's limit of %d bytes (MESHRPC_MAX_BODY)", size, s.n.cfg.MaxBody))
 		return
 	}
-	appendFrameHeader(b[:0], frameResponse, id, len(b)-frameHeaderLen)
-	s.queue(id, b)
+	appendFrameHeader(b[:0], frameResponse, id, size)
+	s.queue(id, b, msg)
 }
 
 // end ends call id, which run queued the response of: it frees the id,
