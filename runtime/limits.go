@@ -15,7 +15,7 @@ import (
 // maxRPCStreamsPerPeer bounds the fast-path streams one peer may have open
 // on this node: twice the most a caller opens (Config.StreamsPerPeer is at
 // most 64), for streams being replaced. Each stream may hold a yamux window
-// (1 MiB) of unread requests while its peer waits.
+// (streamWindow, 512 KiB) of unread requests while its peer waits.
 const maxRPCStreamsPerPeer = 128
 
 // load is the fast-path work of one stream or one peer: calls running, and

@@ -143,7 +143,7 @@ func TestPeerThatStopsReadingIsHeldBackAndOthersServed(t *testing.T) {
 	// Heap: the bounded server state (queued responses, calls with their
 	// request and response, goroutine stacks), the two yamux windows of each
 	// stream (unread requests at the server, unread responses at the
-	// abuser, at most 1 MiB each, in buffers grown by doubling), read and
+	// abuser, at most streamWindow each, in buffers grown by doubling), read and
 	// write buffers, the coalescing
 	// buffers of the session's two ends, and slack for everything else.
 	frameSize := int64(frameHeaderLen + len(requestPayload(greeterEcho, "echo-1", 0, &greeterEchoRequest{Data: make([]byte, size)})))

@@ -328,6 +328,14 @@ func (n *Node) dial(ctx context.Context, addr string) (*peer, error) {
 	return p, nil
 }
 
+// streamWindow is the yamux window a node grants each stream: the bytes a
+// peer may send on one stream ahead of what the node has read. 512 KiB
+// carries a bulk stream faster on this machine's loopback than 1 MiB did
+// (docs/performance.md, "Streams": the bytes in flight stay in the
+// processor's caches) and halves what an unread stream holds; a stream
+// then moves at most 512 KiB per round trip (about 1 GB/s at 0.5 ms).
+const streamWindow = 512 << 10
+
 // setupConn runs TLS, the handshake and yamux on a fresh connection and
 // registers the peer. It owns c: on failure c is closed.
 func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
@@ -351,7 +359,7 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	ycfg.ConnectionWriteTimeout = n.cfg.LivenessTimeout
 	ycfg.StreamOpenTimeout = n.cfg.LivenessTimeout
 	ycfg.StreamCloseTimeout = n.cfg.LivenessTimeout
-	ycfg.MaxStreamWindowSize = 1 << 20
+	ycfg.MaxStreamWindowSize = streamWindow
 	ycfg.AcceptBacklog = 1024
 	dialer := ph.id
 	if dialed {

@@ -277,7 +277,7 @@ func TestStreamSlowConsumerBoundsTheProducer(t *testing.T) {
 		t.Fatalf("first item: %v, %v", ok, err)
 	}
 	// The consumer holds still: the producer must stall with at most a
-	// window's worth of items in flight (yamux's 1 MiB window, the
+	// window's worth of items in flight (yamux's window, streamWindow, the
 	// writer's 64 KiB queue, the reader's 32 KiB buffer), not run on.
 	var last int64 = -1
 	deadline := time.Now().Add(20 * time.Second)
@@ -292,7 +292,7 @@ func TestStreamSlowConsumerBoundsTheProducer(t *testing.T) {
 		last = cur
 		time.Sleep(100 * time.Millisecond)
 	}
-	const bound = (1<<20 + 64<<10 + 32<<10 + 64<<10) / pad
+	const bound = (streamWindow + 64<<10 + 32<<10 + 64<<10) / pad
 	if last > bound {
 		t.Fatalf("the producer ran %d items ahead of a consumer that read 1; bound %d", last, bound)
 	}
