@@ -315,7 +315,8 @@ func plantDeadPeer(t *testing.T, n *Node) *peer {
 	}
 	b.Close()
 	sess.Close()
-	dead := newPeer(n, "00-dead", "127.0.0.1:1", n.id, sess)
+	dead := newPeer(n, "00-dead", "127.0.0.1:1", n.id, "127.0.0.1:1")
+	dead.sess = sess
 	info := peerInfo{Version: 1, Services: []ServiceInfo{serviceInfoOf(greeterName, &greeterDesc)}}
 	dead.info.Store(&info)
 	n.mu.Lock()

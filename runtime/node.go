@@ -365,8 +365,7 @@ func (n *Node) setupConn(c net.Conn, dialed bool) (*peer, error) {
 	if dialed {
 		dialer = n.id
 	}
-	p := newPeer(n, ph.id, ph.addr, dialer, nil)
-	p.remote = c.RemoteAddr().String()
+	p := newPeer(n, ph.id, ph.addr, dialer, c.RemoteAddr().String())
 	lc := newLaneConn(c, sock, p, n.cfg.LivenessTimeout)
 	p.laneCli = newLaneClient(p, lc)
 	p.laneSrv = newLaneServer(n, p, lc)

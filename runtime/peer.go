@@ -51,12 +51,10 @@ type peerInfo struct {
 	Lane int `json:"lane,omitempty"`
 }
 
-func newPeer(n *Node, id, addr, dialer string, sess *yamux.Session) *peer {
-	p := &peer{n: n, id: id, addr: addr, dialer: dialer, sess: sess, gossipWake: make(chan struct{}, 1)}
-	if sess != nil {
-		p.remote = sess.RemoteAddr().String()
-	}
-	return p
+// newPeer returns the peer of a connection whose remote address is
+// remote; its session is set once yamux runs on the connection.
+func newPeer(n *Node, id, addr, dialer, remote string) *peer {
+	return &peer{n: n, id: id, addr: addr, dialer: dialer, remote: remote, gossipWake: make(chan struct{}, 1)}
 }
 
 // name identifies the peer in errors: its address, or its id when it has none.

@@ -356,22 +356,17 @@ func ClientInterceptor() meshrt.ClientInterceptor {
 		k.clientActive.Add(1)
 		err := next(ctx)
 		k.clientActive.Add(-1)
+		if host, port, ok := splitHostPort(call.Peer); ok {
+			span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port))
+		}
 		var errType string
 		if call.HTTPStatus != 0 {
+			span.SetAttributes(keyHTTPStatus.Int(call.HTTPStatus))
 			if call.HTTPStatus >= 500 && err == nil {
 				errType = strconv.Itoa(call.HTTPStatus)
-			}
-			if host, port, ok := splitHostPort(call.Peer); ok {
-				span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port), keyHTTPStatus.Int(call.HTTPStatus))
-			} else {
-				span.SetAttributes(keyHTTPStatus.Int(call.HTTPStatus))
-			}
-			if errType != "" {
 				span.SetStatus(codes.Error, "HTTP status "+errType)
 				span.SetAttributes(keyErrorType.String(errType))
 			}
-		} else if host, port, ok := splitHostPort(call.Peer); ok {
-			span.SetAttributes(keyServerAddr.String(host), keyServerPort.Int(port))
 		}
 		opts := endSpan(span, err, k, errType)
 		record(ctx, in.clientDur, in.clientReq, in.clientResp, clk, call, opts)
