@@ -410,9 +410,10 @@ func (c *laneConn) Read(p []byte) (int, error) {
 			}
 			return n, nil
 		}
-		if c.dispatched && c.r == c.w && c.p.laneCli.inflight.Load() == 0 {
-			// A lane frame was handled and nothing else is buffered: the
-			// role goes to whoever waits for the lane's next frame.
+		if c.dispatched && c.r == c.w && c.quiet() {
+			// A lane frame was handled, nothing else is buffered and the
+			// lane is quiet: the role goes to whoever waits for the lane's
+			// next frame.
 			c.dispatched = false
 			c.roleMu.Lock()
 			c.held, c.recvWant, c.recvHolds = false, true, false
@@ -631,11 +632,23 @@ func (c *laneConn) handOn() {
 	c.roleMu.Unlock()
 }
 
+// quiet reports whether the lane carries at most one call: no call of
+// this node waits for a response and at most one of the peer's runs here.
+// Only then is the read role left free for the goroutine that waits for
+// the lane's next frame. A busier lane keeps the receive loop as its
+// reader: its goroutines queue behind one another for the two ends' cores
+// anyway, and a reader that never gives the role away reads each burst of
+// frames at once and hands every call to a goroutine of its own, to run
+// on whichever core is free.
+func (c *laneConn) quiet() bool {
+	return c.p.laneCli.inflight.Load() == 0 && c.p.load.calls.Load() <= 1
+}
+
 // leave ends a lead of a goroutine other than the receive loop: the role
-// goes back to the receive loop at once when bytes are buffered or calls
-// of this node wait for responses, else after laneGrace.
+// goes back to the receive loop at once when bytes are buffered or the
+// lane is not quiet, else after laneGrace.
 func (c *laneConn) leave() {
-	if c.r != c.w || c.p.laneCli.inflight.Load() > 0 {
+	if c.r != c.w || !c.quiet() {
 		c.handOn()
 		return
 	}

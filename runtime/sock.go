@@ -3,6 +3,7 @@ package runtime
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -32,6 +33,29 @@ type sockConn struct {
 	wp         []byte
 	wn         int
 	werr       error
+
+	// sys is held for the length of each read and write system call on the
+	// socket once it is async (sock_unix.go), so that a reader and a writer
+	// that meet wait for each other in Go, their goroutine parked and its
+	// thread free for others, rather than in the kernel: Linux serializes
+	// the system calls of one TCP socket with a lock that its waiters sleep
+	// on, and a thread asleep in a system call holds its Go scheduler slot
+	// (P) until the runtime's monitor takes it back, tens of microseconds
+	// later. With one connection carrying a node's calls both ways, readers
+	// met writers a thousand times a second under parallel load.
+	sys     sync.Mutex
+	asyncRd atomic.Bool // async, for Read without mu
+	// The state of writeAll and Read (sock_unix.go): one blocking writer
+	// at a time (the one that set flushing), one reader at a time (the
+	// holder of the lane's read role, or TLS under it).
+	blockWriteFn func(fd uintptr) bool
+	bp           []byte
+	bn           int
+	berr         error
+	rawReadFn    func(fd uintptr) bool
+	rp           []byte
+	rn           int
+	rerr         error
 }
 
 func newSockConn(c net.Conn) *sockConn {
@@ -50,6 +74,7 @@ func newSockConn(c net.Conn) *sockConn {
 func (s *sockConn) setAsync() {
 	s.mu.Lock()
 	s.async = true
+	s.asyncRd.Store(true)
 	s.mu.Unlock()
 }
 
@@ -72,7 +97,7 @@ func (s *sockConn) Write(p []byte) (int, error) {
 		}
 		s.flushing = true // the socket is this writer's; others queue
 		s.mu.Unlock()
-		n, err := s.Conn.Write(p)
+		n, err := s.writeAll(p)
 		s.mu.Lock()
 		if err != nil && s.err == nil {
 			s.err = err
@@ -135,7 +160,7 @@ func (s *sockConn) flush() {
 		s.backlog = s.spare[:0]
 		s.cond.Broadcast()
 		s.mu.Unlock()
-		_, err := s.Conn.Write(out)
+		_, err := s.writeAll(out)
 		s.mu.Lock()
 		if cap(out) <= 1<<20 {
 			s.spare = out[:0]

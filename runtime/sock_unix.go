@@ -4,6 +4,8 @@ package runtime
 
 import (
 	"errors"
+	"io"
+	"os"
 	"syscall"
 )
 
@@ -27,7 +29,9 @@ func (s *sockConn) tryWrite(p []byte) (int, error) {
 // rawWrite is tryWrite's callback (allocated once per connection).
 func (s *sockConn) rawWrite(fd uintptr) bool {
 	for s.wn < len(s.wp) {
+		s.sys.Lock()
 		m, e := syscall.Write(int(fd), s.wp[s.wn:])
+		s.sys.Unlock()
 		if m > 0 {
 			s.wn += m
 		}
@@ -44,4 +48,92 @@ func (s *sockConn) rawWrite(fd uintptr) bool {
 		}
 	}
 	return true
+}
+
+// writeAll writes p, waiting for room in the socket as net.Conn's Write
+// does (and within its write deadline), with each system call under s.sys.
+// Only the writer that set s.flushing calls it.
+func (s *sockConn) writeAll(p []byte) (int, error) {
+	if s.rc == nil {
+		return s.Conn.Write(p)
+	}
+	if s.blockWriteFn == nil {
+		s.blockWriteFn = s.blockWrite
+	}
+	s.bp, s.bn, s.berr = p, 0, nil
+	err := s.rc.Write(s.blockWriteFn)
+	n, werr := s.bn, s.berr
+	s.bp = nil
+	if werr != nil {
+		return n, werr
+	}
+	return n, err
+}
+
+// blockWrite is writeAll's callback: false asks the poller to wait for
+// room.
+func (s *sockConn) blockWrite(fd uintptr) bool {
+	for s.bn < len(s.bp) {
+		s.sys.Lock()
+		m, e := syscall.Write(int(fd), s.bp[s.bn:])
+		s.sys.Unlock()
+		if m > 0 {
+			s.bn += m
+		}
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case errors.Is(e, syscall.EAGAIN):
+			return false
+		case e != nil:
+			s.berr = os.NewSyscallError("write", e)
+			return true
+		case m <= 0:
+			s.berr = io.ErrUnexpectedEOF
+			return true
+		}
+	}
+	return true
+}
+
+// Read reads as net.Conn's Read does (within its read deadline), once
+// the connection is async with its system call under s.sys. One Read at
+// a time.
+func (s *sockConn) Read(p []byte) (int, error) {
+	if s.rc == nil || len(p) == 0 || !s.asyncRd.Load() {
+		return s.Conn.Read(p)
+	}
+	if s.rawReadFn == nil {
+		s.rawReadFn = s.rawRead
+	}
+	s.rp, s.rn, s.rerr = p, 0, nil
+	err := s.rc.Read(s.rawReadFn)
+	n, rerr := s.rn, s.rerr
+	s.rp = nil
+	if rerr != nil {
+		return n, rerr
+	}
+	return n, err
+}
+
+// rawRead is Read's callback: false asks the poller to wait for bytes.
+func (s *sockConn) rawRead(fd uintptr) bool {
+	for {
+		s.sys.Lock()
+		m, e := syscall.Read(int(fd), s.rp)
+		s.sys.Unlock()
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case errors.Is(e, syscall.EAGAIN):
+			return false
+		case e != nil:
+			s.rerr = os.NewSyscallError("read", e)
+		case m == 0:
+			s.rerr = io.EOF
+		default:
+			s.rn = m
+		}
+		return true
+	}
 }
