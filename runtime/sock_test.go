@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -85,6 +86,16 @@ func TestSockConnReadWrite(t *testing.T) {
 		s.Close()
 		if err := <-echoed; err != nil && !errors.Is(err, net.ErrClosed) {
 			t.Logf("echo: %v", err)
+		}
+	})
+	t.Run("reset by the peer", func(t *testing.T) {
+		s, other := tcpPair(t)
+		other.(*net.TCPConn).SetLinger(0) // close with a reset
+		other.Close()
+		n, err := s.Read(make([]byte, 16))
+		var op *net.OpError
+		if n != 0 || !errors.As(err, &op) || op.Op != "read" || !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("read after a reset = %d, %v; want 0 and a read *net.OpError for ECONNRESET", n, err)
 		}
 	})
 	t.Run("read deadline", func(t *testing.T) {

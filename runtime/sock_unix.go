@@ -5,6 +5,7 @@ package runtime
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"syscall"
 )
@@ -86,7 +87,7 @@ func (s *sockConn) blockWrite(fd uintptr) bool {
 		case errors.Is(e, syscall.EAGAIN):
 			return false
 		case e != nil:
-			s.berr = os.NewSyscallError("write", e)
+			s.berr = s.opError("write", e)
 			return true
 		case m <= 0:
 			s.berr = io.ErrUnexpectedEOF
@@ -128,7 +129,7 @@ func (s *sockConn) rawRead(fd uintptr) bool {
 		case errors.Is(e, syscall.EAGAIN):
 			return false
 		case e != nil:
-			s.rerr = os.NewSyscallError("read", e)
+			s.rerr = s.opError("read", e)
 		case m == 0:
 			s.rerr = io.EOF
 		default:
@@ -136,4 +137,9 @@ func (s *sockConn) rawRead(fd uintptr) bool {
 		}
 		return true
 	}
+}
+
+// opError wraps a failed system call as net.Conn's methods report it.
+func (s *sockConn) opError(op string, e error) error {
+	return &net.OpError{Op: op, Net: s.LocalAddr().Network(), Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: os.NewSyscallError(op, e)}
 }
