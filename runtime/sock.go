@@ -28,11 +28,13 @@ type sockConn struct {
 	flushing bool
 	err      error
 
-	// tryWrite's state, under mu (sock_unix.go).
+	// The state of tryWrite (under mu) and writeAll (by the writer that set
+	// flushing; the two never overlap), sock_unix.go.
 	rawWriteFn func(fd uintptr) bool
 	wp         []byte
 	wn         int
 	werr       error
+	wwait      bool
 
 	// sys is held for the length of each read and write system call on the
 	// socket once it is async (sock_unix.go), so that a reader and a writer
@@ -45,17 +47,12 @@ type sockConn struct {
 	// met writers a thousand times a second under parallel load.
 	sys     sync.Mutex
 	asyncRd atomic.Bool // async, for Read without mu
-	// The state of writeAll and Read (sock_unix.go): one blocking writer
-	// at a time (the one that set flushing), one reader at a time (the
-	// holder of the lane's read role, or TLS under it).
-	blockWriteFn func(fd uintptr) bool
-	bp           []byte
-	bn           int
-	berr         error
-	rawReadFn    func(fd uintptr) bool
-	rp           []byte
-	rn           int
-	rerr         error
+	// Read's state (sock_unix.go): one reader at a time (the holder of
+	// the lane's read role, or TLS under it).
+	rawReadFn func(fd uintptr) bool
+	rp        []byte
+	rn        int
+	rerr      error
 }
 
 func newSockConn(c net.Conn) *sockConn {

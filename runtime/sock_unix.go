@@ -14,10 +14,26 @@ import (
 // waiting for room: a full socket buffer ends the write early (n < len(p),
 // nil error) instead of parking the goroutine. s.mu is held.
 func (s *sockConn) tryWrite(p []byte) (int, error) {
+	return s.write(p, false)
+}
+
+// writeAll writes p, waiting for room in the socket as net.Conn's Write
+// does (and within its write deadline). Only the writer that set
+// s.flushing calls it, so that it never runs beside tryWrite.
+func (s *sockConn) writeAll(p []byte) (int, error) {
+	if s.rc == nil {
+		return s.Conn.Write(p)
+	}
+	return s.write(p, true)
+}
+
+// write is tryWrite (wait false) and writeAll (wait true), with each
+// system call under s.sys.
+func (s *sockConn) write(p []byte, wait bool) (int, error) {
 	if s.rawWriteFn == nil {
 		s.rawWriteFn = s.rawWrite
 	}
-	s.wp, s.wn, s.werr = p, 0, nil
+	s.wp, s.wn, s.werr, s.wwait = p, 0, nil, wait
 	err := s.rc.Write(s.rawWriteFn)
 	n, werr := s.wn, s.werr
 	s.wp = nil
@@ -27,7 +43,8 @@ func (s *sockConn) tryWrite(p []byte) (int, error) {
 	return n, err
 }
 
-// rawWrite is tryWrite's callback (allocated once per connection).
+// rawWrite is write's callback (allocated once per connection): false
+// asks the poller to wait for room.
 func (s *sockConn) rawWrite(fd uintptr) bool {
 	for s.wn < len(s.wp) {
 		s.sys.Lock()
@@ -40,57 +57,14 @@ func (s *sockConn) rawWrite(fd uintptr) bool {
 		case e == syscall.EINTR:
 			continue
 		case errors.Is(e, syscall.EAGAIN):
-			return true
+			return !s.wwait
 		case e != nil:
-			s.werr = e
+			s.werr = s.opError("write", e)
 			return true
 		case m <= 0:
-			return true
-		}
-	}
-	return true
-}
-
-// writeAll writes p, waiting for room in the socket as net.Conn's Write
-// does (and within its write deadline), with each system call under s.sys.
-// Only the writer that set s.flushing calls it.
-func (s *sockConn) writeAll(p []byte) (int, error) {
-	if s.rc == nil {
-		return s.Conn.Write(p)
-	}
-	if s.blockWriteFn == nil {
-		s.blockWriteFn = s.blockWrite
-	}
-	s.bp, s.bn, s.berr = p, 0, nil
-	err := s.rc.Write(s.blockWriteFn)
-	n, werr := s.bn, s.berr
-	s.bp = nil
-	if werr != nil {
-		return n, werr
-	}
-	return n, err
-}
-
-// blockWrite is writeAll's callback: false asks the poller to wait for
-// room.
-func (s *sockConn) blockWrite(fd uintptr) bool {
-	for s.bn < len(s.bp) {
-		s.sys.Lock()
-		m, e := syscall.Write(int(fd), s.bp[s.bn:])
-		s.sys.Unlock()
-		if m > 0 {
-			s.bn += m
-		}
-		switch {
-		case e == syscall.EINTR:
-			continue
-		case errors.Is(e, syscall.EAGAIN):
-			return false
-		case e != nil:
-			s.berr = s.opError("write", e)
-			return true
-		case m <= 0:
-			s.berr = io.ErrUnexpectedEOF
+			if s.wwait {
+				s.werr = io.ErrUnexpectedEOF
+			}
 			return true
 		}
 	}
