@@ -38,11 +38,6 @@ type Config struct {
 	Generated bool
 	// Env is the environment of the go command; nil means os.Environ().
 	Env []string
-
-	// goPackagesTests makes Load leave the tests to go/packages, as it
-	// does where its own test loading cannot serve (testload.go); for
-	// tests that compare the two.
-	goPackagesTests bool
 }
 
 // LoadMode is the go/packages mode Load uses: full syntax and types for the
@@ -78,9 +73,6 @@ type Program struct {
 
 	dir   string                   // the absolute directory loaded from
 	decls map[*types.Func]funcDecl // see funcDecls
-	// testsBy says who type-checked the tests: "meshsplit" (testload.go),
-	// "go/packages", or "" without tests.
-	testsBy string
 }
 
 // A LoadError is one error reported while loading or type-checking.
@@ -133,51 +125,22 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 		env = os.Environ()
 	}
 	env, workNote := workspaceEnv(root, env)
-	parse := parseFunc(root)
 	pcfg := &packages.Config{
 		Mode:      LoadMode,
 		Context:   ctx,
 		Dir:       abs,
 		Env:       env,
-		Fset:      token.NewFileSet(),
-		ParseFile: parse,
+		Tests:     cfg.Tests,
+		ParseFile: parseFunc(root),
 	}
 	if len(cfg.Tags) > 0 {
 		pcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
-	}
-	// Tests: the packages as analyze loads them, and their tests
-	// type-checked here (testload.go), or by go/packages where that cannot
-	// serve.
-	var lister *testLister
-	testsBy := ""
-	switch {
-	case cfg.Tests && cfg.goPackagesTests:
-		pcfg.Tests, testsBy = true, "go/packages"
-	case cfg.Tests:
-		listCtx, cancel := context.WithCancel(ctx)
-		defer cancel() // a load that fails stops the listing
-		lister = startTestLister(listCtx, abs, modPath, env, pcfg.BuildFlags, patterns)
-		testsBy = "meshsplit"
 	}
 	pkgs, err := packages.Load(pcfg, patterns...)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s in %s: %w", strings.Join(patterns, " "), dir, goCommandError{err})
 	}
-	if lister != nil {
-		tests, err := loadTests(root, pcfg.Fset, parse, pkgs, lister)
-		switch {
-		case errors.Is(err, errTestsFallback):
-			pcfg.Tests, pcfg.Fset, testsBy = true, token.NewFileSet(), "go/packages"
-			if pkgs, err = packages.Load(pcfg, patterns...); err != nil {
-				return nil, fmt.Errorf("loading %s in %s: %w", strings.Join(patterns, " "), dir, goCommandError{err})
-			}
-		case err != nil:
-			return nil, err
-		default:
-			pkgs = append(pkgs, tests...)
-		}
-	}
-	prog := &Program{Config: cfg, Root: root, Module: modPath, Workspace: workNote, dir: abs, testsBy: testsBy}
+	prog := &Program{Config: cfg, Root: root, Module: modPath, Workspace: workNote, dir: abs}
 	prog.Packages = prog.modulePackages(pkgs)
 	prog.Errors = prog.collectErrors(pkgs)
 	if len(prog.Packages) == 0 {

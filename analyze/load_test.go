@@ -1,12 +1,9 @@
 package analyze
 
 import (
-	"bytes"
 	"context"
 	"go/token"
-	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -60,103 +57,6 @@ func TestParseFunc(t *testing.T) {
 		}
 		if f.Name.Name != "main" || len(f.Decls) != tt.wantDecls {
 			t.Errorf("%s: package %s with %d declarations, want main with %d", tt.file, f.Name.Name, len(f.Decls), tt.wantDecls)
-		}
-	}
-}
-
-// TestTestsLoadedInProcess loads fixtures with their tests both ways: the
-// test variants checked here (testload.go) and by go/packages. The
-// analysis, its JSON byte for byte, and the load errors must be the same.
-// ledger's external test imports audit, which imports ledger: audit is
-// checked again against ledger's test variant, as the go command
-// recompiles it (the shop has the same shape: orders and audit). A test in
-// a package that imports a package importing it (an import cycle) is left
-// to go/packages.
-func TestTestsLoadedInProcess(t *testing.T) {
-	cycle := t.TempDir()
-	writeModule(t, cycle, map[string]string{
-		"go.mod":         "module example.com/cycle\n\ngo 1.24\n",
-		"rates/rates.go": "package rates\n\n// Rate is a price per unit.\ntype Rate interface{ Per(units int) int }\n",
-		"quote/quote.go": "package quote\n\nimport \"example.com/cycle/rates\"\n\n// Total prices units at r.\nfunc Total(r rates.Rate, units int) int { return r.Per(units) }\n",
-		"rates/rates_test.go": `package rates
-
-import (
-	"testing"
-
-	"example.com/cycle/quote"
-)
-
-type flat int
-
-func (f flat) Per(units int) int { return int(f) * units }
-
-func TestTotal(t *testing.T) {
-	if quote.Total(flat(2), 3) != 6 {
-		t.Fatal("wrong total")
-	}
-}
-`,
-	})
-	brokenTest := t.TempDir()
-	writeModule(t, brokenTest, map[string]string{
-		"go.mod":        "module example.com/meter\n\ngo 1.24\n",
-		"meter.go":      "package meter\n\n// Meter counts.\ntype Meter interface{ Add(n int) error }\n",
-		"meter_test.go": "package meter\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tvar m Meter\n\tm.Add(\"one\")\n}\n",
-	})
-	tests := []struct {
-		name     string
-		dir      string
-		patterns []string
-		want     string // Program.testsBy of the default load
-		wantErrs bool
-	}{
-		{"shop", filepath.Join("..", "testdata", "shop"), nil, "meshsplit", false},
-		{"fleet", filepath.Join("..", "testdata", "fleet"), nil, "meshsplit", false},
-		{"model", filepath.Join("testdata", "src"), []string{"./model/..."}, "meshsplit", false},
-		{"a type error in a test", brokenTest, nil, "meshsplit", true},
-		{"ledger, a recompiled package", filepath.Join("testdata", "ledger"), nil, "meshsplit", false},
-		{"an import cycle in a test", cycle, nil, "go/packages", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var outs [2]bytes.Buffer
-			var errs [2][]LoadError
-			for i, byGoPackages := range []bool{false, true} {
-				prog, err := Load(context.Background(), Config{Dir: tt.dir, Patterns: tt.patterns, Tests: true, Generated: true, goPackagesTests: byGoPackages})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if want := map[bool]string{false: tt.want, true: "go/packages"}[byGoPackages]; prog.testsBy != want {
-					t.Fatalf("tests loaded by %q, want %q", prog.testsBy, want)
-				}
-				if err := Run(prog).WriteJSON(&outs[i]); err != nil {
-					t.Fatal(err)
-				}
-				errs[i] = prog.Errors
-			}
-			if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
-				t.Errorf("the analysis differs from go/packages' test loading:\n%s", lineDiff(outs[1].String(), outs[0].String()))
-			}
-			if got := len(errs[1]) > 0; got != tt.wantErrs {
-				t.Errorf("load errors %v, want errors: %v", errs[1], tt.wantErrs)
-			}
-			if !reflect.DeepEqual(errs[0], errs[1]) {
-				t.Errorf("load errors differ:\n here:        %v\n go/packages: %v", errs[0], errs[1])
-			}
-		})
-	}
-}
-
-// writeModule writes files (by path relative to dir) into dir.
-func writeModule(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
 		}
 	}
 }
