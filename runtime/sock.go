@@ -20,10 +20,10 @@ type sockConn struct {
 	rc syscall.RawConn // nil: every byte goes through the flusher
 
 	mu       sync.Mutex
-	cond     sync.Cond // signalled when the flusher took or wrote bytes
-	async    bool
-	blocking bool   // writes wait for the socket (setBlocking)
-	backlog  []byte // bytes the flusher still has to write
+	cond     sync.Cond   // signalled when the flusher took or wrote bytes
+	async    atomic.Bool // the handshake is over (setAsync); read without mu by Read
+	blocking bool        // writes wait for the socket (setBlocking)
+	backlog  []byte      // bytes the flusher still has to write
 	spare    []byte
 	flushing bool
 	err      error
@@ -45,8 +45,7 @@ type sockConn struct {
 	// (P) until the runtime's monitor takes it back, tens of microseconds
 	// later. With one connection carrying a node's calls both ways, readers
 	// met writers a thousand times a second under parallel load.
-	sys     sync.Mutex
-	asyncRd atomic.Bool // async, for Read without mu
+	sys sync.Mutex
 	// Read's state (sock_unix.go): one reader at a time (the holder of
 	// the lane's read role, or TLS under it).
 	rawReadFn func(fd uintptr) bool
@@ -69,10 +68,7 @@ func newSockConn(c net.Conn) *sockConn {
 // setAsync switches to non-blocking writes (after the handshake, which
 // writes and reads in lock step under a deadline).
 func (s *sockConn) setAsync() {
-	s.mu.Lock()
-	s.async = true
-	s.asyncRd.Store(true)
-	s.mu.Unlock()
+	s.async.Store(true)
 }
 
 // Write writes p or queues what the socket did not take. It waits only
@@ -82,7 +78,7 @@ func (s *sockConn) setAsync() {
 func (s *sockConn) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.async {
+	if !s.async.Load() {
 		return s.Conn.Write(p)
 	}
 	if s.blocking {

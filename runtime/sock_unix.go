@@ -75,7 +75,7 @@ func (s *sockConn) rawWrite(fd uintptr) bool {
 // the connection is async with its system call under s.sys. One Read at
 // a time.
 func (s *sockConn) Read(p []byte) (int, error) {
-	if s.rc == nil || len(p) == 0 || !s.asyncRd.Load() {
+	if s.rc == nil || len(p) == 0 || !s.async.Load() {
 		return s.Conn.Read(p)
 	}
 	if s.rawReadFn == nil {
