@@ -219,8 +219,8 @@ func (prog *Program) modulePackages(pkgs []*packages.Package) []*packages.Packag
 			continue // not the module's (or a pattern that matched nothing)
 		case p.Types == nil || p.TypesInfo == nil || len(p.Syntax) == 0:
 			continue // could not be loaded, or has no files to build; its errors are reported
-		case strings.HasSuffix(p.ID, ".test") && p.Name == "main" && !prog.inRoot(p.CompiledGoFiles):
-			continue // a test binary's generated main
+		case strings.HasSuffix(p.ID, ".test") && p.Name == "main" && len(p.CompiledGoFiles) == 1 && prog.RelFile(p.CompiledGoFiles[0]) == p.CompiledGoFiles[0]:
+			continue // a test binary's generated main: one file, in the go command's cache
 		case p.ForTest == "" && hasTestVariant[p.PkgPath]:
 			continue // the test variant holds the same package and more
 		}
@@ -228,16 +228,6 @@ func (prog *Program) modulePackages(pkgs []*packages.Package) []*packages.Packag
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
-}
-
-// inRoot reports whether one of files is inside the module's directory.
-func (prog *Program) inRoot(files []string) bool {
-	for _, f := range files {
-		if strings.HasPrefix(f, prog.Root+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
 }
 
 // collectErrors gathers the errors of every package reachable from pkgs,
