@@ -38,6 +38,11 @@ type Config struct {
 	Generated bool
 	// Env is the environment of the go command; nil means os.Environ().
 	Env []string
+
+	// goPackagesTests makes Load leave the tests to go/packages, as it
+	// does where its own test loading cannot serve (testload.go); for
+	// tests that compare the two.
+	goPackagesTests bool
 }
 
 // LoadMode is the go/packages mode Load uses: full syntax and types for the
@@ -73,6 +78,9 @@ type Program struct {
 
 	dir   string                   // the absolute directory loaded from
 	decls map[*types.Func]funcDecl // see funcDecls
+	// testsBy says who loaded the tests: "meshsplit" (testload.go),
+	// "go/packages", or "" without tests.
+	testsBy string
 }
 
 // A LoadError is one error reported while loading or type-checking.
@@ -131,16 +139,36 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 		Dir:       abs,
 		Env:       env,
 		Tests:     cfg.Tests,
+		Fset:      token.NewFileSet(),
 		ParseFile: parseFunc(root),
 	}
 	if len(cfg.Tags) > 0 {
 		pcfg.BuildFlags = []string{"-tags=" + strings.Join(cfg.Tags, ",")}
 	}
-	pkgs, err := packages.Load(pcfg, patterns...)
-	if err != nil {
-		return nil, fmt.Errorf("loading %s in %s: %w", strings.Join(patterns, " "), dir, goCommandError{err})
+	var pkgs []*packages.Package
+	testsBy := ""
+	if cfg.Tests && len(cfg.Patterns) == 0 && !cfg.goPackagesTests {
+		// The module's packages and their tests from one 'go list' without
+		// -test (testload.go), or from go/packages where that cannot serve.
+		pkgs, err = loadWithTests(ctx, root, modPath, abs, env, pcfg.BuildFlags, cfg.Tags, pcfg.Fset, pcfg.ParseFile)
+		switch {
+		case err == nil:
+			testsBy = "meshsplit"
+		case errors.Is(err, errTestsFallback):
+			pkgs, pcfg.Fset = nil, token.NewFileSet()
+		default:
+			return nil, err
+		}
 	}
-	prog := &Program{Config: cfg, Root: root, Module: modPath, Workspace: workNote, dir: abs}
+	if pkgs == nil {
+		if cfg.Tests {
+			testsBy = "go/packages"
+		}
+		if pkgs, err = packages.Load(pcfg, patterns...); err != nil {
+			return nil, fmt.Errorf("loading %s in %s: %w", strings.Join(patterns, " "), dir, goCommandError{err})
+		}
+	}
+	prog := &Program{Config: cfg, Root: root, Module: modPath, Workspace: workNote, dir: abs, testsBy: testsBy}
 	prog.Packages = prog.modulePackages(pkgs)
 	prog.Errors = prog.collectErrors(pkgs)
 	if len(prog.Packages) == 0 {

@@ -1,11 +1,17 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"go/token"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/meshsplit/meshsplit/internal/benchmod"
 )
 
 // TestLoadWithTestsKeepsModuleCode loads testdata/shop with its tests: every
@@ -57,6 +63,116 @@ func TestParseFunc(t *testing.T) {
 		}
 		if f.Name.Name != "main" || len(f.Decls) != tt.wantDecls {
 			t.Errorf("%s: package %s with %d declarations, want main with %d", tt.file, f.Name.Name, len(f.Decls), tt.wantDecls)
+		}
+	}
+}
+
+// TestTestsLoadedInProcess loads fixtures with their tests both ways: from
+// one 'go list' without -test (testload.go) and by go/packages. The
+// packages kept, the analysis (its JSON byte for byte) and the load errors
+// must be the same. ledger's external test imports audit, which imports
+// ledger: audit is checked again against ledger's test variant, as the go
+// command recompiles it (the shop has the same shape: orders and audit).
+// What the in-process load cannot build (an import cycle in a test, an
+// import that does not resolve) is left to go/packages.
+func TestTestsLoadedInProcess(t *testing.T) {
+	tests := []struct {
+		name     string
+		dir      string
+		files    map[string]string // a module written to a temporary directory, when dir is ""
+		want     string            // Program.testsBy of the default load
+		wantErrs bool
+	}{
+		{name: "shop", dir: filepath.Join("..", "testdata", "shop"), want: "meshsplit"},
+		{name: "fleet", dir: filepath.Join("..", "testdata", "fleet"), want: "meshsplit"},
+		{name: "ledger, a recompiled package", dir: filepath.Join("testdata", "ledger"), want: "meshsplit"},
+		{name: "generated layers", dir: benchmod.GeneratedModule(t, 6, ""), want: "meshsplit"},
+		{name: "test-only packages and a tested main", want: "meshsplit", files: map[string]string{
+			"go.mod":     "module example.com/tonly\n\ngo 1.24\n",
+			"lib/lib.go": "// Package lib counts.\npackage lib\n\n// Counter counts.\ntype Counter interface{ Add(n int) (int, error) }\n",
+			"e2e/e2e_test.go": "package e2e\n\nimport (\n\t\"net/http/httptest\"\n\t\"testing\"\n\n\t\"example.com/tonly/lib\"\n)\n\n" +
+				"type count int\n\nfunc (c *count) Add(n int) (int, error) { *c += count(n); return int(*c), nil }\n\n" +
+				"func TestAdd(t *testing.T) {\n\tvar c lib.Counter = new(count)\n\t_ = httptest.NewRecorder()\n\tc.Add(1)\n}\n",
+			"ext/ext_test.go":    "package ext_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/tonly/lib\"\n)\n\nfunc TestNil(t *testing.T) { var c lib.Counter; _ = c }\n",
+			"cmd/tool/main.go":   "package main\n\nimport \"example.com/tonly/lib\"\n\nvar c lib.Counter\n\nfunc main() { _ = c }\n",
+			"cmd/tool/x_test.go": "package main_test\n\nimport \"testing\"\n\nfunc TestTool(t *testing.T) {}\n",
+		}},
+		{name: "a type error in a test", want: "meshsplit", wantErrs: true, files: map[string]string{
+			"go.mod":        "module example.com/meter\n\ngo 1.24\n",
+			"meter.go":      "package meter\n\n// Meter counts.\ntype Meter interface{ Add(n int) error }\n",
+			"meter_test.go": "package meter\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tvar m Meter\n\tm.Add(\"one\")\n}\n",
+		}},
+		{name: "a type error in a body of a tested package", want: "meshsplit", wantErrs: true, files: map[string]string{
+			"go.mod":         "module example.com/gauge\n\ngo 1.24\n",
+			"gauge.go":       "package gauge\n\nimport \"strconv\"\n\n// Gauge reads.\ntype Gauge interface{ Read() (int, error) }\n\ntype g struct{}\n\nfunc (g) Read() (int, error) { return strconv.Atoi(1) }\n\n// New returns a Gauge.\nfunc New() Gauge { return g{} }\n",
+			"gauge_test.go":  "package gauge\n\nimport \"testing\"\n\nfunc TestRead(t *testing.T) { New().Read() }\n",
+			"panel/panel.go": "package panel\n\nimport \"example.com/gauge\"\n\n// Show reads g.\nfunc Show(g gauge.Gauge) { g.Read() }\n\n// Source gives gauges.\ntype Source interface{ Gauge() (gauge.Gauge, error) }\n",
+		}},
+		{name: "an import cycle in a test", want: "go/packages", wantErrs: true, files: map[string]string{
+			"go.mod":         "module example.com/cycle\n\ngo 1.24\n",
+			"rates/rates.go": "package rates\n\n// Rate is a price per unit.\ntype Rate interface{ Per(units int) int }\n",
+			"quote/quote.go": "package quote\n\nimport \"example.com/cycle/rates\"\n\n// Total prices units at r.\nfunc Total(r rates.Rate, units int) int { return r.Per(units) }\n",
+			"rates/rates_test.go": "package rates\n\nimport (\n\t\"testing\"\n\n\t\"example.com/cycle/quote\"\n)\n\ntype flat int\n\n" +
+				"func (f flat) Per(units int) int { return int(f) * units }\n\nfunc TestTotal(t *testing.T) {\n\tif quote.Total(flat(2), 3) != 6 {\n\t\tt.Fatal(\"wrong total\")\n\t}\n}\n",
+		}},
+		{name: "a test importing what does not exist", want: "go/packages", wantErrs: true, files: map[string]string{
+			"go.mod":       "module example.com/gone\n\ngo 1.24\n",
+			"gone.go":      "package gone\n\n// Store stores.\ntype Store interface{ Put(k string) error }\n",
+			"gone_test.go": "package gone\n\nimport (\n\t\"testing\"\n\n\t\"example.com/gone/missing\"\n)\n\nfunc TestPut(t *testing.T) { missing.F() }\n",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.dir
+			if dir == "" {
+				dir = t.TempDir()
+				writeModule(t, dir, tt.files)
+			}
+			var outs [2]bytes.Buffer
+			var errs [2][]LoadError
+			var ids [2][]string
+			for i, byGoPackages := range []bool{false, true} {
+				prog, err := Load(context.Background(), Config{Dir: dir, Tests: true, Generated: true, Env: append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod"), goPackagesTests: byGoPackages})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := map[bool]string{false: tt.want, true: "go/packages"}[byGoPackages]; prog.testsBy != want {
+					t.Fatalf("tests loaded by %q, want %q", prog.testsBy, want)
+				}
+				for _, p := range prog.Packages {
+					ids[i] = append(ids[i], fmt.Sprintf("%s (%d files, ill-typed %v)", p.ID, len(p.Syntax), p.IllTyped))
+				}
+				if err := Run(prog).WriteJSON(&outs[i]); err != nil {
+					t.Fatal(err)
+				}
+				errs[i] = prog.Errors
+			}
+			if !reflect.DeepEqual(ids[0], ids[1]) {
+				t.Errorf("packages differ:\n here:        %v\n go/packages: %v", ids[0], ids[1])
+			}
+			if !bytes.Equal(outs[0].Bytes(), outs[1].Bytes()) {
+				t.Errorf("the analysis differs from go/packages' test loading:\n%s", lineDiff(outs[1].String(), outs[0].String()))
+			}
+			if got := len(errs[1]) > 0; got != tt.wantErrs {
+				t.Errorf("load errors %v, want errors: %v", errs[1], tt.wantErrs)
+			}
+			if !reflect.DeepEqual(errs[0], errs[1]) {
+				t.Errorf("load errors differ:\n here:        %v\n go/packages: %v", errs[0], errs[1])
+			}
+		})
+	}
+}
+
+// writeModule writes files (by path relative to dir) into dir.
+func writeModule(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
