@@ -132,7 +132,7 @@ func loadWithTests(ctx context.Context, root, module, dir string, env, buildFlag
 	}
 	l := &testLoader{ctx: ctx, fset: fset, parse: parse, sizes: sr.sizes, listed: listed,
 		pkgs: map[string]*packages.Package{}, source: map[string]bool{}, universe: map[string]*types.Package{}}
-	roots, err := l.graph(order, module, extra)
+	roots, err := l.graph(order, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +355,7 @@ func goList(ctx context.Context, dir string, env, args []string) (map[string]*li
 // graph makes the plain packages and their import graph, marks the
 // module's for type-checking from source, and returns the roots: the
 // module's packages, in listing order.
-func (l *testLoader) graph(order []string, module string, extra []string) ([]*packages.Package, error) {
+func (l *testLoader) graph(order, extra []string) ([]*packages.Package, error) {
 	isExtra := map[string]bool{}
 	for _, p := range extra {
 		isExtra[p] = true

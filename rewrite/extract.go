@@ -90,7 +90,7 @@ func Extract(ctx context.Context, opts Options) (*Plan, error) {
 		tidy = startTidyAhead(ctx, root, gomod, opts.Env)
 		defer tidy.stop()
 	}
-	done := opts.phase("loading the module with its tests (go/packages)")
+	done := opts.phase("loading the module with its tests")
 	prog, err := analyze.Load(ctx, analyze.Config{Dir: root, Tests: true, Generated: true, Env: env}) // the whole module, whatever -C names inside it
 	done()
 	if err != nil {

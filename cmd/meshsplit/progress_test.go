@@ -29,7 +29,7 @@ func TestExtractVerbose(t *testing.T) {
 	if code := runExtract([]string{"-C", "../../testdata/fleet", "-iface", "cargo.Tracker", "-force", "-v"}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "meshsplit extract: loading the module with its tests (go/packages): done in ") {
+	if !strings.Contains(stderr.String(), "meshsplit extract: loading the module with its tests: done in ") {
 		t.Errorf("stderr lacks the load phase:\n%s", stderr.String())
 	}
 	if strings.Contains(stdout.String(), "done in") {
