@@ -99,6 +99,17 @@ type testLoader struct {
 
 	mu       sync.Mutex                // guards universe and export data reads
 	universe map[string]*types.Package // packages read from export data, by path
+
+	failed sync.Once
+	fail   error // the first panic of a worker goroutine, as an error
+}
+
+// recover, deferred by a worker goroutine, turns its panic into the load's
+// error (a bug in go/types or here) instead of a crash.
+func (l *testLoader) recover(what string) {
+	if r := recover(); r != nil {
+		l.failed.Do(func() { l.fail = fmt.Errorf("internal error: type-checking %s: %v", what, r) })
+	}
 }
 
 // loadWithTests returns the packages that packages.Load with Tests returns
@@ -477,10 +488,13 @@ func (l *testLoader) checkPlain() error {
 		go func() {
 			defer wg.Done()
 			cpu <- struct{}{}
-			kept := !hasTestVariant(l.listed[p.PkgPath])
-			l.parseInto(p, p.CompiledGoFiles)
-			l.typeCheck(p, kept, kept, l.importPlain(p))
-			<-cpu
+			func() {
+				defer l.recover(p.PkgPath)
+				defer func() { <-cpu }()
+				kept := !hasTestVariant(l.listed[p.PkgPath])
+				l.parseInto(p, p.CompiledGoFiles)
+				l.typeCheck(p, kept, kept, l.importPlain(p))
+			}()
 			mu.Lock()
 			done++
 			var ready []*packages.Package
@@ -499,6 +513,9 @@ func (l *testLoader) checkPlain() error {
 		start(p)
 	}
 	wg.Wait()
+	if l.fail != nil {
+		return l.fail
+	}
 	if done != len(l.source) {
 		return fmt.Errorf("%w: an import cycle among the module's packages", errTestsFallback)
 	}
@@ -588,10 +605,14 @@ func (l *testLoader) checkTests(order []string) ([]*packages.Package, error) {
 			defer wg.Done()
 			cpu <- struct{}{}
 			defer func() { <-cpu }()
+			defer l.recover("the tests of " + lp.ImportPath)
 			out[i] = l.checkUnit(lp)
 		}()
 	}
 	wg.Wait()
+	if l.fail != nil {
+		return nil, l.fail
+	}
 	var all []*packages.Package
 	for _, ps := range out {
 		all = append(all, ps...)
