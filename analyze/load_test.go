@@ -115,6 +115,12 @@ func TestTestsLoadedInProcess(t *testing.T) {
 			"rates/rates_test.go": "package rates\n\nimport (\n\t\"testing\"\n\n\t\"example.com/cycle/quote\"\n)\n\ntype flat int\n\n" +
 				"func (f flat) Per(units int) int { return int(f) * units }\n\nfunc TestTotal(t *testing.T) {\n\tif quote.Total(flat(2), 3) != 6 {\n\t\tt.Fatal(\"wrong total\")\n\t}\n}\n",
 		}},
+		{name: "a test importing a module that is not downloaded", want: "go/packages", wantErrs: true, files: map[string]string{
+			"go.mod":       "module example.com/far\n\ngo 1.24\n\nrequire example.org/absent v1.0.0\n",
+			"far.go":       "package far\n\n// Store stores.\ntype Store interface{ Put(k string) error }\n",
+			"far_test.go":  "package far\n\nimport (\n\t\"testing\"\n\n\t\"example.org/absent/check\"\n)\n\nfunc TestPut(t *testing.T) { check.F() }\n",
+			"nope_test.go": "//go:build windows\n\npackage far\n\nimport \"example.org/absent/win\"\n\nvar _ = win.F\n",
+		}},
 		{name: "a test importing what does not exist", want: "go/packages", wantErrs: true, files: map[string]string{
 			"go.mod":       "module example.com/gone\n\ngo 1.24\n",
 			"gone.go":      "package gone\n\n// Store stores.\ntype Store interface{ Put(k string) error }\n",
@@ -132,7 +138,7 @@ func TestTestsLoadedInProcess(t *testing.T) {
 			var errs [2][]LoadError
 			var ids [2][]string
 			for i, byGoPackages := range []bool{false, true} {
-				prog, err := Load(context.Background(), Config{Dir: dir, Tests: true, Generated: true, Env: append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod"), goPackagesTests: byGoPackages})
+				prog, err := Load(context.Background(), Config{Dir: dir, Tests: true, Generated: true, Env: append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"), goPackagesTests: byGoPackages})
 				if err != nil {
 					t.Fatal(err)
 				}

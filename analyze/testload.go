@@ -372,6 +372,7 @@ func (l *testLoader) graph(order, extra []string) ([]*packages.Package, error) {
 		isExtra[p] = true
 	}
 	var roots []*packages.Package
+	broken := map[string]string{} // what only the scan asked for and the go command could not list
 	for _, path := range order {
 		lp := l.listed[path]
 		inModule := lp.Module != nil && lp.Module.Main
@@ -379,7 +380,12 @@ func (l *testLoader) graph(order, extra []string) ([]*packages.Package, error) {
 		case lp.Error != nil && inModule && strings.HasPrefix(lp.Error.Err, "# "+path+"\n"):
 			// The compiler's errors (for export data): the check here
 			// finds them too.
-		case lp.Error != nil && !(isExtra[path] && !inModule):
+		case lp.Error != nil && isExtra[path] && !inModule:
+			// Imported by no test the build selects, or else by a test that
+			// then falls back (not listed).
+			broken[path] = oneLine(lp.Error.Err)
+			continue
+		case lp.Error != nil:
 			return nil, fmt.Errorf("%w: package %s: %s", errTestsFallback, path, oneLine(lp.Error.Err))
 		case inModule && lp.DepOnly:
 			return nil, fmt.Errorf("%w: %s is only a dependency of the patterns", errTestsFallback, path)
@@ -417,7 +423,13 @@ func (l *testLoader) graph(order, extra []string) ([]*packages.Package, error) {
 	}
 	for _, path := range order {
 		lp, p := l.listed[path], l.pkgs[path]
+		if p == nil {
+			continue // broken
+		}
 		for src, id := range importsOf(lp.Imports, lp.ImportMap) {
+			if msg, ok := broken[id]; ok {
+				return nil, fmt.Errorf("%w: %s imports %s: %s", errTestsFallback, path, id, msg)
+			}
 			imp := l.pkgs[id]
 			if imp == nil {
 				if l.source[path] {
