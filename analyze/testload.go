@@ -505,7 +505,7 @@ func (l *testLoader) checkPlain() error {
 				defer func() { <-cpu }()
 				kept := !hasTestVariant(l.listed[p.PkgPath])
 				l.parseInto(p, p.CompiledGoFiles)
-				l.typeCheck(p, kept, kept, l.importPlain(p))
+				l.typeCheck(p, kept, kept, l.importer(p))
 			}()
 			mu.Lock()
 			done++
@@ -534,9 +534,10 @@ func (l *testLoader) checkPlain() error {
 	return l.ctx.Err()
 }
 
-// importPlain resolves the imports of a plain package: the module's as
-// checked here, the others from export data.
-func (l *testLoader) importPlain(p *packages.Package) func(string) (*types.Package, error) {
+// importer resolves the imports of p by p.Imports: the module's packages
+// as checked here (plain, a test variant or recompiled), the others from
+// export data.
+func (l *testLoader) importer(p *packages.Package) func(string) (*types.Package, error) {
 	return func(path string) (*types.Package, error) {
 		imp := p.Imports[path]
 		if imp == nil {
@@ -657,16 +658,7 @@ func (l *testLoader) checkUnit(lp *listedPackage) []*packages.Package {
 		tests := absJoin(lp.Dir, lp.TestGoFiles)
 		v.CompiledGoFiles = append(v.CompiledGoFiles, tests...)
 		l.parseInto(v, tests)
-		l.typeCheck(v, true, true, func(path string) (*types.Package, error) {
-			imp := v.Imports[path]
-			if imp == nil {
-				return nil, fmt.Errorf("no metadata for %s", path)
-			}
-			if l.source[imp.PkgPath] {
-				return imp.Types, nil
-			}
-			return l.fromExport(imp.PkgPath)
-		})
+		l.typeCheck(v, true, true, l.importer(v))
 		out = append(out, v)
 		under = v
 	}
@@ -684,16 +676,7 @@ func (l *testLoader) checkUnit(lp *listedPackage) []*packages.Package {
 				x.Imports[id] = rc.variant(l.pkgs[id])
 			}
 		}
-		l.typeCheck(x, true, true, func(path string) (*types.Package, error) {
-			imp := x.Imports[path]
-			if imp == nil {
-				return nil, fmt.Errorf("no metadata for %s", path)
-			}
-			if l.source[imp.PkgPath] {
-				return imp.Types, nil
-			}
-			return l.fromExport(imp.PkgPath)
-		})
+		l.typeCheck(x, true, true, l.importer(x))
 		out = append(out, x)
 	}
 	return out
@@ -735,16 +718,7 @@ func (rc *recompiled) variant(q *packages.Package) *packages.Package {
 	for src, imp := range q.Imports {
 		v.Imports[src] = rc.variant(imp)
 	}
-	rc.l.typeCheck(v, false, true, func(path string) (*types.Package, error) {
-		imp := v.Imports[path]
-		if imp == nil {
-			return nil, fmt.Errorf("no metadata for %s", path)
-		}
-		if rc.l.source[imp.PkgPath] {
-			return imp.Types, nil
-		}
-		return rc.l.fromExport(imp.PkgPath)
-	})
+	rc.l.typeCheck(v, false, true, rc.l.importer(v))
 	return v
 }
 
