@@ -366,14 +366,8 @@ func firstGoFile(dir string) string {
 			return filepath.SkipDir
 		}
 		if d.IsDir() {
-			name := d.Name()
-			if path != dir && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if SkipsDir(dir, path) {
 				return filepath.SkipDir
-			}
-			if path != dir {
-				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-					return filepath.SkipDir
-				}
 			}
 			return nil
 		}
@@ -386,14 +380,36 @@ func firstGoFile(dir string) string {
 	return found
 }
 
+// SkipsDir reports whether the go command's pattern ./..., run in the
+// module at root, leaves out the directory dir (root or below it):
+// testdata, vendor, a name starting with . or _, a nested module.
+func SkipsDir(root, dir string) bool {
+	if dir == root {
+		return false
+	}
+	name := filepath.Base(dir)
+	if name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
+}
+
 // relPos rewrites a "file:line:col" position so that the file is relative
 // to the module root (with slashes) when it lies inside it.
 func (prog *Program) relPos(pos string) string {
 	if pos == "" || pos == "-" {
 		return ""
 	}
-	file, rest := pos, ""
-	// The file name may contain colons (Windows drives); line and column do not.
+	file, rest := cutLineCol(pos)
+	return prog.RelFile(file) + rest
+}
+
+// cutLineCol splits a "file:line:col" (or "file:line") position into the
+// file and the rest (":line:col"). The file name may contain colons
+// (Windows drives); line and column do not.
+func cutLineCol(pos string) (file, rest string) {
+	file = pos
 	for range 2 {
 		i := strings.LastIndexByte(file, ':')
 		if i < 0 {
@@ -405,7 +421,7 @@ func (prog *Program) relPos(pos string) string {
 		rest = file[i:] + rest
 		file = file[:i]
 	}
-	return prog.RelFile(file) + rest
+	return file, rest
 }
 
 // RelFile returns file relative to the module root, with slashes, when it

@@ -132,7 +132,7 @@ func TestTestsLoadedInProcess(t *testing.T) {
 			dir := tt.dir
 			if dir == "" {
 				dir = t.TempDir()
-				writeModule(t, dir, tt.files)
+				benchmod.WriteModule(t, dir, tt.files)
 			}
 			var outs [2]bytes.Buffer
 			var errs [2][]LoadError
@@ -166,19 +166,5 @@ func TestTestsLoadedInProcess(t *testing.T) {
 				t.Errorf("load errors differ:\n here:        %v\n go/packages: %v", errs[0], errs[1])
 			}
 		})
-	}
-}
-
-// writeModule writes files (by path relative to dir) into dir.
-func writeModule(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

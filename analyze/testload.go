@@ -183,7 +183,7 @@ func markIllTyped(all, tests []*packages.Package) {
 			files[f] = true
 		}
 		for _, e := range v.Errors {
-			if files[posFile(e.Pos)] {
+			if file, _ := cutLineCol(e.Pos); files[file] {
 				own[p] = true
 				break
 			}
@@ -270,13 +270,8 @@ func scanTestImports(root, module string, env, tags []string) []string {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if path != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if SkipsDir(root, path) {
 				return filepath.SkipDir
-			}
-			if path != root {
-				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-					return filepath.SkipDir
-				}
 			}
 			return nil
 		}
@@ -828,18 +823,6 @@ func (l *testLoader) fillDepTypes() {
 			p.Types = types.NewPackage(path, p.Name)
 		}
 	}
-}
-
-// posFile returns the file of a "file:line:col" position.
-func posFile(pos string) string {
-	for range 2 {
-		if i := strings.LastIndexByte(pos, ':'); i >= 0 {
-			if _, ok := atoi(pos[i+1:]); ok {
-				pos = pos[:i]
-			}
-		}
-	}
-	return pos
 }
 
 // importsPath reports whether q imports path, directly or not.

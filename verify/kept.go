@@ -215,14 +215,8 @@ func NewerSource(root string, t time.Time) (string, time.Time, error) {
 			return err
 		}
 		if d.IsDir() {
-			name := d.Name()
-			if path != root && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if analyze.SkipsDir(root, path) {
 				return filepath.SkipDir
-			}
-			if path != root {
-				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-					return filepath.SkipDir
-				}
 			}
 			return nil
 		}

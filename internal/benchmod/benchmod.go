@@ -289,20 +289,29 @@ func TestPutGet(t *testing.T) {
 		files[filepath.Join(name, name+"_test.go")] = test
 	}
 	for rel, src := range files {
-		path := filepath.Join(dir, rel)
+		if strings.HasSuffix(rel, ".go") {
+			formatted, err := format.Source([]byte(src))
+			if err != nil {
+				tb.Fatalf("generated %s: %v", rel, err)
+			}
+			files[rel] = string(formatted)
+		}
+	}
+	WriteModule(tb, dir, files)
+	return dir
+}
+
+// WriteModule writes files, by slash-separated path relative to dir, into
+// dir: a module for a test to load.
+func WriteModule(tb testing.TB, dir string, files map[string]string) {
+	tb.Helper()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			tb.Fatal(err)
 		}
-		formatted := []byte(src)
-		if strings.HasSuffix(rel, ".go") {
-			var err error
-			if formatted, err = format.Source(formatted); err != nil {
-				tb.Fatalf("generated %s: %v", rel, err)
-			}
-		}
-		if err := os.WriteFile(path, formatted, 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	return dir
 }
