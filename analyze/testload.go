@@ -29,8 +29,8 @@ import (
 
 // This file loads a module with its tests from one 'go list' without
 // -test. With -test the go command also prepares every test binary's main
-// package and its link over all the binary's packages, which on a module
-// of 200 layered packages doubles the listing's time; go/packages then
+// package and its link over all the binary's packages (on a module of 200
+// layered packages, 0.6 s of listing against 0.36 s); go/packages then
 // type-checks each package twice (plain, and as its test variant "p
 // [p.test]") plus every generated main, and reads export data for all the
 // generated mains import. Here instead:
@@ -51,10 +51,11 @@ import (
 //
 // The result has the shape packages.Load gives with Tests (the same IDs,
 // roots, files, errors), without the test binaries' mains. Where this
-// cannot build what 'go test' builds (a listing error, cgo or vendor mode
-// in the module, a test import cycle, an import the scan missed), Load
-// leaves the tests to go/packages. TestTestsLoadedInProcess holds the two
-// to the same packages, analysis and errors.
+// cannot build what 'go test' builds (a listing error other than a
+// compile error in the module, cgo or vendor mode in the module, a test
+// import cycle, an import the scan missed), Load leaves the tests to
+// go/packages. TestTestsLoadedInProcess holds the two to the same
+// packages, analysis and errors.
 
 // errTestsFallback says that loadWithTests cannot serve this module.
 var errTestsFallback = errors.New("tests need go/packages' own test loading")
