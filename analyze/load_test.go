@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -80,6 +81,7 @@ func TestTestsLoadedInProcess(t *testing.T) {
 		name     string
 		dir      string
 		files    map[string]string // a module written to a temporary directory, when dir is ""
+		vendor   bool              // run 'go mod vendor' in it
 		want     string            // Program.testsBy of the default load
 		wantErrs bool
 	}{
@@ -96,6 +98,14 @@ func TestTestsLoadedInProcess(t *testing.T) {
 			"ext/ext_test.go":    "package ext_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/tonly/lib\"\n)\n\nfunc TestNil(t *testing.T) { var c lib.Counter; _ = c }\n",
 			"cmd/tool/main.go":   "package main\n\nimport \"example.com/tonly/lib\"\n\nvar c lib.Counter\n\nfunc main() { _ = c }\n",
 			"cmd/tool/x_test.go": "package main_test\n\nimport \"testing\"\n\nfunc TestTool(t *testing.T) {}\n",
+		}},
+		{name: "vendor mode", want: "meshsplit", vendor: true, files: map[string]string{
+			"go.mod":              "module example.com/m\n\ngo 1.24\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ./lib\n",
+			"lib/go.mod":          "module example.com/lib\n\ngo 1.24\n",
+			"lib/lib.go":          "// Package lib formats ids.\npackage lib\n\n// Format formats an id.\nfunc Format(id string) string { return \"#\" + id }\n",
+			"lib/check/check.go":  "// Package check checks ids.\npackage check\n\n// Valid reports whether id is valid.\nfunc Valid(id string) bool { return id != \"\" }\n",
+			"store/store.go":      "package store\n\nimport (\n\t\"context\"\n\n\t\"example.com/lib\"\n)\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return lib.Format(id), nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n",
+			"store/store_test.go": "package store\n\nimport (\n\t\"context\"\n\t\"testing\"\n\n\t\"example.com/lib/check\"\n)\n\nfunc TestGet(t *testing.T) {\n\tid, _ := NewStore().Get(context.Background(), \"a\")\n\tif !check.Valid(id) {\n\t\tt.Fatal(id)\n\t}\n}\n",
 		}},
 		{name: "a type error in a test", want: "meshsplit", wantErrs: true, files: map[string]string{
 			"go.mod":        "module example.com/meter\n\ngo 1.24\n",
@@ -133,12 +143,23 @@ func TestTestsLoadedInProcess(t *testing.T) {
 			if dir == "" {
 				dir = t.TempDir()
 				benchmod.WriteModule(t, dir, tt.files)
+				if tt.vendor {
+					cmd := exec.Command("go", "mod", "vendor")
+					cmd.Dir, cmd.Env = dir, append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off")
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("go mod vendor: %v\n%s", err, out)
+					}
+				}
 			}
 			var outs [2]bytes.Buffer
 			var errs [2][]LoadError
 			var ids [2][]string
 			for i, byGoPackages := range []bool{false, true} {
-				prog, err := Load(context.Background(), Config{Dir: dir, Tests: true, Generated: true, Env: append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"), goPackagesTests: byGoPackages})
+				mod := "-mod=mod"
+				if tt.vendor {
+					mod = "-mod=vendor"
+				}
+				prog, err := Load(context.Background(), Config{Dir: dir, Tests: true, Generated: true, Env: append(os.Environ(), "GOWORK=off", "GOFLAGS="+mod, "GOPROXY=off"), goPackagesTests: byGoPackages})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -51,18 +51,6 @@ type listedPackage struct {
 const listFields = "ImportPath,Name,Dir,Export,DepOnly,GoFiles,CgoFiles,CompiledGoFiles,IgnoredGoFiles,SwigFiles,SwigCXXFiles," +
 	"TestGoFiles,XTestGoFiles,Imports,ImportMap,TestImports,XTestImports,Module,Error"
 
-// vendorMode reports whether the go command builds the module at root from
-// vendor/.
-func vendorMode(root string, env []string) bool {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok && strings.Contains(v, "-mod=vendor") {
-			return true
-		}
-	}
-	_, err := os.Stat(filepath.Join(root, "vendor", "modules.txt"))
-	return err == nil
-}
-
 // scanTestImports returns, sorted, the import paths of the module's test
 // files (those the build constraints select) that lie outside the module
 // and in the standard library or a module that go.mod requires: what only

@@ -43,8 +43,8 @@ import (
 // The result has the shape packages.Load gives with Tests (the same IDs,
 // roots, files, errors), without the test binaries' mains. Where this
 // cannot build what 'go test' builds (a listing error other than a
-// compile error in the module, cgo or vendor mode in the module, a test
-// import cycle, an import the scan missed), Load leaves the tests to
+// compile error in the module, cgo in the module, a test import cycle, an
+// import the scan missed), Load leaves the tests to
 // go/packages. TestTestsLoadedInProcess holds the two to the same
 // packages, analysis and errors.
 
@@ -82,9 +82,6 @@ func (l *testLoader) recover(what string) {
 // binaries' mains left out), or an error wrapping errTestsFallback.
 func loadWithTests(ctx context.Context, root, module, dir string, env, buildFlags []string, tags []string,
 	fset *token.FileSet, parse func(*token.FileSet, string, []byte) (*ast.File, error)) ([]*packages.Package, error) {
-	if vendorMode(root, env) {
-		return nil, fmt.Errorf("%w: vendor mode", errTestsFallback)
-	}
 	extra := scanTestImports(root, module, env, tags)
 	type sizesResult struct {
 		sizes types.Sizes
