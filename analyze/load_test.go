@@ -107,6 +107,14 @@ func TestTestsLoadedInProcess(t *testing.T) {
 			"store/store.go":      "package store\n\nimport (\n\t\"context\"\n\n\t\"example.com/lib\"\n)\n\n// Store stores.\ntype Store interface {\n\tGet(ctx context.Context, id string) (string, error)\n}\n\ntype mem struct{}\n\nfunc (mem) Get(ctx context.Context, id string) (string, error) { return lib.Format(id), nil }\n\n// NewStore returns a Store.\nfunc NewStore() Store { return mem{} }\n",
 			"store/store_test.go": "package store\n\nimport (\n\t\"context\"\n\t\"testing\"\n\n\t\"example.com/lib/check\"\n)\n\nfunc TestGet(t *testing.T) {\n\tid, _ := NewStore().Get(context.Background(), \"a\")\n\tif !check.Valid(id) {\n\t\tt.Fatal(id)\n\t}\n}\n",
 		}},
+		{name: "cgo", want: "meshsplit", files: map[string]string{
+			"go.mod":              "module example.com/clock\n\ngo 1.24\n",
+			"ticks/ticks.go":      "// Package ticks reads a C counter.\npackage ticks\n\n// static int ticks(void) { return 42; }\nimport \"C\"\n\n// Source gives ticks.\ntype Source interface{ Ticks() (int, error) }\n\ntype c struct{}\n\nfunc (c) Ticks() (int, error) { return int(C.ticks()), nil }\n\n// New returns the C source.\nfunc New() Source { return c{} }\n",
+			"ticks/plain.go":      "package ticks\n\n// Fixed is a Source that always says n.\ntype Fixed int\n\n// Ticks returns f.\nfunc (f Fixed) Ticks() (int, error) { return int(f), nil }\n",
+			"ticks/ticks_test.go": "package ticks\n\nimport \"testing\"\n\nfunc TestTicks(t *testing.T) {\n\tif n, _ := New().Ticks(); n != 42 {\n\t\tt.Fatal(n)\n\t}\n}\n",
+			"ticks/x_test.go":     "package ticks_test\n\nimport (\n\t\"testing\"\n\n\t\"example.com/clock/ticks\"\n)\n\nfunc TestFixed(t *testing.T) { var s ticks.Source = ticks.Fixed(1); s.Ticks() }\n",
+			"show/show.go":        "// Package show prints ticks.\npackage show\n\nimport \"example.com/clock/ticks\"\n\n// Show reads s.\nfunc Show(s ticks.Source) int { n, _ := s.Ticks(); return n }\n",
+		}},
 		{name: "a type error in a test", want: "meshsplit", wantErrs: true, files: map[string]string{
 			"go.mod":        "module example.com/meter\n\ngo 1.24\n",
 			"meter.go":      "package meter\n\n// Meter counts.\ntype Meter interface{ Add(n int) error }\n",

@@ -214,8 +214,8 @@ func (l *testLoader) graph(order, extra []string) ([]*packages.Package, error) {
 			return nil, fmt.Errorf("%w: package %s: %s", errTestsFallback, path, oneLine(lp.Error.Err))
 		case inModule && lp.DepOnly:
 			return nil, fmt.Errorf("%w: %s is only a dependency of the patterns", errTestsFallback, path)
-		case inModule && (len(lp.CgoFiles) > 0 || len(lp.SwigFiles) > 0 || len(lp.SwigCXXFiles) > 0):
-			return nil, fmt.Errorf("%w: %s uses cgo", errTestsFallback, path)
+		case inModule && (len(lp.SwigFiles) > 0 || len(lp.SwigCXXFiles) > 0):
+			return nil, fmt.Errorf("%w: %s uses SWIG", errTestsFallback, path)
 		}
 		// As go/packages makes them from the same listing.
 		p := &packages.Package{

@@ -43,8 +43,8 @@ import (
 // The result has the shape packages.Load gives with Tests (the same IDs,
 // roots, files, errors), without the test binaries' mains. Where this
 // cannot build what 'go test' builds (a listing error other than a
-// compile error in the module, cgo in the module, a test import cycle, an
-// import the scan missed), Load leaves the tests to
+// compile error in the module, SWIG in the module, a test import cycle,
+// an import the scan missed), Load leaves the tests to
 // go/packages. TestTestsLoadedInProcess holds the two to the same
 // packages, analysis and errors.
 
