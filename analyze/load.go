@@ -147,7 +147,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	}
 	var pkgs []*packages.Package
 	testsBy := ""
-	if cfg.Tests && len(cfg.Patterns) == 0 && !cfg.goPackagesTests {
+	if cfg.Tests && len(patterns) == 1 && patterns[0] == "./..." && !cfg.goPackagesTests {
 		// The module's packages and their tests from one 'go list' without
 		// -test (testload.go), or from go/packages where that cannot serve.
 		pkgs, err = loadWithTests(ctx, root, modPath, abs, env, pcfg.BuildFlags, cfg.Tags, pcfg.Fset, pcfg.ParseFile)

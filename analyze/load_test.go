@@ -197,3 +197,26 @@ func TestTestsLoadedInProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestTestsLoadedInProcessForDotDotDot: an explicit ./... is the default
+// pattern, and loads the tests as it does; another pattern leaves them to
+// go/packages.
+func TestTestsLoadedInProcessForDotDotDot(t *testing.T) {
+	dir := filepath.Join("testdata", "ledger")
+	for _, tt := range []struct {
+		patterns []string
+		want     string
+	}{
+		{nil, "meshsplit"},
+		{[]string{"./..."}, "meshsplit"},
+		{[]string{"./audit"}, "go/packages"},
+	} {
+		prog, err := Load(context.Background(), Config{Dir: dir, Patterns: tt.patterns, Tests: true, Env: append(os.Environ(), "GOWORK=off", "GOPROXY=off")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prog.testsBy != tt.want {
+			t.Errorf("patterns %q: tests loaded by %q, want %q", tt.patterns, prog.testsBy, tt.want)
+		}
+	}
+}
