@@ -513,10 +513,6 @@ func (l *testLoader) typeCheck(p *packages.Package, bodies, info bool, importFn 
 	if err := types.NewChecker(conf, l.fset, p.Types, p.TypesInfo).Files(p.Syntax); err != nil && len(p.Errors) == 0 {
 		p.Errors = append(p.Errors, packages.Error{Pos: "-", Msg: err.Error(), Kind: packages.UnknownError})
 	}
-	p.IllTyped = len(p.Errors) > 0
-	for _, imp := range p.Imports {
-		p.IllTyped = p.IllTyped || imp.IllTyped
-	}
 }
 
 // fillDepTypes gives every package outside the module its types, as
